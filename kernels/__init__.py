@@ -1,0 +1,1 @@
+"""Numba kernels: arrays in, integer codes out."""

@@ -1,0 +1,1 @@
+"""openpit_shm.engine."""

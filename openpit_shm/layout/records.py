@@ -1,0 +1,234 @@
+"""The two 64-byte records every door speaks: an order (request) and a result.
+
+The NumPy batch API, the shared-memory rings and the C header all use these
+exact dtypes. All integers are little-endian; money and quantities are int64
+fixed point at the engine's decimal scale (``FIXED_SCALE_DEFAULT`` unless the
+engine was built with another one; every segment header records it).
+
+Order record (``ORDER_DTYPE``), one per request::
+
+     0       8      16     20   21   22     24      32      40      48      56     64
+     +-------+-------+------+----+----+------+-------+-------+-------+-------+------+
+     |  seq  |account|instr |kind|side|flags | price |amount |  pnl  |  fee  | ref  |
+     | i64   |  u64  | i32  | u8 | u8 | u16  |  i64  |  i64  |  i64  |  i64  | i64  |
+     +-------+-------+------+----+----+------+-------+-------+-------+-------+------+
+
+* ``seq``: the caller's correlation number, echoed in every result record.
+* ``account``: ``AccountId.value`` (u64; FNV-1a-64 for string ids).
+* ``instr``: the engine's instrument id (see ``Engine.register_instrument``).
+* ``kind``: ``MSG_*`` below. ``side``: ``SIDE_*``. ``flags``: ``ORDER_*`` bits.
+* ``price`` (when ``ORDER_HAS_PRICE``), ``amount`` (quantity, or volume when
+  ``ORDER_VOLUME``): fixed point.
+* ``pnl``/``fee``: ``MSG_REPORT`` only (``REPORT_HAS_FINANCIAL`` in flags).
+* ``ref``: the reservation handle for ``MSG_COMMIT``/``MSG_ROLLBACK``.
+
+Result record (``RESULT_DTYPE``), one per reject (``count`` of them), or one
+for an accepted request (``count == 0``)::
+
+     0       8       16   18  19  20  21  22  23  24    32    40    48    56    64
+     +-------+-------+----+---+---+---+---+---+----+-----+-----+-----+-----+-----+
+     |  seq  |reserv.|code|pol|rsn|sta|flg|cnt|idx | d0  | d1  | d2  | d3  | d4  |
+     |  i64  |  i64  |u16 |u8 |u8 |u8 |u8 |u8 | u8 | i64 | i64 | i64 | i64 | i64 |
+     +-------+-------+----+---+---+---+---+---+----+-----+-----+-----+-----+-----+
+
+* ``code``: 0 when accepted, else the 1-based index of the reject code in
+  ``REJECT_CODES``.
+* ``pol``: the registration index of the rejecting policy, ``POLICY_ENGINE``
+  for the engine itself (block gate, malformed input, unavailable shard).
+* ``rsn``: a policy-specific reason variant (which barrier, which bound).
+* ``sta``: ``STATUS_*``. ``flg``: ``RESULT_*`` bits.
+* ``cnt``/``idx``: how many reject records this request produced and which
+  one this is; the last record of a request has ``idx + 1 == cnt`` (or
+  ``cnt == 0`` for an accepted request).
+* ``d0..d4``: numeric details; their meaning depends on ``(pol kind, code, rsn)``
+  and is decoded by ``openpit_shm.engine.rejects``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RECORD_BYTES = 64
+
+#: Default decimal scale of every fixed-point field: value = int / 10**scale.
+FIXED_SCALE_DEFAULT = 8
+
+ORDER_DTYPE = np.dtype(
+    {
+        "names": [
+            "seq",
+            "account",
+            "instrument",
+            "kind",
+            "side",
+            "flags",
+            "price",
+            "amount",
+            "pnl",
+            "fee",
+            "ref",
+        ],
+        "formats": ["<i8", "<u8", "<i4", "u1", "u1", "<u2", "<i8", "<i8", "<i8", "<i8", "<i8"],
+        "offsets": [0, 8, 16, 20, 21, 22, 24, 32, 40, 48, 56],
+        "itemsize": RECORD_BYTES,
+        "aligned": True,
+    }
+)
+
+RESULT_DTYPE = np.dtype(
+    {
+        "names": [
+            "seq",
+            "reservation",
+            "code",
+            "policy",
+            "reason",
+            "status",
+            "flags",
+            "count",
+            "index",
+            "d0",
+            "d1",
+            "d2",
+            "d3",
+            "d4",
+        ],
+        "formats": [
+            "<i8",
+            "<i8",
+            "<u2",
+            "u1",
+            "u1",
+            "u1",
+            "u1",
+            "u1",
+            "u1",
+            "<i8",
+            "<i8",
+            "<i8",
+            "<i8",
+            "<i8",
+        ],
+        "offsets": [0, 8, 16, 18, 19, 20, 21, 22, 23, 24, 32, 40, 48, 56],
+        "itemsize": RECORD_BYTES,
+        "aligned": True,
+    }
+)
+
+# Words of a record viewed as int64[8] (kernels read records this way).
+ORDER_W_SEQ, ORDER_W_ACCOUNT, ORDER_W_INSTR_KIND = 0, 1, 2
+ORDER_W_PRICE, ORDER_W_AMOUNT, ORDER_W_PNL, ORDER_W_FEE, ORDER_W_REF = 3, 4, 5, 6, 7
+RESULT_W_SEQ, RESULT_W_RESERVATION, RESULT_W_HEAD = 0, 1, 2
+RESULT_W_D0 = 3
+
+# ---- message kinds (ORDER_DTYPE.kind) -------------------------------------------------------
+MSG_ORDER = 1  #: start + main stage (``execute_pre_trade``)
+MSG_START = 2  #: start stage only (``start_pre_trade``)
+MSG_EXECUTE = 3  #: main stage of a started request (``request.execute()``)
+MSG_COMMIT = 4  #: commit the reservation in ``ref``
+MSG_ROLLBACK = 5  #: roll back the reservation in ``ref``
+MSG_REPORT = 6  #: post-trade execution report (``apply_execution_report``)
+MSG_DRY_START = 7  #: ``start_pre_trade_dry_run``
+MSG_DRY_ORDER = 8  #: ``execute_pre_trade_dry_run``
+MSG_KIND_MAX = 8
+
+# ---- sides ---------------------------------------------------------------------------------
+SIDE_NONE = 0
+SIDE_BUY = 1
+SIDE_SELL = 2
+
+# ---- order flags ---------------------------------------------------------------------------
+ORDER_HAS_OPERATION = 1 << 0  #: the order has an operation group (account, instrument, side...)
+ORDER_HAS_PRICE = 1 << 1  #: ``price`` is set (a limit order); clear for a market order
+ORDER_VOLUME = 1 << 2  #: ``amount`` is a volume (notional), not a quantity
+ORDER_AUTO_COMMIT = 1 << 3  #: commit the reservation as soon as the order is accepted
+REPORT_HAS_OPERATION = 1 << 0  #: a report has an operation group (same bit as orders)
+REPORT_HAS_FINANCIAL = 1 << 4  #: ``pnl`` and ``fee`` carry a financial impact
+ORDER_FLAGS_KNOWN = (
+    ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_VOLUME | ORDER_AUTO_COMMIT | REPORT_HAS_FINANCIAL
+)
+
+# ---- result status (RESULT_DTYPE.status) ---------------------------------------------------
+STATUS_OK = 0  #: accepted (no reject records follow)
+STATUS_REJECTED = 1  #: a business reject; ``code`` says which
+STATUS_ERROR = 2  #: the request itself was malformed or refers to nothing (``code`` says why)
+
+# ---- result flags --------------------------------------------------------------------------
+RESULT_SCOPE_ACCOUNT = 1 << 0  #: the reject has account scope
+RESULT_BLOCK_LATCHED = 1 << 1  #: this request latched an account block (first account reject)
+RESULT_COMMITTED = 1 << 2  #: the accepted order's reservation was committed (auto-commit)
+RESULT_DRY_RUN = 1 << 3  #: a dry run: nothing was changed
+
+#: ``RESULT_DTYPE.policy`` value for rejects produced by the engine itself.
+POLICY_ENGINE = 255
+
+#: The 44 openpit reject codes, in ``RejectCode`` order. ``code`` in a result
+#: record is ``REJECT_CODES.index(name) + 1``; 0 means "no reject".
+REJECT_CODES: tuple[str, ...] = (
+    "MissingRequiredField",
+    "InvalidFieldFormat",
+    "InvalidFieldValue",
+    "UnsupportedOrderType",
+    "UnsupportedTimeInForce",
+    "UnsupportedOrderAttribute",
+    "DuplicateClientOrderId",
+    "TooLateToEnter",
+    "ExchangeClosed",
+    "UnknownInstrument",
+    "UnknownAccount",
+    "UnknownVenue",
+    "UnknownClearingAccount",
+    "UnknownCollateralAsset",
+    "InsufficientFunds",
+    "InsufficientMargin",
+    "InsufficientPosition",
+    "CreditLimitExceeded",
+    "RiskLimitExceeded",
+    "OrderExceedsLimit",
+    "OrderQtyExceedsLimit",
+    "OrderNotionalExceedsLimit",
+    "PositionLimitExceeded",
+    "ConcentrationLimitExceeded",
+    "LeverageLimitExceeded",
+    "RateLimitExceeded",
+    "PnlKillSwitchTriggered",
+    "AccountBlocked",
+    "AccountNotAuthorized",
+    "ComplianceRestriction",
+    "InstrumentRestricted",
+    "JurisdictionRestriction",
+    "WashTradePrevention",
+    "SelfMatchPrevention",
+    "ShortSaleRestriction",
+    "RiskConfigurationMissing",
+    "ReferenceDataUnavailable",
+    "OrderValueCalculationFailed",
+    "SystemUnavailable",
+    "MarkPriceUnavailable",
+    "AccountAdjustmentBoundsExceeded",
+    "ArithmeticOverflow",
+    "Custom",
+    "Other",
+)
+
+CODE_NUMBER: dict[str, int] = {name: i + 1 for i, name in enumerate(REJECT_CODES)}
+
+# Numeric constants for kernels (Numba sees module-level ints as compile-time constants).
+CODE_MISSING_REQUIRED_FIELD = CODE_NUMBER["MissingRequiredField"]
+CODE_INVALID_FIELD_FORMAT = CODE_NUMBER["InvalidFieldFormat"]
+CODE_INVALID_FIELD_VALUE = CODE_NUMBER["InvalidFieldValue"]
+CODE_UNKNOWN_INSTRUMENT = CODE_NUMBER["UnknownInstrument"]
+CODE_ORDER_EXCEEDS_LIMIT = CODE_NUMBER["OrderExceedsLimit"]
+CODE_ORDER_QTY_EXCEEDS_LIMIT = CODE_NUMBER["OrderQtyExceedsLimit"]
+CODE_ORDER_NOTIONAL_EXCEEDS_LIMIT = CODE_NUMBER["OrderNotionalExceedsLimit"]
+CODE_RATE_LIMIT_EXCEEDED = CODE_NUMBER["RateLimitExceeded"]
+CODE_PNL_KILL_SWITCH_TRIGGERED = CODE_NUMBER["PnlKillSwitchTriggered"]
+CODE_ACCOUNT_BLOCKED = CODE_NUMBER["AccountBlocked"]
+CODE_ORDER_VALUE_CALCULATION_FAILED = CODE_NUMBER["OrderValueCalculationFailed"]
+CODE_SYSTEM_UNAVAILABLE = CODE_NUMBER["SystemUnavailable"]
+CODE_ARITHMETIC_OVERFLOW = CODE_NUMBER["ArithmeticOverflow"]
+CODE_OTHER = CODE_NUMBER["Other"]
+
+assert ORDER_DTYPE.itemsize == RECORD_BYTES
+assert RESULT_DTYPE.itemsize == RECORD_BYTES
+assert len(REJECT_CODES) == 44
