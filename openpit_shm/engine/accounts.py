@@ -1,0 +1,237 @@
+"""Account groups and blocks: the ``engine.accounts()`` handle and the texts behind blocks.
+
+The kernel state holds *whether* an account, a group or the whole engine is
+blocked (so every door gates identically); this module keeps the human texts
+of the blocks Python recorded (admin blocks, custom-policy latches, restored
+causes) and the group membership the Python API reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AccountBlockError, AccountGroupRegistrationError
+from ..pretrade.rejects import AccountBlock
+from .rows import account_key
+
+if TYPE_CHECKING:
+    from ..builtins.book import Book
+
+__all__ = ["Accounts", "AccountsState"]
+
+_U32_MAX = (1 << 32) - 1
+_DEFAULT_TARGET = "the reserved default account group is not a valid target"
+ENGINE_POLICY = "Engine"
+CODE_ACCOUNT_BLOCKED = "AccountBlocked"
+
+
+def _account(value: Any) -> int:
+    from ..param import AccountId
+
+    if not isinstance(value, AccountId):
+        raise TypeError("account_id must be openpit.param.AccountId")
+    return account_key(value)
+
+
+def _group(value: Any) -> int:
+    """A group id (AccountGroupId or int) as an int; 0 is the default group."""
+    from ..param import AccountGroupId
+
+    if isinstance(value, AccountGroupId):
+        return value.value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U32_MAX:
+        if value == 0:
+            raise ValueError("account group id must not equal the reserved default group")
+        return value
+    raise ValueError("account_group_id must be an AccountGroupId or integer in range 1..=4294967295")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'str'")
+    return str(value)
+
+
+class AccountsState:
+    """Group membership, currencies and the causes of blocks recorded from Python."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self.group_of: dict[int, int] = {}
+        self.causes: dict[int, AccountBlock] = {}
+        self.group_reasons: dict[int, str] = {}
+        self.engine_cause: AccountBlock | None = None
+        self.currency: dict[int, str] = {}
+        self.group_currency: dict[int, str] = {}
+
+    # -- account blocks ------------------------------------------------------------------------
+
+    def latch(self, account: int, cause: AccountBlock) -> bool:
+        """Record ``cause`` unless the account is already blocked (the first cause wins)."""
+        if not self.book.block_account(account):
+            return False
+        self.causes[account] = cause
+        return True
+
+    def unblock(self, account: int) -> None:
+        self.book.unblock_account(account)
+        self.causes.pop(account, None)
+
+    def block_engine(self, cause: AccountBlock) -> None:
+        if self.engine_cause is None:
+            self.engine_cause = cause
+            self.book.block_engine()
+
+    def unblock_engine(self) -> None:
+        self.engine_cause = None
+        self.book.unblock_engine()
+
+
+class Accounts:
+    """Handle to the engine's account groups and blocks (``engine.accounts()``).
+
+    It shares state with the engine and with every other handle.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("cannot create 'openpit.Accounts' instances")
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def register_group(self, accounts: Iterable[Any], group: Any) -> None:
+        """Move accounts into ``group`` atomically; an account already in any group is an error."""
+        gid = self._target_group(group, AccountGroupRegistrationError)
+        keys = [_account(a) for a in accounts]
+        st = self._state
+        if any(k in st.group_of for k in keys):
+            raise AccountGroupRegistrationError(
+                "account is already registered in a different group"
+            )
+        for k in keys:
+            st.group_of[k] = gid
+            st.book.set_group(k, gid)
+
+    def unregister_group(self, accounts: Iterable[Any], group: Any) -> None:
+        """Return accounts from ``group`` to the default group, atomically."""
+        gid = self._target_group(group, AccountGroupRegistrationError)
+        keys = [_account(a) for a in accounts]
+        st = self._state
+        for k in keys:
+            current = st.group_of.get(k)
+            if current != gid:
+                where = "no group" if current is None else "a different group"
+                raise AccountGroupRegistrationError(
+                    f"account is not in the requested group; it belongs to {where}"
+                )
+        for k in keys:
+            del st.group_of[k]
+            st.book.set_group(k, 0)
+
+    def group_of(self, account: Any) -> Any:
+        from ..param import AccountGroupId
+
+        gid = self._state.group_of.get(_account(account))
+        return None if gid is None else AccountGroupId.from_int(gid)
+
+    # -- currencies (stored for API compatibility; no builtin here consumes them) --------------
+
+    def set_currency(self, account: Any, asset: Any) -> None:
+        from ..param import Asset
+
+        self._state.currency[_account(account)] = str(Asset(asset))
+
+    def clear_currency(self, account: Any) -> None:
+        self._state.currency.pop(_account(account), None)
+
+    def set_group_currency(self, group: Any, asset: Any) -> None:
+        from ..param import Asset
+
+        self._state.group_currency[self._any_group(group)] = str(Asset(asset))
+
+    def clear_group_currency(self, group: Any) -> None:
+        self._state.group_currency.pop(self._any_group(group), None)
+
+    # -- account blocks ------------------------------------------------------------------------
+
+    def block(self, account: Any, reason: str) -> None:
+        """Block an account; the first reason wins (re-blocking is a no-op)."""
+        key = _account(account)
+        text = _text(reason)
+        self._state.latch(key, AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text))
+
+    def block_with_cause(self, account: Any, cause: AccountBlock) -> None:
+        """Restore a persisted block with its original cause (the first cause still wins)."""
+        key = _account(account)
+        if not isinstance(cause, AccountBlock):
+            raise TypeError(f"'{type(cause).__name__}' object is not an instance of 'AccountBlock'")
+        self._state.latch(key, cause)
+
+    def unblock(self, account: Any) -> None:
+        """Lift an account's own block (idempotent)."""
+        self._state.unblock(_account(account))
+
+    def replace_block_reason(self, account: Any, reason: str) -> None:
+        key = _account(account)
+        text = _text(reason)
+        st = self._state
+        if not st.book.is_account_blocked(key):
+            raise AccountBlockError("account is not blocked")
+        st.causes[key] = AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text)
+
+    def unblock_all(self) -> None:
+        """Clear the engine-wide block only (account and group blocks stay)."""
+        self._state.unblock_engine()
+
+    # -- group blocks --------------------------------------------------------------------------
+
+    def block_group(self, group: Any, reason: str) -> None:
+        gid = self._target_group(group, AccountBlockError)
+        text = _text(reason)
+        st = self._state
+        if gid not in st.group_reasons:
+            st.group_reasons[gid] = text
+            st.book.block_group(gid)
+
+    def unblock_group(self, group: Any) -> None:
+        gid = self._target_group(group, AccountBlockError)
+        st = self._state
+        if st.group_reasons.pop(gid, None) is not None:
+            st.book.unblock_group(gid)
+
+    def replace_group_block_reason(self, group: Any, reason: str) -> None:
+        gid = self._target_group(group, AccountBlockError)
+        text = _text(reason)
+        if gid not in self._state.group_reasons:
+            raise AccountBlockError("account group is not blocked")
+        self._state.group_reasons[gid] = text
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _target_group(group: Any, error: type[Exception]) -> int:
+        from ..param import AccountGroupId
+
+        if isinstance(group, AccountGroupId) and group.value == 0:
+            raise error(_DEFAULT_TARGET)
+        return _group(group)
+
+    @staticmethod
+    def _any_group(group: Any) -> int:
+        from ..param import AccountGroupId
+
+        if isinstance(group, AccountGroupId):
+            return group.value
+        if isinstance(group, int) and not isinstance(group, bool) and 0 <= group <= _U32_MAX:
+            return group
+        raise ValueError(
+            "account_group_id must be an AccountGroupId or integer in range 1..=4294967295"
+        )
+
+
+def accounts_handle(state: AccountsState) -> Accounts:
+    h = object.__new__(Accounts)
+    h._state = state
+    return h

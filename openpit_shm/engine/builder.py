@@ -1,0 +1,162 @@
+"""The three-stage engine builder: sync mode, then policies, then build().
+
+``Engine.builder()`` -> ``EngineBuilder`` -> ``no_sync()|full_sync()|account_sync()``
+-> ``SyncedEngineBuilder`` -> ``pre_trade(policy)|builtin(builder)`` ->
+``ReadyEngineBuilder`` (chainable) -> ``build()`` (single use).
+
+openpit_shm extensions, available on every stage before ``build()``:
+``with_clock(fn)`` injects the nanosecond clock the rate limit reads, and
+``with_fixed_point_scale(n)`` sets the decimal scale of kernel state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..layout.records import FIXED_SCALE_DEFAULT
+from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_policy
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["EngineBuilder", "ReadyEngineBuilder", "SyncedEngineBuilder"]
+
+SYNC_NONE, SYNC_FULL, SYNC_ACCOUNT = "no_sync", "full_sync", "account_sync"
+_MAX_FIXED_SCALE = 18
+
+
+class _Settings:
+    """What every builder stage carries forward."""
+
+    __slots__ = ("clock", "scale", "sync")
+
+    def __init__(self) -> None:
+        self.sync = SYNC_NONE
+        self.clock: Callable[[], int] = time.monotonic_ns
+        self.scale = FIXED_SCALE_DEFAULT
+
+    def copy(self) -> _Settings:
+        s = _Settings()
+        s.sync, s.clock, s.scale = self.sync, self.clock, self.scale
+        return s
+
+
+class _Extensions:
+    """openpit_shm-only builder options (openpit has no equivalent)."""
+
+    _settings: _Settings
+
+    def with_clock(self, clock: Callable[[], int]) -> Any:
+        """Use ``clock() -> int`` (nanoseconds, monotonic) instead of ``time.monotonic_ns``."""
+        if not callable(clock):
+            raise TypeError("clock must be a callable returning integer nanoseconds")
+        self._settings.clock = clock
+        return self
+
+    def with_fixed_point_scale(self, scale: int) -> Any:
+        """Store kernel quantities, prices and P&L as ``int / 10**scale`` (default 8)."""
+        if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= _MAX_FIXED_SCALE:
+            raise ValueError(f"fixed-point scale must be an integer in 0..={_MAX_FIXED_SCALE}")
+        self._settings.scale = scale
+        return self
+
+
+class EngineBuilder(_Extensions):
+    """First stage: choose a synchronization mode."""
+
+    __slots__ = ("_settings",)
+
+    def __init__(self) -> None:
+        self._settings = _Settings()
+
+    def _synced(self, sync: str) -> SyncedEngineBuilder:
+        settings = self._settings.copy()
+        settings.sync = sync
+        return SyncedEngineBuilder(settings)
+
+    def no_sync(self) -> SyncedEngineBuilder:
+        """No synchronization: use the engine from the thread that built it."""
+        return self._synced(SYNC_NONE)
+
+    def full_sync(self) -> SyncedEngineBuilder:
+        """Every call is serialized: safe from any number of threads."""
+        return self._synced(SYNC_FULL)
+
+    def account_sync(self) -> SyncedEngineBuilder:
+        """Safe when each account is pinned to one thread/chain at a time."""
+        return self._synced(SYNC_ACCOUNT)
+
+
+class SyncedEngineBuilder(_Extensions):
+    """Second stage: register the first policy."""
+
+    __slots__ = ("_settings",)
+
+    def __init__(self, settings: _Settings) -> None:
+        self._settings = settings
+
+    def _ready(self) -> ReadyEngineBuilder:
+        return ReadyEngineBuilder(self._settings.copy())
+
+    def pre_trade(self, policy: Any) -> ReadyEngineBuilder:
+        """Register a custom policy (an ``openpit_shm.pretrade.Policy`` or a duck-typed object)."""
+        return self._ready().pre_trade(policy)
+
+    def builtin(self, builtin_ready_builder: Any) -> ReadyEngineBuilder:
+        """Register a builtin policy from its ready builder (``build_*()...``)."""
+        return self._ready().builtin(builtin_ready_builder)
+
+
+class ReadyEngineBuilder(_Extensions):
+    """Third stage: more policies, then ``build()`` (once)."""
+
+    __slots__ = ("_consumed", "_registrations", "_settings")
+
+    def __init__(self, settings: _Settings) -> None:
+        self._settings = settings
+        self._registrations: list[Registration] = []
+        self._consumed = False
+
+    def _check_alive(self) -> None:
+        if self._consumed:
+            raise ValueError("engine builder is no longer available")
+
+    def pre_trade(self, policy: Any) -> ReadyEngineBuilder:
+        self._check_alive()
+        self._registrations.append(CustomEntry.of(check_custom_policy(policy)))
+        return self
+
+    def builtin(self, builtin_ready_builder: Any) -> ReadyEngineBuilder:
+        self._check_alive()
+        builtin_ready_builder._build(self)
+        return self
+
+    # -- hooks called by the builtin builders' _build() (same keywords as openpit's) --------
+
+    def _add_builtin(self, kind: str, **params: Any) -> None:
+        from ..builtins.specs import make_spec
+
+        self._check_alive()
+        self._registrations.append(BuiltinEntry(make_spec(kind, **params)))
+
+    def _add_builtin_order_validation(self, **params: Any) -> None:
+        self._add_builtin("order_validation", **params)
+
+    def _add_builtin_rate_limit(self, **params: Any) -> None:
+        self._add_builtin("rate_limit", **params)
+
+    def _add_builtin_order_size_limit(self, **params: Any) -> None:
+        self._add_builtin("order_size_limit", **params)
+
+    def _add_builtin_pnl_bounds_killswitch(self, **params: Any) -> None:
+        self._add_builtin("pnl_bounds_killswitch", **params)
+
+    def build(self) -> Engine:
+        """Validate the registrations and build the engine. The builder is then consumed."""
+        from .engine import build_engine
+
+        self._check_alive()
+        self._consumed = True
+        return build_engine(self._registrations, self._settings)

@@ -1,0 +1,369 @@
+"""The Engine: one pre-trade pipeline over builtin kernels and custom Python policies.
+
+Pre-trade (``start_pre_trade`` -> ``request.execute()``, or ``execute_pre_trade``):
+
+1. block gate (account -> group -> engine-wide) in the kernel; a blocked order
+   runs no policy;
+2. start stage: every policy, in registration order; builtins are one fused
+   kernel call; rejects are concatenated in registration order;
+3. the first account-scope reject latches an ``AccountBlocked`` block;
+4. main stage (``execute``): gate again, then every policy; a reject rolls the
+   mutations back in reverse and latches like the start stage.
+
+An engine whose policies are all builtin takes a fast path: one kernel call
+per order for gate + start, and a reservation that holds nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..layout.records import RESULT_DTYPE
+from ..pretrade.context import account_control, context, post_trade_context
+from ..pretrade.rejects import AccountBlock, Reject
+from ..pretrade.results import (
+    DryRunReport,
+    ExecuteResult,
+    PostTradeResult,
+    StartResult,
+    dry_run_report,
+    execute_result,
+    post_trade_result,
+    start_result,
+)
+from .accounts import Accounts, AccountsState, accounts_handle
+from .builder import SYNC_FULL, EngineBuilder, _Settings
+from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
+from .rejects import (
+    KILL_SWITCH_ENGINE_CAUSE,
+    FINALIZER_ENGINE_CAUSE,
+    RecordReader,
+)
+from .request import bare_reservation, held_reservation, request
+from .rows import order_row, report_row
+from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
+
+if TYPE_CHECKING:
+    from .configure import Configurator
+
+__all__ = ["Engine", "build_engine"]
+
+_NO_CUSTOM_LATCH = 255  # the kernel may latch its own first account-scope reject
+_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
+_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
+
+
+def _merge(kernel: list[tuple[int, Reject]], custom: list[tuple[int, Reject]]) -> list[Reject]:
+    if not custom:
+        return [r for _, r in kernel]
+    if not kernel:
+        return [r for _, r in custom]
+    return [r for _, r in sorted(kernel + custom, key=lambda pair: pair[0])]
+
+
+class Engine:
+    """Pre-trade risk engine; build it with ``Engine.builder()``."""
+
+    __slots__ = (
+        "__weakref__",
+        "_accounts",
+        "_book",
+        "_clock",
+        "_customs",
+        "_entries",
+        "_order_type",
+        "_out",
+        "_reader",
+        "_report_type",
+        "_settings",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("cannot create 'openpit.Engine' instances")
+
+    @staticmethod
+    def builder() -> EngineBuilder:
+        """Start building an engine: choose a sync mode, register policies, ``build()``."""
+        return EngineBuilder()
+
+    # ---- pre-trade ---------------------------------------------------------------------------
+
+    def start_pre_trade(self, order: Any) -> StartResult:
+        """Run the start stage; on success the result carries a single-use ``request``."""
+        if not isinstance(order, self._order_type):
+            raise TypeError(_ORDER_TYPE_ERROR)
+        row = order_row(self._book, order)
+        rejects = self._start(order, row, False)
+        if rejects:
+            return start_result(None, rejects)
+        return start_result(request(self, order, row), [])
+
+    def execute_pre_trade(self, order: Any) -> ExecuteResult:
+        """Start stage then main stage; the result holds a reservation or the rejects."""
+        if not isinstance(order, self._order_type):
+            raise TypeError(_ORDER_TYPE_ERROR)
+        row = order_row(self._book, order)
+        if not self._customs:
+            n = self._book.start(self._out, *row, self._clock(), False, _NO_CUSTOM_LATCH, True)
+            if n == 0:
+                return execute_result(bare_reservation(), [])
+            return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
+        rejects = self._start(order, row, False)
+        if rejects:
+            return execute_result(None, rejects)
+        return self.execute_request(order, row)
+
+    def start_pre_trade_dry_run(self, order: Any) -> DryRunReport:
+        """The start stage as a verdict, with no state change (no budget spent, no block)."""
+        if not isinstance(order, self._order_type):
+            raise TypeError(_ORDER_TYPE_ERROR)
+        row = order_row(self._book, order)
+        rejects, block = self._dry_start(order, row)
+        return dry_run_report(rejects, self._new_lock(), [], block)
+
+    def execute_pre_trade_dry_run(self, order: Any) -> DryRunReport:
+        """Start and main stage as a verdict; main-stage mutations are dropped, never finalized."""
+        if not isinstance(order, self._order_type):
+            raise TypeError(_ORDER_TYPE_ERROR)
+        row = order_row(self._book, order)
+        rejects, block = self._dry_start(order, row)
+        if rejects:
+            return dry_run_report(rejects, self._new_lock(), [], block)
+        main = custom_main(self._customs, self._context(row[0]), order, True)
+        if main.error is not None:
+            raise main.error
+        lock = self._new_lock(main.lock_entries)
+        if main.rejects:
+            rejects = [r for _, r in main.rejects]
+            return dry_run_report(rejects, lock, [], self._would_block(row[0], rejects))
+        return dry_run_report(None, lock, main.adjustments, None)
+
+    # ---- stages ------------------------------------------------------------------------------
+
+    def _start(self, order: Any, row: tuple, dry: bool) -> list[Reject]:
+        """Gate + start stage of every policy; latches the first account-scope reject."""
+        book, out = self._book, self._out
+        account = row[0]
+        if not self._customs:
+            n = book.start(out, *row, self._clock(), dry, _NO_CUSTOM_LATCH, True)
+            return [r for _, r in self._reader.rejects(n, order)] if n else []
+        n = book.gate(out, account)
+        if n:
+            return [r for _, r in self._reader.rejects(n, order)]
+        custom, error = custom_start(self._customs, self._context(account), order, dry)
+        first_custom = next(
+            (i for i, r in custom if r._scope == "account"), 0 if error else _NO_CUSTOM_LATCH
+        )
+        n = book.start(out, *row, self._clock(), dry, first_custom, False)
+        kernel = self._reader.rejects(n, order) if n else []
+        if error is not None:
+            raise error
+        rejects = _merge(kernel, custom)
+        if custom and first_custom != _NO_CUSTOM_LATCH and not self._reader.latched:
+            self._latch_first(account, rejects)
+        return rejects
+
+    def execute_request(self, order: Any, row: tuple) -> ExecuteResult:
+        """Main stage of a started order (``Request.execute``)."""
+        account = row[0]
+        n = self._book.gate(self._out, account)
+        if n:
+            return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
+        if not self._customs:
+            return execute_result(bare_reservation(), [])
+        main = custom_main(self._customs, self._context(account), order, False)
+        if main.error is not None:
+            run_finalizers(main.mutations, commit=False)
+            raise main.error
+        if main.rejects:
+            rejects = [r for _, r in main.rejects]
+            self._latch_first(account, rejects)
+            error = run_finalizers(main.mutations, commit=False)
+            if error is not None:
+                self.on_finalizer_failure()
+                raise error
+            return execute_result(None, rejects)
+        lock = self._new_lock(main.lock_entries) if main.lock_entries else None
+        return execute_result(held_reservation(self, main.mutations, lock, main.adjustments), [])
+
+    def _dry_start(self, order: Any, row: tuple) -> tuple[list[Reject] | None, AccountBlock | None]:
+        book, out = self._book, self._out
+        account = row[0]
+        n = book.gate(out, account)
+        if n:
+            return [r for _, r in self._reader.rejects(n, order)], None
+        custom, error = custom_start(self._customs, self._context(account), order, True)
+        n = book.start(out, *row, self._clock(), True, 0, False)
+        kernel = self._reader.rejects(n, order) if n else []
+        if error is not None:
+            raise error
+        rejects = _merge(kernel, custom)
+        if not rejects:
+            return None, None
+        return rejects, self._would_block(account, rejects)
+
+    # ---- blocks ------------------------------------------------------------------------------
+
+    def _latch_first(self, account: int, rejects: Sequence[Reject]) -> None:
+        for r in rejects:
+            if r._scope == "account":
+                self._accounts.latch(account, _latched_cause(r))
+                return
+
+    def _would_block(self, account: int, rejects: Sequence[Reject]) -> AccountBlock | None:
+        if self._book.is_account_blocked(account):
+            return None
+        for r in rejects:
+            if r._scope == "account":
+                return _latched_cause(r)
+        return None
+
+    def on_finalizer_failure(self) -> None:
+        """A mutation callback failed: nobody can bound the damage, so block every account."""
+        self._accounts.block_engine(FINALIZER_ENGINE_CAUSE)
+
+    def _control_block(self, account: int, block: AccountBlock) -> None:
+        self._accounts.latch(account, block)
+
+    def _context(self, account: int) -> Any:
+        return context(account_control(account, self._control_block), self._group_id(account))
+
+    def _group_id(self, account: int) -> Any:
+        gid = self._accounts.group_of.get(account)
+        if gid is None:
+            return None
+        from ..param import AccountGroupId
+
+        return AccountGroupId.from_int(gid)
+
+    @staticmethod
+    def _new_lock(entries: Sequence[tuple[int, Any]] = ()) -> Any:
+        from ..pretrade.lock import Lock
+
+        lock = Lock()
+        for gid, price in entries:
+            lock.push(gid, price)
+        return lock
+
+    # ---- post-trade --------------------------------------------------------------------------
+
+    def apply_execution_report(self, report: Any) -> PostTradeResult:
+        """Fan a report out to every policy; record the first block it produces."""
+        if not isinstance(report, self._report_type):
+            raise TypeError(_REPORT_TYPE_ERROR)
+        row = report_row(self._book, report)
+        has_account = report._operation is not None
+        latch_in_kernel = not self._customs and has_account
+        n = self._book.apply_report(self._out, *row, latch_in_kernel)
+        kernel_blocks = self._reader.blocks(n, report) if n else []
+        if not self._customs:
+            blocks = [b for _, b in kernel_blocks]
+            if blocks and not has_account:
+                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+            return post_trade_result(blocks, [], [])
+        ctx = post_trade_context(self._group_id(row[0]) if has_account else None)
+        custom = custom_post_trade(self._customs, ctx, report)
+        merged = sorted(kernel_blocks + custom.blocks, key=lambda pair: pair[0])
+        blocks = [b for _, b in merged]
+        if blocks:
+            if has_account:
+                self._accounts.latch(row[0], blocks[0])
+            else:
+                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+        if custom.error is not None:
+            raise custom.error
+        pnls = [p for _, p in sorted(custom.pnls, key=lambda pair: pair[0])]
+        adjustments = [a for _, a in sorted(custom.adjustments, key=lambda pair: pair[0])]
+        return post_trade_result(blocks, pnls, adjustments)
+
+    # ---- handles -----------------------------------------------------------------------------
+
+    def accounts(self) -> Accounts:
+        """The account groups and blocks handle (shares state with the engine)."""
+        return accounts_handle(self._accounts)
+
+    def configure(self) -> Configurator:
+        """The runtime policy settings handle."""
+        from .configure import configurator
+
+        return configurator(self)
+
+    # ---- openpit_shm extensions --------------------------------------------------------------
+
+    def register_instrument(self, instrument: Any) -> int:
+        """The instrument id that order records (batch and shm doors) use for ``instrument``."""
+        underlying, settlement = instrument._key
+        return self._book.instrument_id(underlying, settlement)
+
+    def execute_batch(self, orders: np.ndarray, *, auto_commit: bool = True) -> np.ndarray:
+        """Run an ``ORDER_DTYPE`` record array through the pipeline; see ``engine.batch``."""
+        from .batch import execute_batch
+
+        return execute_batch(self, orders, auto_commit=auto_commit)
+
+
+def _latched_cause(reject: Reject) -> AccountBlock:
+    return AccountBlock._trusted(
+        reject._policy, "AccountBlocked", reject._reason, reject._details, reject._user_data
+    )
+
+
+class _FullSyncEngine(Engine):
+    """An engine whose every call holds one re-entrant lock (``full_sync()``)."""
+
+    __slots__ = ("_lock",)
+
+
+def _locked(name: str) -> Any:
+    method = getattr(Engine, name)
+
+    def call(self: _FullSyncEngine, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = method.__doc__
+    return call
+
+
+for _name in (
+    "start_pre_trade",
+    "execute_pre_trade",
+    "start_pre_trade_dry_run",
+    "execute_pre_trade_dry_run",
+    "execute_request",
+    "apply_execution_report",
+    "execute_batch",
+    "register_instrument",
+):
+    setattr(_FullSyncEngine, _name, _locked(_name))
+
+
+def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
+    """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
+    from ..builtins.book import Book
+    from ..core import ExecutionReport, Order
+
+    validate_registrations(registrations)
+    specs = [e.spec for e in registrations if isinstance(e, BuiltinEntry)]
+    customs = [e for e in registrations if isinstance(e, CustomEntry)]
+    book = Book.create(specs, n_policies=len(registrations), scale=settings.scale)
+    cls = _FullSyncEngine if settings.sync == SYNC_FULL else Engine
+    engine = object.__new__(cls)
+    if cls is _FullSyncEngine:
+        engine._lock = threading.RLock()
+    engine._settings = settings
+    engine._entries = list(registrations)
+    engine._customs = customs
+    engine._book = book
+    engine._clock = settings.clock
+    engine._accounts = AccountsState(book)
+    engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
+    engine._reader = RecordReader(engine)
+    engine._order_type = Order
+    engine._report_type = ExecutionReport
+    return engine

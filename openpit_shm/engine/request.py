@@ -1,0 +1,154 @@
+"""Single-use Request (start -> main stage) and Reservation (commit | rollback) handles.
+
+A reservation owns the mutations custom policies registered in the main stage
+and, in sharded mode, the worker-side reservation handle. Commit runs the
+mutations forward, rollback in reverse; every callback runs, the first error is
+re-raised, and a failing callback arms the engine-wide SystemUnavailable block.
+A reservation collected unfinalized rolls back (only reservations that hold
+something pay for that ``__del__``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .stages import run_finalizers
+
+if TYPE_CHECKING:
+    from ..pretrade.lock import Lock
+    from ..pretrade.results import ExecuteResult
+
+__all__ = ["Request", "Reservation", "bare_reservation", "held_reservation", "request"]
+
+_new = object.__new__
+_FINALIZED = "reservation has already been finalized"
+
+
+def _no_public_constructor(cls: type) -> None:
+    raise TypeError(f"cannot create 'openpit.pretrade.{cls.__name__}' instances")
+
+
+class Request:
+    """The deferred main stage of a started order; ``execute()`` may be called once."""
+
+    __slots__ = ("__weakref__", "_core", "_done", "_order", "_row")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _no_public_constructor(type(self))
+
+    def execute(self) -> ExecuteResult:
+        if self._done:
+            raise RuntimeError("request has already been executed")
+        self._done = True
+        core = self._core()
+        if core is None:
+            from .rejects import engine_gone_result
+
+            return engine_gone_result()
+        return core.execute_request(self._order, self._row)
+
+
+def request(core: Any, order: Any, row: tuple) -> Request:
+    r = _new(Request)
+    r._core = weakref.ref(core)
+    r._order = order
+    r._row = row
+    r._done = False
+    return r
+
+
+class Reservation:
+    """Reserved state of an accepted order: call exactly one of ``commit()`` / ``rollback()``."""
+
+    __slots__ = ("__weakref__", "_adjustments", "_core", "_done", "_lock", "_mutations", "_remote")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _no_public_constructor(type(self))
+
+    @property
+    def lock(self) -> Lock:
+        if self._done:
+            raise RuntimeError(_FINALIZED)
+        if self._lock is None:
+            from ..pretrade.lock import Lock
+
+            self._lock = Lock()
+        return self._lock
+
+    @property
+    def account_adjustments(self) -> list[Any]:
+        if self._done:
+            raise RuntimeError(_FINALIZED)
+        return list(self._adjustments)
+
+    def commit(self) -> None:
+        self._finalize(True)
+
+    def rollback(self) -> None:
+        self._finalize(False)
+
+    def _finalize(self, commit: bool) -> None:
+        if self._done:
+            raise RuntimeError(_FINALIZED)
+        self._done = True
+        if self._remote is not None:
+            self._remote(commit)
+        if not self._mutations:
+            return
+        core = self._core() if self._core is not None else None
+        if core is None:
+            return  # openpit: finalizing after the engine is gone is a silent no-op
+        error = run_finalizers(self._mutations, commit)
+        if error is not None:
+            core.on_finalizer_failure()
+            raise error
+
+
+class _HeldReservation(Reservation):
+    """A reservation with something to undo: garbage collection rolls it back."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        if not self._done:
+            try:
+                self._finalize(False)
+            except Exception:  # noqa: S110 - nowhere to raise from a finalizer; the engine is blocked
+                pass
+
+
+def bare_reservation() -> Reservation:
+    """A reservation that holds nothing (all-builtin engines without main-stage state)."""
+    r = _new(Reservation)
+    r._done = False
+    r._mutations = ()
+    r._lock = None
+    r._adjustments = ()
+    r._core = None
+    r._remote = None
+    return r
+
+
+def held_reservation(
+    core: Any,
+    mutations: list[Any],
+    lock: Lock | None,
+    adjustments: list[Any],
+    remote: Callable[[bool], None] | None = None,
+) -> Reservation:
+    """A reservation holding custom mutations and/or a remote (worker-side) handle."""
+    if not mutations and remote is None:
+        r = bare_reservation()
+        r._lock = lock
+        r._adjustments = adjustments
+        return r
+    r = _new(_HeldReservation)
+    r._done = False
+    r._mutations = mutations
+    r._lock = lock
+    r._adjustments = adjustments
+    r._core = weakref.ref(core) if core is not None else None
+    r._remote = remote
+    return r
