@@ -1,0 +1,68 @@
+"""Command line: ``python -m openpit_shm <command> [options]`` (also the ``openpit-shm`` script).
+
+Commands are registered in ``COMMANDS``: each is a (help text, add-arguments,
+run) triple, so other modules can add ``demo``/``bench`` next to ``sweep``
+without touching the dispatcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["COMMANDS", "Command", "main"]
+
+#: name -> (help, add_arguments(parser), run(args) -> exit code)
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    p.add_argument("--dir", type=Path, default=Path("/dev/shm"), help="shared-memory directory")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list live and skipped")
+
+
+def _sweep_run(args: argparse.Namespace) -> int:
+    from openpit_shm.shm.sweep import sweep
+
+    report = sweep(dry_run=args.dry_run, shm_dir=args.dir)
+    verb = "would remove" if args.dry_run else "removed"
+    for name in report.removed:
+        print(f"{verb} {name}")
+    if args.verbose:
+        for name in report.alive:
+            print(f"alive   {name}")
+        for name, why in report.skipped:
+            print(f"skipped {name}: {why}")
+    print(
+        f"{len(report.removed)} {verb}, {len(report.alive)} alive, {len(report.skipped)} skipped",
+        file=sys.stderr,
+    )
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "sweep": (
+        "remove /dev/shm/opshm.* segments whose creator process is dead",
+        _sweep_args,
+        _sweep_run,
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m openpit_shm")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    for name, (help_text, add_args, _) in COMMANDS.items():
+        add_args(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return COMMANDS[args.command][2](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
