@@ -111,7 +111,8 @@ def _ring_ctrl_struct() -> list[str]:
     )
     for fname, off in ring.RING_OFF.items():
         lines.append(
-            f'OPSHM_STATIC_ASSERT(offsetof(opshm_ring_ctrl, {fname}) == {off}, "ring.{fname} offset");'
+            f"OPSHM_STATIC_ASSERT(offsetof(opshm_ring_ctrl, {fname}) == {off}, "
+            f'"ring.{fname} offset");'
         )
     return lines
 

@@ -59,7 +59,7 @@ def _is_zombie(pid: int) -> bool:
 
 
 def creator_alive(pid: int, start_ticks: int) -> bool:
-    """True if process ``pid`` exists, is not a zombie and (when known) started at ``start_ticks``."""
+    """True if ``pid`` exists, is not a zombie and (if known) started at ``start_ticks``."""
     if pid <= 0:
         return False
     try:
