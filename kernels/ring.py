@@ -41,7 +41,9 @@ built by ``idle_busy_spin()`` / ``idle_backoff(...)``:
   other side only makes a ``FUTEX_WAKE`` syscall when someone really sleeps.
 
 Timeouts (``tmo``): ``< 0`` waits forever, ``0`` tries once, ``> 0`` is a bound
-in nanoseconds. Every kernel returns counts (integer codes), never raises.
+in nanoseconds. Every kernel returns counts (integer codes), never raises. The
+waiting kernels release the GIL (``nogil=True``), so a Python thread blocked in
+one does not stall the other threads of its process.
 """
 
 from __future__ import annotations
@@ -192,7 +194,7 @@ def ring_push_batch(ctrl, slots, src, start, count):  # type: ignore[no-untyped-
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ring_wait_writable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-untyped-def]
     """Wait until at least ``want`` slots are free (``want`` is capped at the capacity).
 
@@ -242,7 +244,7 @@ def ring_wait_writable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-
         store_relaxed(ctrl, RING_W_PRODUCER_SLEEPING, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ring_push_wait(ctrl, slots, src, start, count, idle, timeout_ns):  # type: ignore[no-untyped-def]
     """Push all ``count`` rows of ``src[start:]``, waiting for room per ``idle``.
 
@@ -328,7 +330,7 @@ def ring_pop_batch(ctrl, slots, dst, start, max_count):  # type: ignore[no-untyp
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ring_wait_readable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-untyped-def]
     """Wait until at least ``want`` records are readable (``want`` capped at the capacity).
 
@@ -377,7 +379,7 @@ def ring_wait_readable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-
         store_relaxed(ctrl, RING_W_CONSUMER_SLEEPING, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ring_pop_wait(ctrl, slots, dst, start, max_count, idle, timeout_ns):  # type: ignore[no-untyped-def]
     """Wait (per ``idle``, at most ``timeout_ns``) for a record, then pop up to ``max_count``.
 

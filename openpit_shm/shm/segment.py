@@ -184,6 +184,18 @@ def _prefault_attached(mm: mmap.mmap, buf: np.ndarray) -> None:
         int(buf[::_PAGE].sum())  # read-touch: maps the pages (write faults stay possible)
 
 
+def _header_bytes(mm: mmap.mmap) -> bytes:
+    """A copy of the header, read after an acquire load of the magic (written last, release).
+
+    A copy, so that no view of the mapping outlives a failed attach (an mmap
+    with live views cannot be closed).
+    """
+    words = np.frombuffer(mm, dtype=np.int64, count=SEGMENT_HEADER_BYTES // 8)
+    load_word_acquire(words, HDR_W["magic"])
+    del words
+    return mm[:SEGMENT_HEADER_BYTES]
+
+
 class Segment:
     """One mapped posix_ipc segment with an openpit_shm header.
 
@@ -207,7 +219,7 @@ class Segment:
         self.owner = owner
         self._pid = os.getpid()
         self.buf = np.frombuffer(mm, dtype=np.uint8)
-        self.words = self.buf.view(np.int64)
+        self.words = self.buf[: self.size - self.size % 8].view(np.int64)
 
     # -- creation / attachment ------------------------------------------------------------
 
@@ -311,11 +323,8 @@ class Segment:
             )
         mm = _map(shm, size)
         try:
-            words = np.frombuffer(mm, dtype=np.int64, count=SEGMENT_HEADER_BYTES // 8)
-            # Acquire the magic before reading the rest (it is written last, with release).
-            load_word_acquire(words, HDR_W["magic"])
             hdr = header_check(
-                mm,
+                _header_bytes(mm),
                 name=name,
                 kind=kind,
                 capacity=capacity,
@@ -325,7 +334,6 @@ class Segment:
                 fixed_scale=fixed_scale,
                 size=size,
             )
-            del words
         except BaseException:
             mm.close()
             raise

@@ -1,0 +1,1 @@
+"""Transport tests: atomics, futex, ring kernels and handles, segments, sweep, C header."""
