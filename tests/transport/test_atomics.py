@@ -27,7 +27,8 @@ from openpit_shm.layout.segment import SEGMENT_KIND_STATE
 from openpit_shm.shm.segment import Segment
 
 
-@njit(cache=True)
+# Functions whose IR/asm is inspected are not cached: Numba cannot inspect cached code.
+@njit(cache=False)
 def _all_ops(a):
     store_release(a, 0, 5)
     x = load_acquire(a, 0)
@@ -41,7 +42,7 @@ def _all_ops(a):
     return x, old, seen_ok, seen_bad, a[0], load_relaxed(a, 1), a[2]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)
 def _spin_atomic(a, n):
     for i in range(n):
         if load_relaxed(a, 0) != 0:
@@ -50,14 +51,14 @@ def _spin_atomic(a, n):
     return n
 
 
-@njit(cache=True)
+@njit(cache=False)
 def _wait_plain(a):
     while a[0] == 0:  # the bug the atomics exist to prevent: this read is hoisted
         pass
     return 1
 
 
-@njit(cache=True)
+@njit(cache=False)
 def _wait_relaxed(a):
     while load_relaxed(a, 0) == 0:
         pass
