@@ -20,9 +20,9 @@ import time
 import numpy as np
 import pytest
 from numba import njit
-
 from openpit_shm.kernels.futex import futex_wait
 from openpit_shm.kernels.ring import idle_backoff, ring_pop_wait, ring_push_wait
+
 from openpit_shm.layout.records import ORDER_DTYPE
 from openpit_shm.layout.ring import RING_OFF, RING_SLOTS_OFFSET, RING_W_HEAD
 from openpit_shm.shm.ring import Ring
@@ -93,7 +93,7 @@ def _consume_check(ctrl, slots, producer, start, total, idle, timeout_ns):
 
 @njit(cache=True, nogil=True)
 def _produce(ctrl, slots, producer, start, total, idle, timeout_ns, pace_ns):
-    """Push ``total`` records from seq ``start`` in batches of 1..64; optionally pause every 4096."""
+    """Push ``total`` records from ``start`` in batches of 1..64; optionally nap every 4096."""
     buf = np.zeros((64, 8), np.int64)
     nap = np.zeros(1, np.int64)
     seq = start
@@ -247,7 +247,7 @@ def test_should_deliver_a_million_records_in_order_from_each_kind_of_producer(
         consumer.start()
         _, wait = _start_producer(kind, ring.name, producer, 0, N_RECORDS, 0, c_producer)
         assert wait(120) == 0
-        got, code, seconds = q.get(timeout=120)
+        got, code, _ = q.get(timeout=120)
         consumer.join(30)
         assert (got, code) == (N_RECORDS, CHECK_OK)
         assert consumer.exitcode == 0
