@@ -360,23 +360,26 @@ class RingProducer(_End):
 class RingConsumer(_End):
     """The consumer end of a ring."""
 
-    __slots__ = ("_tail",)
+    __slots__ = ("_tail", "dtype")
 
     def __init__(self, ring: Ring, idle: np.ndarray | None, timeout: float) -> None:
         super().__init__(ring, idle, timeout)
         self._ctrl[RING_W_CONSUMER_PID] = os.getpid()
+        self.dtype = ring.dtype
         self._tail = int(self._ctrl[RING_W_TAIL])  # we are the only writer of tail
         self._limit = self._tail  # records below this cursor are known to be published
 
     def try_pop(self) -> np.void | None:
-        """Pop one record if one is readable now (a copy), else None."""
+        """Pop one record if one is readable now (a read-only copy), else None."""
         tail = self._tail
         if tail >= self._limit:
             avail = _readable(self._ctrl, self._slots, 1)
             if avail < 1:
                 return None
             self._limit = tail + avail
-        rec = self._records[tail & self._mask].copy()  # copy out before the slot is released
+        # Copy out before the slot is released. Via bytes: NumPy copies an aligned structured
+        # scalar field by field (~2.4 us); tobytes + frombuffer costs ~0.4 us.
+        rec = np.frombuffer(self._slots[tail & self._mask].tobytes(), self.dtype)[0]
         tail += 1
         self._tail = tail
         _release(self._ctrl, tail)
