@@ -1,0 +1,232 @@
+"""Account, group and engine-wide blocks: the gate every order passes first, and latching.
+
+State (``layout.state``): an account row's ``AC_BLOCK`` says whether the
+account is blocked and who holds the cause:
+
+* ``BLOCK_EXTERNAL``: recorded from Python (admin ``Accounts.block``, a custom
+  policy's latch, a restored cause); the engine keeps the cause object, the
+  gate writes an engine record (``RSN_GATE_ACCOUNT``) that points at it;
+* ``BLOCK_KERNEL``: latched by a kernel; the cause is stored as six numeric
+  words (a result head and ``d0..d4``) in ``AC_CAUSE``, so any process
+  attached to the state can rebuild the exact reject.
+
+Groups are rows of the groups table (blocked flag); an account row's
+``AC_GROUP`` is its group (0 = default). ``H_ENGINE_BLOCK`` is the
+engine-wide block. ``H_N_BLOCKED_ACC``/``H_N_BLOCKED_GRP`` count live
+blocks so the gate costs nothing when nobody is blocked, and so an order
+without an account is rejected exactly while some block exists (openpit).
+
+Precedence (openpit): the account's own block, then its group's, then the
+engine-wide one; the gate emits one record and runs no policy.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from openpit_shm.layout.records import (
+    CODE_ACCOUNT_BLOCKED,
+    CODE_MISSING_REQUIRED_FIELD,
+    ORDER_HAS_OPERATION,
+    POLICY_ENGINE,
+    RESULT_SCOPE_ACCOUNT,
+    RESULT_W_D0,
+    RESULT_W_HEAD,
+)
+from openpit_shm.layout.state import (
+    AC_BLOCK,
+    AC_CAUSE,
+    AC_GROUP,
+    BLOCK_EXTERNAL,
+    BLOCK_KERNEL,
+    BLOCK_NONE,
+    CAUSE_WORDS,
+    ENGINE_BLOCK_KILL_SWITCH,
+    ENGINE_BLOCK_NONE,
+    G_BLOCKED,
+    H_ENGINE_BLOCK,
+    H_N_BLOCKED_ACC,
+    H_N_BLOCKED_GRP,
+    H_T_ACC,
+    H_T_GRP,
+)
+
+from .codes import (
+    RSN_GATE_ACCOUNT,
+    RSN_GATE_ENGINE,
+    RSN_GATE_ENGINE_KILL_SWITCH,
+    RSN_GATE_GROUP,
+    RSN_GATE_NO_ACCOUNT,
+)
+from .hashtable import tbl_find, tbl_get_or_insert
+from .results import write_reject
+
+__all__ = [
+    "any_block",
+    "block_external",
+    "block_group",
+    "engine_block",
+    "gate",
+    "is_blocked",
+    "latch_kernel",
+    "set_group",
+    "unblock",
+    "unblock_group",
+]
+
+
+@njit(cache=True)
+def any_block(state):  # type: ignore[no-untyped-def]
+    """Whether any account, group or engine-wide block is live."""
+    return (
+        state[H_N_BLOCKED_ACC] + state[H_N_BLOCKED_GRP] > 0
+        or state[H_ENGINE_BLOCK] != ENGINE_BLOCK_NONE
+    )
+
+
+@njit(cache=True)
+def gate(state, out, account, flags):  # type: ignore[no-untyped-def]
+    """Write the gate's reject into ``out[0]`` and return 1, or return 0 if the order may run."""
+    if not any_block(state):
+        return 0
+    if flags & ORDER_HAS_OPERATION == 0:
+        code = CODE_MISSING_REQUIRED_FIELD
+        return write_reject(out, 0, code, POLICY_ENGINE, RSN_GATE_NO_ACCOUNT, 0, 0, 0, 0, 0, 0)
+    row = tbl_find(state, state[H_T_ACC], account, 0)
+    if row != 0:
+        bs = state[row + AC_BLOCK]
+        if bs == BLOCK_KERNEL:
+            for i in range(CAUSE_WORDS):
+                out[0, RESULT_W_HEAD + i] = state[row + AC_CAUSE + i]
+            return 1
+        if bs == BLOCK_EXTERNAL:
+            return write_reject(
+                out, 0, CODE_ACCOUNT_BLOCKED, POLICY_ENGINE, RSN_GATE_ACCOUNT,
+                RESULT_SCOPE_ACCOUNT, account, 0, 0, 0, 0,
+            )
+        group = state[row + AC_GROUP]
+        if group != 0 and state[H_N_BLOCKED_GRP] > 0:
+            g = tbl_find(state, state[H_T_GRP], group, 0)
+            if g != 0 and state[g + G_BLOCKED] != 0:
+                return write_reject(
+                    out, 0, CODE_ACCOUNT_BLOCKED, POLICY_ENGINE, RSN_GATE_GROUP,
+                    RESULT_SCOPE_ACCOUNT, account, group, 0, 0, 0,
+                )
+    eb = state[H_ENGINE_BLOCK]
+    if eb != ENGINE_BLOCK_NONE:
+        rsn = RSN_GATE_ENGINE_KILL_SWITCH if eb == ENGINE_BLOCK_KILL_SWITCH else RSN_GATE_ENGINE
+        return write_reject(
+            out, 0, CODE_ACCOUNT_BLOCKED, POLICY_ENGINE, rsn, RESULT_SCOPE_ACCOUNT, 0, 0, 0, 0, 0
+        )
+    return 0
+
+
+@njit(cache=True)
+def is_blocked(state, account):  # type: ignore[no-untyped-def]
+    """The account's own block state (BLOCK_*)."""
+    if state[H_N_BLOCKED_ACC] == 0:
+        return BLOCK_NONE
+    row = tbl_find(state, state[H_T_ACC], account, 0)
+    return BLOCK_NONE if row == 0 else state[row + AC_BLOCK]
+
+
+@njit(cache=True)
+def latch_kernel(state, account, rec, i, code):  # type: ignore[no-untyped-def]
+    """Block ``account`` with record ``rec[i]`` as its numeric cause (the first cause wins).
+
+    The stored cause keeps the record's policy, reason and detail words, with
+    ``code`` as the block's code (-1 keeps the record's: post-trade blocks keep
+    theirs, start/main-stage latches become ``AccountBlocked``). Returns 1 when
+    the block was recorded, 0 when the account was already blocked, -1 if the
+    arena is short.
+    """
+    row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
+    if row < 0:
+        return -1
+    if state[row + AC_BLOCK] != BLOCK_NONE:
+        return 0
+    state[row + AC_BLOCK] = BLOCK_KERNEL
+    head = rec[i, RESULT_W_HEAD]
+    if code >= 0:
+        head = (head & ~0xFFFF) | code
+    # keep code, policy, reason and the scope flag; status/count/index belong to the request
+    state[row + AC_CAUSE] = (head & 0xFFFFFFFF) | (RESULT_SCOPE_ACCOUNT << 40)
+    for k in range(CAUSE_WORDS - 1):
+        state[row + AC_CAUSE + 1 + k] = rec[i, RESULT_W_D0 + k]
+    state[H_N_BLOCKED_ACC] += 1
+    return 1
+
+
+@njit(cache=True)
+def block_external(state, account, replace):  # type: ignore[no-untyped-def]
+    """Block with a cause held by Python. 1 = recorded, 0 = already blocked, -1 = no space.
+
+    With ``replace`` an existing block (kernel-latched or not) is taken over
+    by Python (``Accounts.replace_block_reason``) and 1 is returned.
+    """
+    row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
+    if row < 0:
+        return -1
+    bs = state[row + AC_BLOCK]
+    if bs != BLOCK_NONE:
+        if replace:
+            state[row + AC_BLOCK] = BLOCK_EXTERNAL
+            return 1
+        return 0
+    state[row + AC_BLOCK] = BLOCK_EXTERNAL
+    state[H_N_BLOCKED_ACC] += 1
+    return 1
+
+
+@njit(cache=True)
+def unblock(state, account):  # type: ignore[no-untyped-def]
+    """Lift the account's own block (idempotent)."""
+    row = tbl_find(state, state[H_T_ACC], account, 0)
+    if row != 0 and state[row + AC_BLOCK] != BLOCK_NONE:
+        state[row + AC_BLOCK] = BLOCK_NONE
+        for k in range(CAUSE_WORDS):
+            state[row + AC_CAUSE + k] = 0
+        state[H_N_BLOCKED_ACC] -= 1
+
+
+@njit(cache=True)
+def set_group(state, account, group):  # type: ignore[no-untyped-def]
+    """Move the account to ``group`` (0 = default); 0 ok, -1 no space."""
+    if group == 0:
+        row = tbl_find(state, state[H_T_ACC], account, 0)
+        if row != 0:
+            state[row + AC_GROUP] = 0
+        return 0
+    row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
+    if row < 0:
+        return -1
+    state[row + AC_GROUP] = group
+    return 0
+
+
+@njit(cache=True)
+def block_group(state, group, on):  # type: ignore[no-untyped-def]
+    """Block (``on``) or unblock a group; 0 ok, -1 no space."""
+    g = tbl_get_or_insert(state, state[H_T_GRP], group, 0)
+    if g < 0:
+        return -1
+    was = state[g + G_BLOCKED] != 0
+    if on and not was:
+        state[g + G_BLOCKED] = 1
+        state[H_N_BLOCKED_GRP] += 1
+    elif not on and was:
+        state[g + G_BLOCKED] = 0
+        state[H_N_BLOCKED_GRP] -= 1
+    return 0
+
+
+@njit(cache=True)
+def unblock_group(state, group):  # type: ignore[no-untyped-def]
+    return block_group(state, group, False)
+
+
+@njit(cache=True)
+def engine_block(state, kind):  # type: ignore[no-untyped-def]
+    """Set the engine-wide block (first cause wins) or clear it with ``ENGINE_BLOCK_NONE``."""
+    if kind == ENGINE_BLOCK_NONE or state[H_ENGINE_BLOCK] == ENGINE_BLOCK_NONE:
+        state[H_ENGINE_BLOCK] = kind

@@ -1,0 +1,38 @@
+"""Order validation (openpit ``OrderValidationPolicy``): start stage, stateless.
+
+* no trade amount (an order without an operation) -> ``MissingRequiredField``
+  (field ``trade amount``);
+* a zero quantity or a zero volume -> ``InvalidFieldValue`` (order scope).
+
+The price is not checked (market orders are fine), nor is anything else.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from openpit_shm.layout.records import (
+    CODE_INVALID_FIELD_VALUE,
+    CODE_MISSING_REQUIRED_FIELD,
+    ORDER_HAS_OPERATION,
+    ORDER_VOLUME,
+)
+
+from .codes import FIELD_TRADE_AMOUNT, RSN_MISSING_FIELD, RSN_OV_ZERO_QTY, RSN_OV_ZERO_VOLUME
+from .results import write_reject
+
+__all__ = ["ov_check"]
+
+
+@njit(cache=True)
+def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
+    """Validate one order; append its reject (if any) at ``out[n]`` and return the new count."""
+    if flags & ORDER_HAS_OPERATION == 0:
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_TRADE_AMOUNT, 0, 0, 0, 0,
+        )
+    if amount == 0:
+        rsn = RSN_OV_ZERO_VOLUME if flags & ORDER_VOLUME else RSN_OV_ZERO_QTY
+        return write_reject(out, n, CODE_INVALID_FIELD_VALUE, pol, rsn, 0, 0, 0, 0, 0, 0)
+    return n

@@ -1,0 +1,373 @@
+"""The fused builtin pipeline: one decision procedure for every door.
+
+* ``start_one`` — the object door's call for one order: the block gate, then
+  every builtin's start-stage check in registration order (each writes at
+  most one reject record), then latching of the first account-scope reject.
+* ``report_one`` — the post-trade report (the P&L kill switch).
+* ``process`` — the batch door and the shard worker: every message kind of
+  ``ORDER_DTYPE`` over a record array, writing ``RESULT_DTYPE`` records.
+
+``process`` calls the same ``start_core``/``report_core`` the object door
+calls, so the three doors decide identically by construction.
+
+Mutating calls first check the arena can hold whatever the call may allocate
+(``space_needed``) and return ``ST_NEED_SPACE`` *before* changing anything
+otherwise; the Book grows the arena and calls again.
+
+Result records of one request occupy ``out[0..n)``; ``finish`` stamps
+status, count and index. Records from a dry run carry ``RESULT_DRY_RUN``;
+the record whose reject latched (or, dry, would latch) an account block
+carries ``RESULT_BLOCK_LATCHED``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from openpit_shm.layout.records import (
+    CODE_ACCOUNT_BLOCKED,
+    CODE_INVALID_FIELD_FORMAT,
+    CODE_INVALID_FIELD_VALUE,
+    CODE_OTHER,
+    CODE_SYSTEM_UNAVAILABLE,
+    CODE_UNKNOWN_INSTRUMENT,
+    MSG_COMMIT,
+    MSG_DRY_ORDER,
+    MSG_DRY_START,
+    MSG_EXECUTE,
+    MSG_ORDER,
+    MSG_REPORT,
+    MSG_ROLLBACK,
+    MSG_START,
+    ORDER_AUTO_COMMIT,
+    ORDER_FLAGS_KNOWN,
+    ORDER_HAS_OPERATION,
+    POLICY_ENGINE,
+    RESULT_BLOCK_LATCHED,
+    RESULT_COMMITTED,
+    RESULT_DRY_RUN,
+    RESULT_SCOPE_ACCOUNT,
+    RESULT_W_HEAD,
+    RESULT_W_RESERVATION,
+    RESULT_W_SEQ,
+    SIDE_BUY,
+    SIDE_SELL,
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_REJECTED,
+)
+from openpit_shm.layout.state import (
+    ENGINE_BLOCK_KILL_SWITCH,
+    H_EXEC,
+    H_INSTR_BASE,
+    H_N_BUILTINS,
+    H_N_INSTR,
+    H_N_POLICIES,
+    H_POLICY_INDEX,
+    H_SCALE,
+    H_T_AA,
+    H_T_ACC,
+    H_T_GRP,
+    I_SETTLEMENT,
+    I_UNDERLYING,
+    KIND_ORDER_SIZE,
+    KIND_ORDER_VALIDATION,
+    KIND_PNL_BOUNDS,
+    KIND_RATE_LIMIT,
+    RES_REQUEST,
+    RES_RESERVED,
+    SCALE_SHIFT,
+    W_INSTR,
+)
+
+from .arena import arena_free
+from .blocks import engine_block, gate, is_blocked, latch_kernel
+from .codes import (
+    RSN_BAD_AMOUNT,
+    RSN_BAD_FLAGS,
+    RSN_BAD_HANDLE,
+    RSN_BAD_INSTRUMENT,
+    RSN_BAD_KIND,
+    RSN_BAD_SIDE,
+    RSN_RES_FULL,
+    ST_NEED_SPACE,
+)
+from .hashtable import tbl_need
+from .order_size import osl_check
+from .order_validation import ov_check
+from .pnl_bounds import pnl_check, pnl_report
+from .rate_limit import rl_check, rl_log_words_needed
+from .reservations import (
+    res_account,
+    res_alloc,
+    res_lookup,
+    res_need,
+    res_release,
+    res_set_state,
+)
+from .results import head_flags, head_policy, set_flags, write_reject
+
+__all__ = [
+    "finish",
+    "norm_scale",
+    "process",
+    "report_core",
+    "report_one",
+    "space_needed",
+    "start_core",
+    "start_one",
+]
+
+_KEEP_HEAD = 0x0000FFFFFFFFFFFF & ~(0xFF << 32)  # code, policy, reason, flags
+_NO_LATCH_LIMIT = 255
+
+
+@njit(cache=True)
+def space_needed(state):  # type: ignore[no-untyped-def]
+    """Most arena words one request can allocate (rows, table growth, logs, handles)."""
+    return (
+        tbl_need(state, state[H_T_ACC])
+        + tbl_need(state, state[H_T_AA])
+        + tbl_need(state, state[H_T_GRP])
+        + rl_log_words_needed(state)
+        + res_need(state)
+    )
+
+
+@njit(cache=True)
+def finish(out, n, status, extra_flags):  # type: ignore[no-untyped-def]
+    """Stamp status, count, index (and extra flags) on records ``out[0..n)``."""
+    for j in range(n):
+        head = out[j, RESULT_W_HEAD] & _KEEP_HEAD
+        head |= (status & 0xFF) << 32
+        head |= (extra_flags & 0xFF) << 40
+        head |= (n & 0xFF) << 48
+        head |= (j & 0xFF) << 56
+        out[j, RESULT_W_HEAD] = head
+
+
+@njit(cache=True)
+def start_core(state, shared, out, account, underlying, settlement, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Gate (optional) + every builtin's start stage + latching; returns the reject count.
+
+    ``latch_before``: the registration index of the first account-scope reject
+    a custom policy produced (255 if none); the kernel latches its own first
+    account-scope reject only if it comes earlier in registration order.
+    """
+    if run_gate:
+        g = gate(state, out, account, flags)
+        if g != 0:
+            finish(out, g, STATUS_REJECTED, RESULT_DRY_RUN if dry else 0)
+            return g
+    n = 0
+    for i in range(state[H_N_BUILTINS]):
+        kind = state[H_EXEC + i]
+        pol = state[H_POLICY_INDEX + kind]
+        if kind == KIND_ORDER_VALIDATION:
+            n = ov_check(out, n, pol, flags, amount)
+        elif kind == KIND_RATE_LIMIT:
+            n = rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry)
+        elif kind == KIND_ORDER_SIZE:
+            n = osl_check(state, out, n, pol, account, underlying, settlement, flags, price, amount)
+        elif kind == KIND_PNL_BOUNDS:
+            n = pnl_check(state, out, n, pol, account, settlement, flags)
+    if n == 0:
+        return 0
+    for j in range(n):
+        head = out[j, RESULT_W_HEAD]
+        if head_flags(head) & RESULT_SCOPE_ACCOUNT:
+            if head_policy(head) < latch_before and flags & ORDER_HAS_OPERATION:
+                if dry:
+                    if is_blocked(state, account) == 0:
+                        set_flags(out, j, RESULT_BLOCK_LATCHED)
+                elif latch_kernel(state, account, out, j, CODE_ACCOUNT_BLOCKED) == 1:
+                    set_flags(out, j, RESULT_BLOCK_LATCHED)
+            break
+    finish(out, n, STATUS_REJECTED, RESULT_DRY_RUN if dry else 0)
+    return n
+
+
+@njit(cache=True)
+def start_one(state, shared, out, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
+    """The object door's start stage for one order (``side`` is not read by the builtins)."""
+    if not dry and arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    return start_core(
+        state, shared, out, account, underlying, settlement, flags, price, amount,
+        now, dry, latch_before, run_gate,
+    )
+
+
+@njit(cache=True)
+def norm_scale(value, scale):  # type: ignore[no-untyped-def]
+    """The smallest decimal scale that shows a fixed-point value exactly (no trailing zeros)."""
+    if value == 0:
+        return 0
+    s = scale
+    while s > 0 and value % 10 == 0:
+        value //= 10
+        s -= 1
+    return s
+
+
+@njit(cache=True)
+def report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, engine_latch):  # type: ignore[no-untyped-def]
+    """Apply one execution report; returns the number of block records (or ST_NEED_SPACE).
+
+    ``scales``: ``pnl_scale | fee_scale << 8`` of the report's decimals, or -1
+    to use each value's shortest exact form. ``latch``: record the first
+    block on the account; ``engine_latch``: a report without an account that
+    produces a block sets the engine-wide kill-switch block.
+    """
+    pol = state[H_POLICY_INDEX + KIND_PNL_BOUNDS]
+    if pol < 0:
+        return 0
+    if scales < 0:
+        sc = state[H_SCALE]
+        scales = norm_scale(pnl, sc) | (norm_scale(fee, sc) << SCALE_SHIFT)
+    n = pnl_report(state, out, 0, pol, account, settlement, flags, pnl, fee, scales)
+    if n < 0:
+        return ST_NEED_SPACE
+    if n == 0:
+        return 0
+    if flags & ORDER_HAS_OPERATION:
+        if latch and latch_kernel(state, account, out, 0, -1) == 1:
+            set_flags(out, 0, RESULT_BLOCK_LATCHED)
+    elif engine_latch:
+        engine_block(state, ENGINE_BLOCK_KILL_SWITCH)
+    finish(out, n, STATUS_OK, 0)
+    return n
+
+
+@njit(cache=True)
+def report_one(state, out, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
+    """The object door's post-trade call (the engine sets engine-wide blocks itself)."""
+    if arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    return report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, False)
+
+
+@njit(cache=True)
+def _error(out, code, rsn, d0):  # type: ignore[no-untyped-def]
+    write_reject(out, 0, code, POLICY_ENGINE, rsn, 0, d0, 0, 0, 0, 0)
+    finish(out, 1, STATUS_ERROR, 0)
+    return 1
+
+
+@njit(cache=True)
+def _accepted(out, reservation, flags):  # type: ignore[no-untyped-def]
+    """The single record of an accepted request: code 0, count 0, status OK."""
+    write_reject(out, 0, 0, 0, 0, flags, 0, 0, 0, 0, 0)
+    out[0, RESULT_W_RESERVATION] = reservation
+    return 1
+
+
+@njit(cache=True)
+def _assets(state, instrument):  # type: ignore[no-untyped-def]
+    """(underlying, settlement) of an instrument id, or (-1, -1) if unknown."""
+    if instrument < 0 or instrument >= state[H_N_INSTR]:
+        return -1, -1
+    r = state[H_INSTR_BASE] + instrument * W_INSTR
+    return state[r + I_UNDERLYING], state[r + I_SETTLEMENT]
+
+
+@njit(cache=True)
+def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref):  # type: ignore[no-untyped-def]  # noqa: E501
+    out[0, RESULT_W_RESERVATION] = 0
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
+        if flags & ~ORDER_FLAGS_KNOWN:
+            return _error(out, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
+        underlying = -1
+        settlement = -1
+        if flags & ORDER_HAS_OPERATION:
+            underlying, settlement = _assets(state, instrument)
+            if underlying < 0:
+                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
+            if side != SIDE_BUY and side != SIDE_SELL:
+                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
+            if amount < 0:
+                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
+        dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
+        n = start_core(
+            state, shared, out, account, underlying, settlement, flags, price, amount,
+            now, dry, _NO_LATCH_LIMIT, True,
+        )
+        if n > 0:
+            return n
+        if dry:
+            return _accepted(out, 0, RESULT_DRY_RUN)
+        if kind == MSG_ORDER and flags & ORDER_AUTO_COMMIT:
+            return _accepted(out, 0, RESULT_COMMITTED)
+        h = res_alloc(state, account, RES_RESERVED if kind == MSG_ORDER else RES_REQUEST)
+        if h == 0:
+            return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
+        return _accepted(out, h, 0)
+    if kind == MSG_EXECUTE:
+        s = res_lookup(state, ref, RES_REQUEST)
+        if s < 0:
+            return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
+        acct = res_account(state, s)
+        g = gate(state, out, acct, ORDER_HAS_OPERATION)
+        if g != 0:
+            res_release(state, s)
+            finish(out, g, STATUS_REJECTED, 0)
+            return g
+        if flags & ORDER_AUTO_COMMIT:
+            res_release(state, s)
+            return _accepted(out, 0, RESULT_COMMITTED)
+        res_set_state(state, s, RES_RESERVED)
+        return _accepted(out, ref, 0)
+    if kind in (MSG_COMMIT, MSG_ROLLBACK):
+        s = res_lookup(state, ref, RES_RESERVED)
+        if s < 0:
+            return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
+        res_release(state, s)
+        return _accepted(out, 0, RESULT_COMMITTED if kind == MSG_COMMIT else 0)
+    if kind == MSG_REPORT:
+        settlement = -1
+        if flags & ORDER_HAS_OPERATION:
+            underlying, settlement = _assets(state, instrument)
+            if underlying < 0:
+                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
+        n = report_core(state, out, account, settlement, flags, pnl, fee, -1, True, True)
+        if n > 0:
+            return n
+        return _accepted(out, 0, 0)
+    return _error(out, CODE_OTHER, RSN_BAD_KIND, kind)
+
+
+@njit(cache=True)
+def process(state, shared, records, results, now):  # type: ignore[no-untyped-def]
+    """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
+
+    Returns ``(consumed, written, status)``: it stops early when ``results``
+    cannot hold another request's records (status 0) or when the arena must
+    grow first (``ST_NEED_SPACE``; nothing of that record was applied).
+    """
+    room = state[H_N_POLICIES] + 2
+    i = 0
+    w = 0
+    total = records.shape[0]
+    limit = results.shape[0]
+    while i < total:
+        if limit - w < room:
+            break
+        if arena_free(state) < space_needed(state):
+            return i, w, ST_NEED_SPACE
+        word2 = records[i, 2]
+        instrument = np.int32(word2 & 0xFFFFFFFF)
+        kind = (word2 >> 32) & 0xFF
+        side = (word2 >> 40) & 0xFF
+        flags = (word2 >> 48) & 0xFFFF
+        out = results[w:]
+        n = _handle_one(
+            state, shared, out, now, records[i, 1], instrument, kind, side, flags,
+            records[i, 3], records[i, 4], records[i, 5], records[i, 6], records[i, 7],
+        )
+        seq = records[i, 0]
+        for j in range(n):
+            out[j, RESULT_W_SEQ] = seq
+        w += n
+        i += 1
+    return i, w, 0

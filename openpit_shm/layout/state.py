@@ -1,0 +1,300 @@
+"""Descriptor of the builtin policies' kernel state: one int64 arena + one int64 shared array.
+
+The kernels keep every table of one engine (or one shard) in a single flat
+``int64`` array, the **arena** (``Book.state``), so that in sharded mode it can
+live in a shared-memory segment and a restarted worker re-attaches to it as
+is. Nothing in the arena is a pointer: every reference is a word offset into
+the arena itself. State that spans shards (the broker- and asset-wide fixed
+rate windows) lives in a second ``int64`` array, **shared** (``Book.shared``),
+updated only with atomics.
+
+All words are little-endian int64; amounts are fixed point at ``H_SCALE``.
+Every constant below is a word index (multiply by 8 for bytes).
+
+Arena
+=====
+
+::
+
+    word 0                                                        H_SIZE (128)
+    +------------------------------------------------------------+-----------------------------+
+    | header: identity, bump allocator, table roots, block        | regions, bump-allocated:    |
+    | counters, reservations root, per-policy configuration       | tables, rows, logs, ...     |
+    +------------------------------------------------------------+-----------------------------+
+
+Header (``H_*``)::
+
+      0 magic            1 version          2 scale            3 10**scale
+      4 top (bump ptr)   5 cap (words)      6 n_policies       7 n_builtins
+      8..11 registration index per kind (KIND_*; -1 = absent)
+     12..15 kinds in registration order (n_builtins of them)
+     16 accounts table   17 account+asset table   18 groups table
+     19 asset rows base  20 asset capacity
+     21 instrument rows  22 instrument capacity    23 instruments registered
+     24 blocked accounts 25 blocked groups         26 engine-wide block (ENGINE_BLOCK_*)
+     28 reservations base 29 capacity  30 free-list head  31 next fresh slot  32 live
+     33 sliding-log ring capacity cap (entries, power of two)
+     34 words retired by table growth and not reused   35..36 scrap region [start, end):
+        the latest retired table region, carved into rows and log blocks before bumping
+     40..47 free-list heads of sliding-log blocks, one per size class
+     48..52 rate limit: #asset barriers, #account barriers, #account+asset barriers,
+            account generation, account+asset generation
+     56..62 order size: broker flags, broker max qty, broker max notional,
+            broker cap scales, #asset barriers, #account+asset barriers, a+a generation
+     64..66 P&L kill switch: #broker barriers, #account+asset barriers, a+a generation
+
+A **generation** tags account-keyed configuration: a row's barrier is live
+only while its ``*_GEN`` word equals the header's generation, so replacing a
+whole axis at runtime is "bump the generation, write the new rows" (O(new
+barriers), no sweep over a million rows) and a zeroed row never carries a
+barrier (generations start at 1).
+
+Hash tables (``kernels.hashtable``): a 8-word header ``TB_*`` and a slot
+region of ``cap`` slots of ``key_words + 1`` words ``[key0, (key1), row]``,
+``row == 0`` meaning empty (row offsets are never 0). Rows are fixed-width
+records allocated from the arena and never moved, so a table only maps keys
+to row offsets; growth is incremental (see ``kernels.hashtable``).
+
+Account row (``AC_*``, 12 words, one per account that has state)::
+
+     0 block state (BLOCK_*)  1 group id  2..7 latched cause (result head, d0..d4)
+     8 rate gen  9 rate max (u64 bits)  10 rate window ns (u64 bits)  11 rate log offset
+
+Account+asset row (``AA_*``, 16 words, one per (account, asset) with state)::
+
+     0 realized P&L accumulator   1 its decimal scale (for texts)
+     2 P&L barrier gen  3 P&L flags (BOUND_*)  4 lower  5 upper  6 bound scales
+     7 rate gen  8 rate max  9 rate window  10 rate log offset
+    11 size gen  12 size flags (CAP_*)  13 max quantity  14 max notional  15 cap scales
+
+Asset row (``A_*``, 8 words, indexed by the dense asset id)::
+
+     0 size flags  1 max quantity  2 max notional  3 cap scales
+     4 P&L broker flags  5 lower  6 upper  7 bound scales
+
+Instrument row (``I_*``, 2 words, indexed by instrument id): underlying, settlement.
+
+Group row (``G_*``, 2 words): blocked flag, reserved.
+
+Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
+
+     0 head | len << 32     1 ring capacity R   2 window the summary is bucketed by
+     3 newest summarized ts 4 summary top slot  5..10 summary slot counters (LOG_SLOTS)
+    11.. ring of R timestamps
+
+Reservation slot (``RS_*``, 2 words): ``gen << 2 | state``, account (or next free).
+
+Shared array
+============
+
+::
+
+      0 magic  1 version  2 asset capacity
+     16..31 broker fixed window (FW_*, a 128-byte line of its own)
+     32 + 8*asset .. asset fixed windows (FW_*, one 64-byte line per asset)
+
+Fixed-window row (``FW_*``): ``0 lock`` (0 free, else owner tag), ``1 configured``,
+``2 max`` (u64 bits), ``3 window ns`` (u64 bits), ``4 window start``, ``5 count``,
+``6 started``. The count/start pair is updated under the row's tiny spin lock
+(CAS), so a broker limit holds exactly across shards.
+
+Changing any offset here changes compiled kernels: bump ``STATE_VERSION`` and
+clear Numba's cache (``find kernels -name '*.nb[ic]' -delete``), because
+Numba's on-disk cache is keyed on each kernel's own source file, not on the
+constants it imports.
+"""
+
+from __future__ import annotations
+
+STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
+STATE_VERSION = 1
+SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
+
+# ---- policy kinds ------------------------------------------------------------------------------
+KIND_ORDER_VALIDATION = 0
+KIND_RATE_LIMIT = 1
+KIND_ORDER_SIZE = 2
+KIND_PNL_BOUNDS = 3
+N_KINDS = 4
+
+# ---- arena header --------------------------------------------------------------------------
+H_MAGIC = 0
+H_VERSION = 1
+H_SCALE = 2
+H_POW10 = 3
+H_TOP = 4
+H_CAP = 5
+H_N_POLICIES = 6
+H_N_BUILTINS = 7
+H_POLICY_INDEX = 8  # + kind
+H_EXEC = 12  # + position
+H_T_ACC = 16
+H_T_AA = 17
+H_T_GRP = 18
+H_ASSET_BASE = 19
+H_ASSET_CAP = 20
+H_INSTR_BASE = 21
+H_INSTR_CAP = 22
+H_N_INSTR = 23
+H_N_BLOCKED_ACC = 24
+H_N_BLOCKED_GRP = 25
+H_ENGINE_BLOCK = 26
+H_RES_BASE = 28
+H_RES_CAP = 29
+H_RES_FREE = 30
+H_RES_FRESH = 31
+H_RES_LIVE = 32
+H_LOG_CAP = 33
+H_RETIRED = 34
+H_SCRAP = 35
+H_SCRAP_END = 36
+H_LOG_FREE = 40  # + size class (LOG_CLASSES of them)
+H_RL_N_ASSET = 48
+H_RL_N_ACC = 49
+H_RL_N_AA = 50
+H_RL_ACC_GEN = 51
+H_RL_AA_GEN = 52
+H_OSL_BROKER_FLAGS = 56
+H_OSL_BROKER_QTY = 57
+H_OSL_BROKER_NOTIONAL = 58
+H_OSL_BROKER_SCALES = 59
+H_OSL_N_ASSET = 60
+H_OSL_N_AA = 61
+H_OSL_AA_GEN = 62
+H_PNL_N_BROKER = 64
+H_PNL_N_AA = 65
+H_PNL_AA_GEN = 66
+H_SIZE = 128
+
+NO_POLICY = -1
+
+# ---- engine-wide block state (H_ENGINE_BLOCK) ----------------------------------------------------
+ENGINE_BLOCK_NONE = 0
+ENGINE_BLOCK_EXTERNAL = 1  #: set from Python (finalizer failure, ...): the engine holds the text
+ENGINE_BLOCK_KILL_SWITCH = 2  #: a report without a readable account blocked everything
+
+# ---- account block state (AC_BLOCK) --------------------------------------------------------------
+BLOCK_NONE = 0
+BLOCK_EXTERNAL = 1  #: recorded from Python; the engine keeps the cause object
+BLOCK_KERNEL = 2  #: latched by a kernel; the cause is the 6 numeric words AC_CAUSE..
+
+# ---- hash table header -------------------------------------------------------------------------
+TB_KEYW = 0  # key words per slot (1 or 2)
+TB_CAP = 1  # slots, a power of two
+TB_COUNT = 2  # keys stored (in the current region, migrated ones included)
+TB_SLOTS = 3  # offset of the current slot region
+TB_OLD_CAP = 4  # slots of the region being migrated away from (0: not migrating)
+TB_OLD_SLOTS = 5
+TB_MIGRATE = 6  # next old slot to migrate
+TB_ROWW = 7  # words per row
+TB_SIZE = 8
+
+# ---- account row ---------------------------------------------------------------------------
+AC_BLOCK = 0
+AC_GROUP = 1
+AC_CAUSE = 2  # 6 words: result head word, d0..d4
+CAUSE_WORDS = 6
+AC_RL_GEN = 8
+AC_RL_MAX = 9
+AC_RL_WINDOW = 10
+AC_RL_LOG = 11
+W_ACC = 12
+
+# ---- account+asset row ---------------------------------------------------------------------
+AA_PNL = 0
+AA_PNL_SCALE = 1
+AA_PNL_GEN = 2
+AA_PNL_FLAGS = 3
+AA_PNL_LOWER = 4
+AA_PNL_UPPER = 5
+AA_PNL_SCALES = 6
+AA_RL_GEN = 7
+AA_RL_MAX = 8
+AA_RL_WINDOW = 9
+AA_RL_LOG = 10
+AA_OSL_GEN = 11
+AA_OSL_FLAGS = 12
+AA_OSL_QTY = 13
+AA_OSL_NOTIONAL = 14
+AA_OSL_SCALES = 15
+W_AA = 16
+
+# ---- asset row -----------------------------------------------------------------------------
+A_OSL_FLAGS = 0
+A_OSL_QTY = 1
+A_OSL_NOTIONAL = 2
+A_OSL_SCALES = 3
+A_PNL_FLAGS = 4
+A_PNL_LOWER = 5
+A_PNL_UPPER = 6
+A_PNL_SCALES = 7
+W_ASSET = 8
+
+# ---- instrument row ------------------------------------------------------------------------
+I_UNDERLYING = 0
+I_SETTLEMENT = 1
+W_INSTR = 2
+
+# ---- group row -----------------------------------------------------------------------------
+G_BLOCKED = 0
+W_GRP = 2
+
+# ---- flags of caps and bounds ----------------------------------------------------------------
+CAP_QTY = 1
+CAP_NOTIONAL = 2
+BOUND_LOWER = 1
+BOUND_UPPER = 2
+#: Decimal scales of two configured values packed in one word: ``first | second << 8``.
+SCALE_SHIFT = 8
+
+# ---- sliding-window log --------------------------------------------------------------------
+LG_META = 0  # head (low 32 bits) | len << 32
+LG_R = 1
+LG_W = 2
+LG_NEWEST = 3
+LG_TOP = 4
+LG_C0 = 5
+LOG_S = 5  # the summary buckets the window into LOG_S slots of ceil(w / LOG_S) ns ...
+LOG_SLOTS = LOG_S + 1  # ... and keeps LOG_S + 1 counters (a window spans at most that many)
+LG_RING = LG_C0 + LOG_SLOTS
+LOG_CLASSES = 8  # ring capacity classes: 0 (summary only), 1, 2, 4, ..., 64
+LOG_CAP_MAX = 64
+LOG_CAP_DEFAULT = 64
+
+# ---- reservations --------------------------------------------------------------------------
+RS_GEN_STATE = 0
+RS_LINK = 1
+W_RES = 2
+RES_FREE = 0
+RES_REQUEST = 1  #: started (MSG_START): waiting for MSG_EXECUTE
+RES_RESERVED = 2  #: accepted: waiting for MSG_COMMIT / MSG_ROLLBACK
+RES_CAP_DEFAULT = 1 << 12
+
+# ---- shared array --------------------------------------------------------------------------
+SH_MAGIC = 0
+SH_VERSION = 1
+SH_ASSET_CAP = 2
+SH_BROKER = 16
+SH_ASSETS = 32
+W_SH_ASSET = 8
+FW_LOCK = 0
+FW_ON = 1
+FW_MAX = 2
+FW_WINDOW = 3
+FW_START = 4
+FW_COUNT = 5
+FW_STARTED = 6
+
+# ---- sizing defaults -----------------------------------------------------------------------
+ASSET_CAP_DEFAULT = 256
+INSTR_CAP_DEFAULT = 256
+TABLE_CAP_DEFAULT = 1024
+RESERVE_WORDS_DEFAULT = 1 << 22  # 32 MiB; the Book grows the arena (a copy) when it runs short
+
+
+def shared_words(asset_cap: int) -> int:
+    """Length of the shared array for ``asset_cap`` assets."""
+    return SH_ASSETS + W_SH_ASSET * asset_cap
+
+
+__all__ = sorted(name for name in dir() if name.isupper() or name == "shared_words")
