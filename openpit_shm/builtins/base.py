@@ -1,0 +1,88 @@
+"""The common shape of a builtin policy object, and runtime-configuration argument checks.
+
+A builtin policy object is the Python side of one registered builtin: it
+keeps the configuration as decimals (for texts and for the replace/keep rules
+of ``engine.configure()``), writes it into the kernel state as fixed point
+(``install``/``configure``), and turns the kernel's records back into
+openpit's texts (``describe``). The kernels do the deciding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from openpit_shm.errors import ConfigureErrorKind, PolicyConfigureError
+
+from .specs import BuiltinSpec, check_asset
+from .texts import Description, Record
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["BuiltinPolicy", "account_of", "asset_of", "sequence_of", "validation_error"]
+
+
+class BuiltinPolicy:
+    """One registered builtin: its registration index, name, kind and live configuration."""
+
+    kind: ClassVar[str]
+    kind_id: ClassVar[int]
+
+    def __init__(self, spec: BuiltinSpec, index: int) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.index = index
+        self.policy_group_id = spec.policy_group_id
+
+    def install(self, book: Book) -> None:
+        """Write the build-time configuration into the kernel state."""
+
+    def configure(self, book: Book, method: str, **settings: Any) -> None:
+        """Apply a runtime retune (``engine.configure().<method>(name, **settings)``)."""
+        raise PolicyConfigureError(f"no configurable policy named {self.name}")
+
+    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+        """openpit's texts for one of this policy's records (``subject``: the order/report)."""
+        raise NotImplementedError
+
+
+def validation_error(policy: str, message: str) -> PolicyConfigureError:
+    """openpit's VALIDATION error: ``policy <name> rejected the update: <message>``."""
+    return PolicyConfigureError(
+        f"policy {policy} rejected the update: {message}", ConfigureErrorKind.VALIDATION
+    )
+
+
+def sequence_of(value: Any) -> Sequence[Any]:
+    """A list/tuple argument (openpit: ``'X' object is not an instance of 'Sequence'``)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'Sequence'")
+    return value
+
+
+def typed(value: Any, cls: type, name: str) -> Any:
+    """``value`` if it is a ``cls`` (openpit: ``expected openpit.pretrade.policies.<name>``)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"expected openpit.pretrade.policies.{name}")
+    return value
+
+
+def account_of(value: Any) -> int:
+    """The u64 value of an ``AccountId`` (runtime configuration requires the type)."""
+    from openpit_shm.param import AccountId
+
+    if not isinstance(value, AccountId):
+        raise TypeError("account_id must be openpit.param.AccountId")
+    return int(value.value)
+
+
+def asset_of(value: Any) -> str:
+    return check_asset(value)
+
+
+def flag(value: Any) -> bool:
+    """A ``bool`` keyword (openpit: ``'int' object is not an instance of 'bool'``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'bool'")
+    return value

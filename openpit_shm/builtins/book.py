@@ -1,0 +1,505 @@
+"""The Book: the kernel state of one engine (or shard) and the Python API over it.
+
+It owns the int64 arena (``state``) and the cross-shard ``shared`` array
+(``layout.state``), the asset and instrument registries, and the builtin
+policy objects; it calls the kernels (``kernels.pipeline``) and turns their
+records back into texts (``describe``).
+
+Hot calls (``start``, ``gate``, ``apply_report``) go straight to each
+kernel's compiled ``entry_point`` (about 3x cheaper than the Numba
+dispatcher); ``out`` is the engine's ``RESULT_DTYPE`` array, whose int64 view
+is cached.
+
+Growth: mutating kernels return ``ST_NEED_SPACE`` *before* changing anything
+when the arena could run short; the Book then doubles the arena (a copy,
+amortized like a list's) and calls again. Tables inside the arena grow
+incrementally (``kernels.hashtable``) and never pause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numba import types
+
+from openpit_shm.kernels import blocks as KB
+from openpit_shm.kernels import codes as K
+from openpit_shm.kernels import pipeline as KP
+from openpit_shm.kernels.arena import arena_free
+from openpit_shm.kernels.hashtable import tbl_create, tbl_find, tbl_get_or_insert, tbl_need
+from openpit_shm.layout import state as L
+from openpit_shm.layout.records import (
+    FIXED_SCALE_DEFAULT,
+    ORDER_DTYPE,
+    ORDER_HAS_OPERATION,
+    POLICY_ENGINE,
+    RESULT_DTYPE,
+)
+
+from .base import BuiltinPolicy
+from .order_size import OrderSizeLimitPolicy
+from .order_validation import OrderValidation
+from .pnl_bounds import PnlBoundsKillSwitch
+from .rate_limit import RateLimitPolicy
+from .specs import BuiltinSpec
+from .texts import Description, Record, engine_description
+
+__all__ = ["Book"]
+
+_POLICY_CLASSES: dict[str, type[BuiltinPolicy]] = {
+    cls.kind: cls
+    for cls in (OrderValidation, RateLimitPolicy, OrderSizeLimitPolicy, PnlBoundsKillSwitch)
+}
+
+_A1 = types.Array(types.int64, 1, "C")
+_A2 = types.Array(types.int64, 2, "C")
+_I = types.int64
+_B = types.boolean
+_SIG_START = (_A1, _A1, _A2, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
+_SIG_REPORT = (_A1, _A2, _I, _I, _I, _I, _I, _I, _B)
+_SIG_GATE = (_A1, _A2, _I, _I)
+_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I)
+_ENTRY: dict[str, Any] = {}
+
+
+def _entry(name: str, dispatcher: Any, sig: tuple[Any, ...]) -> Any:
+    """The compiled entry point of ``dispatcher`` for ``sig`` (compiled or loaded once)."""
+    ep = _ENTRY.get(name)
+    if ep is None:
+        dispatcher.compile(sig)
+        ep = _ENTRY[name] = dispatcher.overloads[sig].entry_point
+    return ep
+
+
+def _signed(account: int) -> int:
+    """An account id as the int64 bit pattern the kernels use (u64 values wrap negative)."""
+    return account - (1 << 64) if account >= 1 << 63 else account
+
+
+def _words(arr: np.ndarray) -> np.ndarray:
+    """An ``int64[n, 8]`` view of a ``RESULT_DTYPE``/``ORDER_DTYPE`` array (or the array)."""
+    if arr.dtype == np.int64 and arr.ndim == 2:
+        return arr
+    if not arr.flags.c_contiguous:
+        raise ValueError("record arrays must be C-contiguous")
+    return arr.view(np.int64).reshape(-1, 8)
+
+
+class Book:
+    """Kernel state + registries + builtin policy objects of one engine."""
+
+    def __init__(self) -> None:
+        raise TypeError("use Book.create(...)")
+
+    # ---- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        specs: Sequence[Any],
+        *,
+        n_policies: int,
+        scale: int = FIXED_SCALE_DEFAULT,
+        reserve_words: int = L.RESERVE_WORDS_DEFAULT,
+        log_cap: int = L.LOG_CAP_DEFAULT,
+        asset_cap: int = L.ASSET_CAP_DEFAULT,
+        table_cap: int = L.TABLE_CAP_DEFAULT,
+    ) -> Book:
+        """A fresh Book for ``specs`` (builtin specs; see ``_indexed`` for how indexes are read).
+
+        ``n_policies`` counts every registered policy (custom ones too);
+        ``scale`` is the engine-wide fixed-point scale (0..18);
+        ``log_cap`` bounds the sliding-log ring per key (a power of two <= 64).
+        """
+        if not 0 <= scale <= 18:
+            raise ValueError("fixed-point scale must be in 0..=18")
+        if log_cap not in (1, 2, 4, 8, 16, 32, 64):
+            raise ValueError("log_cap must be a power of two in 1..=64")
+        self = object.__new__(cls)
+        self.scale = scale
+        self._assets: dict[str, int] = {}
+        self._asset_names: list[str] = []
+        self._instruments: dict[tuple[str, str], int] = {}
+        self._out_src: Any = None
+        self._out_view: Any = None
+        indexed = _indexed(specs)
+        kinds = [s.kind for _, s in indexed]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each builtin policy can be registered at most once per engine")
+        st = np.zeros(max(reserve_words, 1 << 16), dtype=np.int64)
+        st[L.H_MAGIC] = L.STATE_MAGIC
+        st[L.H_VERSION] = L.STATE_VERSION
+        st[L.H_SCALE] = scale
+        st[L.H_POW10] = 10**scale
+        st[L.H_TOP] = L.H_SIZE
+        st[L.H_CAP] = st.shape[0]
+        st[L.H_N_POLICIES] = n_policies
+        st[L.H_LOG_CAP] = log_cap
+        for k in range(L.N_KINDS):
+            st[L.H_POLICY_INDEX + k] = L.NO_POLICY
+        for g in (L.H_RL_ACC_GEN, L.H_RL_AA_GEN, L.H_OSL_AA_GEN, L.H_PNL_AA_GEN):
+            st[g] = 1
+        st[L.H_T_ACC] = tbl_create(st, 1, table_cap, L.W_ACC)
+        st[L.H_T_AA] = tbl_create(st, 2, table_cap, L.W_AA)
+        st[L.H_T_GRP] = tbl_create(st, 1, 64, L.W_GRP)
+        st[L.H_ASSET_BASE] = _bump(st, asset_cap * L.W_ASSET)
+        st[L.H_ASSET_CAP] = asset_cap
+        st[L.H_INSTR_BASE] = _bump(st, L.INSTR_CAP_DEFAULT * L.W_INSTR)
+        st[L.H_INSTR_CAP] = L.INSTR_CAP_DEFAULT
+        st[L.H_RES_BASE] = _bump(st, L.RES_CAP_DEFAULT * L.W_RES)
+        st[L.H_RES_CAP] = L.RES_CAP_DEFAULT
+        self.state = st
+        sh = np.zeros(L.shared_words(asset_cap), dtype=np.int64)
+        sh[L.SH_MAGIC] = L.SHARED_MAGIC
+        sh[L.SH_VERSION] = L.STATE_VERSION
+        sh[L.SH_ASSET_CAP] = asset_cap
+        self.shared = sh
+        self.policies: list[BuiltinPolicy | None] = [None] * n_policies
+        order = sorted(indexed, key=lambda pair: pair[0])
+        for pos, (index, spec) in enumerate(order):
+            if not 0 <= index < n_policies:
+                raise ValueError(f"builtin registration index {index} outside 0..{n_policies - 1}")
+            policy = _POLICY_CLASSES[spec.kind](spec, index)
+            self.policies[index] = policy
+            st[L.H_POLICY_INDEX + policy.kind_id] = index
+            st[L.H_EXEC + pos] = policy.kind_id
+        st[L.H_N_BUILTINS] = len(order)
+        for _, spec in order:
+            self.policies_by_kind()[spec.kind].install(self)
+        return self
+
+    def policies_by_kind(self) -> dict[str, BuiltinPolicy]:
+        return {p.kind: p for p in self.policies if p is not None}
+
+    def policy(self, index: int) -> BuiltinPolicy | None:
+        return self.policies[index] if 0 <= index < len(self.policies) else None
+
+    # ---- registries --------------------------------------------------------------------------
+
+    def asset_id(self, asset: str) -> int:
+        """The dense id of an asset (registered on first use)."""
+        aid = self._assets.get(asset)
+        if aid is None:
+            aid = len(self._asset_names)
+            if aid >= int(self.state[L.H_ASSET_CAP]):
+                self._grow_assets(2 * (aid + 1))
+            self._assets[str(asset)] = aid
+            self._asset_names.append(str(asset))
+        return aid
+
+    def asset_name(self, aid: int) -> str:
+        return self._asset_names[aid]
+
+    def instrument_id(self, underlying: str, settlement: str) -> int:
+        """The id of the instrument (underlying, settlement) that order records carry."""
+        key = (str(underlying), str(settlement))
+        iid = self._instruments.get(key)
+        if iid is not None:
+            return iid
+        u, s = self.asset_id(key[0]), self.asset_id(key[1])
+        st = self.state
+        iid = int(st[L.H_N_INSTR])
+        if iid >= int(st[L.H_INSTR_CAP]):
+            cap = 2 * int(st[L.H_INSTR_CAP])
+            self._ensure(cap * L.W_INSTR)
+            st = self.state
+            base = _bump(st, cap * L.W_INSTR)
+            old = int(st[L.H_INSTR_BASE])
+            st[base : base + iid * L.W_INSTR] = st[old : old + iid * L.W_INSTR]
+            st[L.H_INSTR_BASE] = base
+            st[L.H_INSTR_CAP] = cap
+        row = int(st[L.H_INSTR_BASE]) + iid * L.W_INSTR
+        st[row + L.I_UNDERLYING] = u
+        st[row + L.I_SETTLEMENT] = s
+        st[L.H_N_INSTR] = iid + 1
+        self._instruments[key] = iid
+        return iid
+
+    def instrument_assets(self, iid: int) -> tuple[str, str]:
+        row = int(self.state[L.H_INSTR_BASE]) + iid * L.W_INSTR
+        st = self.state
+        return self._asset_names[st[row]], self._asset_names[st[row + 1]]
+
+    # ---- arena -------------------------------------------------------------------------------
+
+    def _ensure(self, words: int) -> None:
+        """Grow the arena (a zero-extended copy) until ``words`` more fit."""
+        st = self.state
+        free = int(st[L.H_CAP]) - int(st[L.H_TOP])
+        if free >= words:
+            return
+        cap = int(st[L.H_CAP])
+        new_cap = max(2 * cap, int(st[L.H_TOP]) + words + (1 << 16))
+        grown = np.zeros(new_cap, dtype=np.int64)
+        top = int(st[L.H_TOP])
+        grown[:top] = st[:top]
+        grown[L.H_CAP] = new_cap
+        self.state = grown
+
+    def _grow_for_kernel(self) -> None:
+        self._ensure(int(KP.space_needed(self.state)) + (1 << 16))
+
+    def _grow_assets(self, cap: int) -> None:
+        st = self.state
+        old_cap = int(st[L.H_ASSET_CAP])
+        self._ensure(cap * L.W_ASSET)
+        st = self.state
+        base = _bump(st, cap * L.W_ASSET)
+        old = int(st[L.H_ASSET_BASE])
+        st[base : base + old_cap * L.W_ASSET] = st[old : old + old_cap * L.W_ASSET]
+        st[L.H_ASSET_BASE] = base
+        st[L.H_ASSET_CAP] = cap
+        sh = np.zeros(L.shared_words(cap), dtype=np.int64)
+        sh[: self.shared.shape[0]] = self.shared
+        sh[L.SH_ASSET_CAP] = cap
+        self.shared = sh
+
+    def _row(self, table_word: int, k0: int, k1: int) -> int:
+        while True:
+            st = self.state
+            t = int(st[table_word])
+            if int(arena_free(st)) >= int(tbl_need(st, t)):
+                row = int(tbl_get_or_insert(st, t, k0, k1))
+                if row > 0:
+                    return row
+            self._ensure(int(tbl_need(st, t)) + (1 << 16))
+
+    def account_row(self, account: int) -> int:
+        """The account row of ``account`` (u64 or int64 bits), created if absent."""
+        return self._row(L.H_T_ACC, _signed(account), 0)
+
+    def pair_row(self, account: int, asset_id: int) -> int:
+        """The account+asset row, created if absent."""
+        return self._row(L.H_T_AA, _signed(account), asset_id)
+
+    def find_account_row(self, account: int) -> int:
+        return int(tbl_find(self.state, int(self.state[L.H_T_ACC]), _signed(account), 0))
+
+    def find_pair_row(self, account: int, asset_id: int) -> int:
+        return int(tbl_find(self.state, int(self.state[L.H_T_AA]), _signed(account), asset_id))
+
+    def asset_row(self, asset_id: int) -> int:
+        return int(self.state[L.H_ASSET_BASE]) + asset_id * L.W_ASSET
+
+    def shared_asset_row(self, asset_id: int) -> int:
+        return L.SH_ASSETS + asset_id * L.W_SH_ASSET
+
+    # ---- hot path ----------------------------------------------------------------------------
+
+    def _out(self, out: np.ndarray) -> np.ndarray:
+        if out is self._out_src:
+            return self._out_view
+        view = _words(out)
+        self._out_src, self._out_view = out, view
+        return view
+
+    def start(
+        self,
+        out: np.ndarray,
+        account: int,
+        underlying: int,
+        settlement: int,
+        side: int,
+        flags: int,
+        price: int,
+        amount: int,
+        now: int,
+        dry: bool,
+        latch_before: int,
+        gate: bool = True,
+    ) -> int:
+        """Gate (if ``gate``) + builtin start stage for one order; returns the reject count.
+
+        Records land in ``out[0..n)``. ``latch_before``: registration index of
+        the first account-scope reject from a custom policy (255 if none).
+        """
+        ep = _ENTRY.get("start") or _entry("start", KP.start_one, _SIG_START)
+        view = self._out(out)
+        while True:
+            n = ep(
+                self.state, self.shared, view, account, underlying, settlement, side, flags,
+                price, amount, now, dry, latch_before, gate,
+            )
+            if n != K.ST_NEED_SPACE:
+                return n
+            self._grow_for_kernel()
+
+    def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
+        """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
+        ep = _ENTRY.get("gate") or _entry("gate", KB.gate, _SIG_GATE)
+        return ep(self.state, self._out(out), account, flags)
+
+    def apply_report(
+        self,
+        out: np.ndarray,
+        account: int,
+        underlying: int,
+        settlement: int,
+        side: int,
+        flags: int,
+        pnl: int,
+        fee: int,
+        latch: bool = True,
+        scales: int = -1,
+    ) -> int:
+        """Post-trade report; returns the number of block records written to ``out``.
+
+        ``latch``: record the first block on the account (the engine passes
+        False when custom policies may produce an earlier block). ``scales``:
+        ``pnl_scale | fee_scale << 8`` of the report's decimals (-1: shortest
+        exact form), so texts print the accumulated P&L as openpit does.
+        A report without an account never sets the engine-wide block here.
+        """
+        ep = _ENTRY.get("report") or _entry("report", KP.report_one, _SIG_REPORT)
+        view = self._out(out)
+        while True:
+            n = ep(self.state, view, account, settlement, flags, pnl, fee, scales, latch)
+            if n != K.ST_NEED_SPACE:
+                return n
+            self._grow_for_kernel()
+
+    def process(self, records: np.ndarray, results: np.ndarray, now: int) -> tuple[int, int]:
+        """The batch door: ``ORDER_DTYPE`` records in, ``RESULT_DTYPE`` records out.
+
+        Handles every message kind (see ``kernels.pipeline.process``); returns
+        ``(records consumed, results written)``. It stops early only when
+        ``results`` cannot hold the next request's records (at most
+        ``n_policies + 2``); the caller continues with the rest.
+        """
+        if records.dtype != ORDER_DTYPE and records.dtype != np.int64:
+            raise TypeError("records must be an ORDER_DTYPE array")
+        if results.dtype != RESULT_DTYPE and results.dtype != np.int64:
+            raise TypeError("results must be a RESULT_DTYPE array")
+        ep = _ENTRY.get("process") or _entry("process", KP.process, _SIG_PROCESS)
+        recs = _words(records)
+        res = _words(results)
+        done = written = 0
+        while done < recs.shape[0]:
+            i, w, status = ep(self.state, self.shared, recs[done:], res[written:], now)
+            done += i
+            written += w
+            if status != K.ST_NEED_SPACE:
+                break  # all consumed, or ``results`` is full
+            self._grow_for_kernel()
+        return done, written
+
+    # ---- blocks ------------------------------------------------------------------------------
+
+    def _space_call(self, fn: Any, *args: Any) -> int:
+        while True:
+            st = self.state
+            if int(arena_free(st)) >= int(KP.space_needed(st)):
+                return int(fn(st, *args))
+            self._grow_for_kernel()
+
+    def block_account(self, account: int, replace: bool = False) -> bool:
+        """Block with a cause the engine holds; False if already blocked (first cause wins).
+
+        ``replace=True`` takes an existing block over (``replace_block_reason``).
+        """
+        return self._space_call(KB.block_external, _signed(account), replace) == 1
+
+    def unblock_account(self, account: int) -> None:
+        KB.unblock(self.state, _signed(account))
+
+    def is_account_blocked(self, account: int) -> bool:
+        return int(KB.is_blocked(self.state, _signed(account))) != L.BLOCK_NONE
+
+    def block_cause(self, account: int) -> tuple[int, ...] | None:
+        """The six numeric words of a kernel-latched block (head, d0..d4), else None."""
+        row = self.find_account_row(account)
+        if row == 0 or int(self.state[row + L.AC_BLOCK]) != L.BLOCK_KERNEL:
+            return None
+        return tuple(int(x) for x in self.state[row + L.AC_CAUSE : row + L.AC_CAUSE + 6])
+
+    def block_cause_record(self, account: int) -> Record | None:
+        """A kernel-latched block as a decoded record (``describe`` gives its texts)."""
+        cause = self.block_cause(account)
+        if cause is None:
+            return None
+        return Record.of([0, 0, *cause])
+
+    def set_group(self, account: int, group: int) -> None:
+        self._space_call(KB.set_group, _signed(account), group)
+
+    def block_group(self, group: int) -> None:
+        self._space_call(KB.block_group, group, True)
+
+    def unblock_group(self, group: int) -> None:
+        self._space_call(KB.block_group, group, False)
+
+    def block_engine(self) -> None:
+        KB.engine_block(self.state, L.ENGINE_BLOCK_EXTERNAL)
+
+    def unblock_engine(self) -> None:
+        KB.engine_block(self.state, L.ENGINE_BLOCK_NONE)
+
+    # ---- configuration -----------------------------------------------------------------------
+
+    def configure(self, index: int, method: str, **settings: Any) -> None:
+        """Runtime retune of the builtin at registration ``index`` (``engine.configure()``)."""
+        policy = self.policy(index)
+        if policy is None:
+            raise ValueError(f"policy {index} is not a builtin")
+        policy.configure(self, method, **settings)
+
+    # ---- texts -------------------------------------------------------------------------------
+
+    def describe(self, record: Any, subject: Any = None) -> Description | None:
+        """``(policy, code, reason, details, scope, user_data)`` of a kernel record.
+
+        ``subject`` is the order (or report) the record answers, when the
+        object door has it: texts then print its own decimals. Returns None for
+        gate records pointing at a block cause the engine holds
+        (``RSN_GATE_ACCOUNT`` / ``RSN_GATE_GROUP`` / ``RSN_GATE_ENGINE``).
+        """
+        rec = record if isinstance(record, Record) else Record.of(record)
+        if rec.policy == POLICY_ENGINE:
+            return engine_description(rec)
+        policy = self.policy(rec.policy)
+        if policy is None:
+            raise ValueError(f"record from policy {rec.policy}, which is not a builtin")
+        return policy.describe(self, rec, subject)
+
+    # ---- introspection -----------------------------------------------------------------------
+
+    def used_bytes(self) -> int:
+        """Bytes of arena in use (allocated minus recyclable scrap)."""
+        st = self.state
+        scrap = int(st[L.H_SCRAP_END]) - int(st[L.H_SCRAP])
+        return (int(st[L.H_TOP]) - scrap) * 8
+
+    def table_count(self, which: str) -> int:
+        word = {"accounts": L.H_T_ACC, "pairs": L.H_T_AA, "groups": L.H_T_GRP}[which]
+        return int(self.state[int(self.state[word]) + L.TB_COUNT])
+
+
+def _bump(st: np.ndarray, n: int) -> int:
+    top = int(st[L.H_TOP])
+    if top + n > int(st[L.H_CAP]):
+        raise MemoryError("state arena too small for its initial tables")
+    st[L.H_TOP] = top + n
+    return top
+
+
+def _indexed(specs: Sequence[Any]) -> list[tuple[int, BuiltinSpec]]:
+    """(registration index, spec) pairs from what the engine passes.
+
+    Accepted items: ``(index, spec)`` pairs, objects with ``.spec`` and
+    ``.index`` (the engine's ``BuiltinEntry``), or bare specs; bare specs are
+    assumed to be registered in order at positions 0, 1, ... (correct when
+    every policy of the engine is builtin).
+    """
+    out: list[tuple[int, BuiltinSpec]] = []
+    for pos, item in enumerate(specs):
+        if isinstance(item, tuple):
+            out.append((int(item[0]), item[1]))
+        elif hasattr(item, "spec") and hasattr(item, "index"):
+            out.append((int(item.index), item.spec))
+        elif getattr(item, "index", None) is not None:
+            out.append((int(item.index), item))
+        else:
+            out.append((pos, item))
+    return out

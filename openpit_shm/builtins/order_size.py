@@ -1,0 +1,276 @@
+"""Order size limit (``OrderSizeLimitPolicy``): configuration, runtime retune and texts.
+
+Kernel: ``kernels.order_size``. Caps live as fixed point with their decimal
+scales (for "max allowed: 5000.0"): the broker caps in the arena header,
+asset caps in asset rows (one per dense asset id), account+asset caps in
+account+asset rows tagged with the axis generation.
+
+Retune (openpit): ``None`` keeps an axis, a list replaces it (``[]`` clears),
+``broker`` replaces and ``clear_broker=True`` removes; an empty
+``OrderSizeLimit`` or a duplicate key is a VALIDATION error, and nothing
+changes unless everything validates.
+
+Texts print the order's own decimals when the object door passes the order
+(``requested 5050.000`` for 101.0 x 50.00, ``requested 133.33...`` for a
+volume order, via the param types' rust_decimal arithmetic); records from the
+batch door print the shortest exact form of the fixed-point values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from openpit_shm.kernels import codes as K
+from openpit_shm.layout.state import (
+    A_OSL_FLAGS,
+    A_OSL_NOTIONAL,
+    A_OSL_QTY,
+    A_OSL_SCALES,
+    AA_OSL_FLAGS,
+    AA_OSL_GEN,
+    AA_OSL_NOTIONAL,
+    AA_OSL_QTY,
+    AA_OSL_SCALES,
+    CAP_NOTIONAL,
+    CAP_QTY,
+    H_OSL_AA_GEN,
+    H_OSL_BROKER_FLAGS,
+    H_OSL_BROKER_NOTIONAL,
+    H_OSL_BROKER_QTY,
+    H_OSL_BROKER_SCALES,
+    H_OSL_N_AA,
+    H_OSL_N_ASSET,
+    KIND_ORDER_SIZE,
+    SCALE_SHIFT,
+)
+
+from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
+from .numbers import decimal_scale, fixed, fixed_to_decimal, fmt_decimal
+from .specs import Caps, order_size_axes
+from .texts import Description, Record, missing_field
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["OrderSizeLimitPolicy"]
+
+_SCALE_MASK = (1 << SCALE_SHIFT) - 1
+_NO_PRICE = "price not provided for evaluating cash flow/notional/volume"
+_OVERFLOW = "price or quantity could not be used to evaluate order notional"
+
+
+def _cap_words(caps: Caps, scale: int) -> tuple[int, int, int, int]:
+    """(flags, max quantity, max notional, scales) of a barrier, in fixed point."""
+    flags = q = n = scales = 0
+    if caps.max_quantity is not None:
+        flags |= CAP_QTY
+        q = fixed(caps.max_quantity, scale, "order size max_quantity")
+        scales |= decimal_scale(caps.max_quantity)
+    if caps.max_notional is not None:
+        flags |= CAP_NOTIONAL
+        n = fixed(caps.max_notional, scale, "order size max_notional")
+        scales |= decimal_scale(caps.max_notional) << SCALE_SHIFT
+    return flags, q, n, scales
+
+
+class OrderSizeLimitPolicy(BuiltinPolicy):
+    """Quantity / notional caps: account+asset then asset chains, plus additive broker caps."""
+
+    kind = "order_size_limit"
+    kind_id = KIND_ORDER_SIZE
+
+    def __init__(self, spec: Any, index: int) -> None:
+        super().__init__(spec, index)
+        cfg = spec.config
+        self.broker: Caps | None = cfg["broker"]
+        self.assets: dict[str, Caps] = dict(cfg["assets"])
+        self.account_assets: dict[tuple[int, str], Caps] = dict(cfg["account_assets"])
+
+    # ---- state writes ------------------------------------------------------------------------
+
+    def _check_fixed(self, book: Book) -> None:
+        """Every cap must be exact in fixed point before anything is written."""
+        for caps in [self.broker, *self.assets.values(), *self.account_assets.values()]:
+            if caps is not None:
+                _cap_words(caps, book.scale)
+
+    def _write_broker(self, book: Book) -> None:
+        st = book.state
+        words = (0, 0, 0, 0) if self.broker is None else _cap_words(self.broker, book.scale)
+        st[H_OSL_BROKER_QTY] = words[1]
+        st[H_OSL_BROKER_NOTIONAL] = words[2]
+        st[H_OSL_BROKER_SCALES] = words[3]
+        st[H_OSL_BROKER_FLAGS] = words[0]
+
+    def _write_assets(self, book: Book, old: dict[str, Caps]) -> None:
+        for asset in old:
+            row = book.asset_row(book.asset_id(asset))
+            book.state[row + A_OSL_FLAGS] = 0
+        for asset, caps in self.assets.items():
+            flags, q, n, scales = _cap_words(caps, book.scale)
+            row = book.asset_row(book.asset_id(asset))
+            st = book.state
+            st[row + A_OSL_QTY] = q
+            st[row + A_OSL_NOTIONAL] = n
+            st[row + A_OSL_SCALES] = scales
+            st[row + A_OSL_FLAGS] = flags
+        book.state[H_OSL_N_ASSET] = len(self.assets)
+
+    def _write_account_assets(self, book: Book) -> None:
+        book.state[H_OSL_AA_GEN] += 1
+        gen = book.state[H_OSL_AA_GEN]
+        for (account, asset), caps in self.account_assets.items():
+            flags, q, n, scales = _cap_words(caps, book.scale)
+            row = book.pair_row(account, book.asset_id(asset))
+            st = book.state
+            st[row + AA_OSL_QTY] = q
+            st[row + AA_OSL_NOTIONAL] = n
+            st[row + AA_OSL_SCALES] = scales
+            st[row + AA_OSL_FLAGS] = flags
+            st[row + AA_OSL_GEN] = gen
+        book.state[H_OSL_N_AA] = len(self.account_assets)
+
+    def install(self, book: Book) -> None:
+        self._check_fixed(book)
+        self._write_broker(book)
+        self._write_assets(book, {})
+        self._write_account_assets(book)
+
+    # ---- runtime retune ----------------------------------------------------------------------
+
+    def configure(self, book: Book, method: str, **settings: Any) -> None:
+        if method != "order_size_limit":
+            super().configure(book, method, **settings)
+        self.retune(book, **settings)
+
+    def retune(
+        self,
+        book: Book,
+        *,
+        broker: Any = None,
+        clear_broker: Any = False,
+        asset_barriers: Any = None,
+        account_asset_barriers: Any = None,
+    ) -> None:
+        from openpit_shm.pretrade.policies import (
+            OrderSizeAccountAssetBarrier,
+            OrderSizeAssetBarrier,
+            OrderSizeBrokerBarrier,
+            OrderSizeLimit,
+        )
+
+        clear = flag(clear_broker)
+        if broker is not None and clear:
+            raise ValueError("broker and clear_broker cannot both be provided")
+
+        def limit_of(barrier: Any) -> Any:
+            if not isinstance(barrier.limit, OrderSizeLimit):
+                raise TypeError("limit must be OrderSizeLimit")
+            return barrier.limit
+
+        # 1. convert (Python-level errors) ...
+        b_limit = None
+        if broker is not None:
+            b_limit = limit_of(typed(broker, OrderSizeBrokerBarrier, "OrderSizeBrokerBarrier"))
+        assets = None
+        if asset_barriers is not None:
+            assets = []
+            for b in sequence_of(asset_barriers):
+                typed(b, OrderSizeAssetBarrier, "OrderSizeAssetBarrier")
+                assets.append((limit_of(b), asset_of(b.asset)))
+        pairs = None
+        if account_asset_barriers is not None:
+            pairs = []
+            for b in sequence_of(account_asset_barriers):
+                typed(b, OrderSizeAccountAssetBarrier, "OrderSizeAccountAssetBarrier")
+                pairs.append((limit_of(b), account_of(b.account_id), asset_of(b.asset)))
+        # 2. ... validate (VALIDATION errors) ...
+        try:
+            new_broker, new_assets, new_pairs = order_size_axes(b_limit, assets or (), pairs or ())
+        except ValueError as exc:
+            raise validation_error(self.name, str(exc)) from None
+        for caps in [new_broker, *new_assets.values(), *new_pairs.values()]:
+            if caps is not None:
+                _cap_words(caps, book.scale)  # FixedPointError before anything changes
+        # 3. ... apply.
+        if clear:
+            self.broker = None
+            self._write_broker(book)
+        elif new_broker is not None:
+            self.broker = new_broker
+            self._write_broker(book)
+        if assets is not None:
+            old, self.assets = self.assets, new_assets
+            self._write_assets(book, old)
+        if pairs is not None:
+            self.account_assets = new_pairs
+            self._write_account_assets(book)
+
+    # ---- texts -------------------------------------------------------------------------------
+
+    def _metrics(self, book: Book, rec: Record, subject: Any) -> tuple[str, str]:
+        """(quantity, notional) of the rejected order as openpit prints them."""
+        from openpit_shm.param import Price, Quantity, Volume
+
+        op = getattr(subject, "_operation", None) if subject is not None else None
+        if op is not None:
+            amount = op._trade_amount
+            price = op._price
+            qty = amount._quantity
+            vol = amount._volume
+        else:  # batch door: rebuild the values from the fixed-point words
+            is_volume = (rec.d[4] >> K.OSL_VOLUME_BIT) & 1
+            has_price = (rec.d[4] >> K.OSL_PRICE_BIT) & 1
+            value = fixed_to_decimal(rec.d[0], book.scale)
+            qty = None if is_volume else Quantity(value)
+            vol = Volume(value) if is_volume else None
+            price = Price(fixed_to_decimal(rec.d[1], book.scale)) if has_price else None
+        if qty is not None:
+            q_text = fmt_decimal(qty.decimal)
+            n_text = "" if price is None else fmt_decimal(price.calculate_volume(qty).decimal)
+        else:
+            n_text = fmt_decimal(vol.decimal)
+            q_text = "" if price is None else fmt_decimal(vol.calculate_quantity(price).decimal)
+        return q_text, n_text
+
+    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+        rsn = rec.reason
+        if rsn == K.RSN_MISSING_FIELD:
+            return missing_field(self.name, rec)
+        if rsn in (K.RSN_OSL_NO_PRICE, K.RSN_OSL_OVERFLOW):
+            details = _NO_PRICE if rsn == K.RSN_OSL_NO_PRICE else _OVERFLOW
+            return (
+                self.name, "OrderValueCalculationFailed", "order value calculation failed",
+                details, rec.scope, 0,
+            )
+        d4 = rec.d[4]
+        q_cap = fmt_decimal(
+            fixed_to_decimal(rec.d[2], book.scale, (d4 >> K.OSL_QSCALE_SHIFT) & _SCALE_MASK)
+        )
+        n_cap = fmt_decimal(
+            fixed_to_decimal(rec.d[3], book.scale, (d4 >> K.OSL_NSCALE_SHIFT) & _SCALE_MASK)
+        )
+        q, n = self._metrics(book, rec, subject)
+        if rsn in (K.RSN_OSL_QTY, K.RSN_OSL_QTY_BROKER):
+            return (
+                self.name, "OrderQtyExceedsLimit", "order quantity exceeded",
+                f"requested {q}, max allowed: {q_cap}", rec.scope, 0,
+            )
+        if rsn in (K.RSN_OSL_NOTIONAL, K.RSN_OSL_NOTIONAL_BROKER):
+            return (
+                self.name, "OrderNotionalExceedsLimit", "order notional exceeded",
+                f"requested {n}, max allowed: {n_cap}", rec.scope, 0,
+            )
+        if rsn == K.RSN_OSL_BOTH:
+            underlying = book.asset_name(d4 & K.OSL_ASSET_MASK)
+            settlement = book.asset_name((d4 >> K.OSL_ASSET_BITS) & K.OSL_ASSET_MASK)
+            details = (
+                f"requested quantity {q} for asset {underlying}, max allowed: {q_cap}; "
+                f"requested notional {n} for asset {settlement}, max allowed: {n_cap}"
+            )
+        else:
+            details = (
+                f"requested quantity {q}, max allowed: {q_cap}; "
+                f"requested notional {n}, max allowed: {n_cap}"
+            )
+        return (self.name, "OrderExceedsLimit", "order size exceeded", details, rec.scope, 0)

@@ -1,0 +1,271 @@
+"""P&L bounds kill switch (``PnlBoundsKillSwitchPolicy``): configuration, retune, texts.
+
+Kernel: ``kernels.pnl_bounds``. Broker barriers live in asset rows (one per
+settlement asset; the last of several for one asset wins, as in openpit's
+map), account+asset barriers in account+asset rows tagged with the axis
+generation, next to the accumulator they judge. ``initial_pnl`` seeds the
+accumulator at build only.
+
+Retune (openpit): ``broker_barriers`` / ``account_barriers`` replace their
+axis (``None`` keeps it); account barriers come as
+``PnlBoundsAccountAssetBarrierUpdate`` and never touch accumulators. Checks
+run in openpit's order: broker bounds, "at least one barrier" against the
+new broker axis and the current account axis, account bounds, "at least one
+barrier" again. ``set_account_pnl`` force-sets one accumulator (value and
+display scale) and never clears a block.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import TYPE_CHECKING, Any
+
+from openpit_shm.kernels import codes as K
+from openpit_shm.layout.state import (
+    A_PNL_FLAGS,
+    A_PNL_LOWER,
+    A_PNL_SCALES,
+    A_PNL_UPPER,
+    AA_PNL,
+    AA_PNL_FLAGS,
+    AA_PNL_GEN,
+    AA_PNL_LOWER,
+    AA_PNL_SCALE,
+    AA_PNL_SCALES,
+    AA_PNL_UPPER,
+    BOUND_LOWER,
+    BOUND_UPPER,
+    H_PNL_AA_GEN,
+    H_PNL_N_AA,
+    H_PNL_N_BROKER,
+    KIND_PNL_BOUNDS,
+    SCALE_SHIFT,
+)
+
+from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
+from .numbers import decimal_scale, fixed, fixed_to_decimal, fmt_decimal
+from .specs import Bounds, pnl
+from .texts import Description, Record, missing_field
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["PnlBoundsKillSwitch"]
+
+_MASK = (1 << SCALE_SHIFT) - 1
+_NONE_ERROR = "at least one broker or account+asset barrier must be configured"
+
+
+def _bound_words(bounds: Bounds, scale: int) -> tuple[int, int, int, int]:
+    """(flags, lower, upper, scales) of a barrier in fixed point."""
+    flags = lower = upper = scales = 0
+    if bounds.lower is not None:
+        flags |= BOUND_LOWER
+        lower = fixed(bounds.lower, scale, "P&L lower_bound")
+        scales |= decimal_scale(bounds.lower)
+    if bounds.upper is not None:
+        flags |= BOUND_UPPER
+        upper = fixed(bounds.upper, scale, "P&L upper_bound")
+        scales |= decimal_scale(bounds.upper) << SCALE_SHIFT
+    return flags, lower, upper, scales
+
+
+class PnlBoundsKillSwitch(BuiltinPolicy):
+    """Realized P&L per (account, settlement asset) against broker and account+asset bounds."""
+
+    kind = "pnl_bounds_killswitch"
+    kind_id = KIND_PNL_BOUNDS
+
+    def __init__(self, spec: Any, index: int) -> None:
+        super().__init__(spec, index)
+        cfg = spec.config
+        self.broker: dict[str, Bounds] = dict(cfg["broker"])
+        self.accounts: dict[tuple[int, str], Bounds] = {k: v[0] for k, v in cfg["accounts"].items()}
+        self._initial = {k: v[1] for k, v in cfg["accounts"].items()}
+
+    # ---- state writes ------------------------------------------------------------------------
+
+    def _write_broker(self, book: Book, old: dict[str, Bounds]) -> None:
+        for asset in old:
+            book.state[book.asset_row(book.asset_id(asset)) + A_PNL_FLAGS] = 0
+        for asset, bounds in self.broker.items():
+            flags, lower, upper, scales = _bound_words(bounds, book.scale)
+            row = book.asset_row(book.asset_id(asset))
+            st = book.state
+            st[row + A_PNL_LOWER] = lower
+            st[row + A_PNL_UPPER] = upper
+            st[row + A_PNL_SCALES] = scales
+            st[row + A_PNL_FLAGS] = flags
+        book.state[H_PNL_N_BROKER] = len(self.broker)
+
+    def _write_accounts(self, book: Book) -> None:
+        book.state[H_PNL_AA_GEN] += 1
+        gen = book.state[H_PNL_AA_GEN]
+        for (account, asset), bounds in self.accounts.items():
+            flags, lower, upper, scales = _bound_words(bounds, book.scale)
+            row = book.pair_row(account, book.asset_id(asset))
+            st = book.state
+            st[row + AA_PNL_LOWER] = lower
+            st[row + AA_PNL_UPPER] = upper
+            st[row + AA_PNL_SCALES] = scales
+            st[row + AA_PNL_FLAGS] = flags
+            st[row + AA_PNL_GEN] = gen
+        book.state[H_PNL_N_AA] = len(self.accounts)
+
+    def _check_fixed(self, book: Book, bounds: Any) -> None:
+        for b in bounds:
+            _bound_words(b, book.scale)
+
+    def install(self, book: Book) -> None:
+        self._check_fixed(book, [*self.broker.values(), *self.accounts.values()])
+        seeds = {k: fixed(v, book.scale, "initial_pnl") for k, v in self._initial.items()}
+        self._write_broker(book, {})
+        self._write_accounts(book)
+        for (account, asset), raw in seeds.items():
+            self._set_pnl(book, account, asset, raw, decimal_scale(self._initial[(account, asset)]))
+
+    @staticmethod
+    def _set_pnl(book: Book, account: int, asset: str, raw: int, scale: int) -> None:
+        row = book.pair_row(account, book.asset_id(asset))
+        book.state[row + AA_PNL] = raw
+        book.state[row + AA_PNL_SCALE] = scale
+
+    # ---- runtime retune ----------------------------------------------------------------------
+
+    def configure(self, book: Book, method: str, **settings: Any) -> None:
+        if method == "pnl_bounds_killswitch":
+            self.retune(book, **settings)
+        elif method == "set_account_pnl":
+            self.set_account_pnl(book, **settings)
+        else:
+            super().configure(book, method, **settings)
+
+    def retune(
+        self, book: Book, *, broker_barriers: Any = None, account_barriers: Any = None
+    ) -> None:
+        from openpit_shm.pretrade.policies import (
+            PnlBoundsAccountAssetBarrierUpdate,
+            PnlBoundsBrokerBarrier,
+        )
+
+        # 1. convert (Python-level errors)
+        brokers = None
+        if broker_barriers is not None:
+            brokers = []
+            for b in sequence_of(broker_barriers):
+                typed(b, PnlBoundsBrokerBarrier, "PnlBoundsBrokerBarrier")
+                brokers.append(self._convert(b))
+        updates = None
+        if account_barriers is not None:
+            updates = []
+            for u in sequence_of(account_barriers):
+                typed(u, PnlBoundsAccountAssetBarrierUpdate, "PnlBoundsAccountAssetBarrierUpdate")
+                account = account_of(u.account_id)
+                typed(u.barrier, PnlBoundsBrokerBarrier, "PnlBoundsBrokerBarrier")
+                updates.append((account, self._convert(u.barrier)))
+        # 2. validate in openpit's order
+        new_broker = self.broker
+        if brokers is not None:
+            new_broker = {}
+            for asset, lower, upper in brokers:
+                new_broker[asset] = self._bounds(asset, lower, upper)
+        if not new_broker and not self.accounts:
+            raise validation_error(self.name, _NONE_ERROR)
+        new_accounts = self.accounts
+        if updates is not None:
+            new_accounts = {}
+            for account, (asset, lower, upper) in updates:
+                new_accounts[(account, asset)] = self._bounds(asset, lower, upper)
+        if not new_broker and not new_accounts:
+            raise validation_error(self.name, _NONE_ERROR)
+        self._check_fixed(book, [*new_broker.values(), *new_accounts.values()])
+        # 3. apply
+        if brokers is not None:
+            old, self.broker = self.broker, new_broker
+            self._write_broker(book, old)
+        if updates is not None:
+            self.accounts = new_accounts
+            self._write_accounts(book)
+
+    @staticmethod
+    def _convert(barrier: Any) -> tuple[str, decimal.Decimal | None, decimal.Decimal | None]:
+        asset = asset_of(barrier.settlement_asset)
+        lower = None if barrier.lower_bound is None else pnl(barrier.lower_bound)
+        upper = None if barrier.upper_bound is None else pnl(barrier.upper_bound)
+        return asset, lower, upper
+
+    def _bounds(self, asset: str, lower: Any, upper: Any) -> Bounds:
+        if lower is None and upper is None:
+            raise validation_error(
+                self.name,
+                "at least one of lower_bound or upper_bound must be configured "
+                f"for settlement asset {asset}",
+            )
+        return Bounds(lower, upper)
+
+    def set_account_pnl(self, book: Book, *, account: Any, settlement_asset: Any, pnl: Any) -> None:
+        from openpit_shm.param import Pnl
+
+        key = account_of(account)
+        asset = asset_of(settlement_asset)
+        value = pnl if isinstance(pnl, Pnl) else Pnl(pnl)
+        d = value.decimal
+        self._set_pnl(book, key, asset, fixed(d, book.scale, "pnl"), decimal_scale(d))
+
+    # ---- introspection -----------------------------------------------------------------------
+
+    def account_pnl(self, book: Book, account: int, asset: str) -> decimal.Decimal:
+        """The accumulated P&L of (account, asset) as openpit would print it."""
+        row = book.find_pair_row(account, book.asset_id(asset))
+        if row == 0:
+            return decimal.Decimal(0)
+        st = book.state
+        return fixed_to_decimal(int(st[row + AA_PNL]), book.scale, int(st[row + AA_PNL_SCALE]))
+
+    # ---- texts -------------------------------------------------------------------------------
+
+    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+        rsn = rec.reason
+        if rsn == K.RSN_MISSING_FIELD:
+            return missing_field(self.name, rec)
+        d0, d1, d2, d3, d4 = rec.d
+        asset = book.asset_name(d3)
+        es = book.scale
+
+        def num(raw: int, scale: int) -> str:
+            return fmt_decimal(fixed_to_decimal(raw, es, scale))
+
+        if rsn == K.RSN_PNL_POST:
+            return (
+                self.name, rec.code_name, "pnl kill switch triggered",
+                f"realized pnl {num(d0, d4 & _MASK)}, settlement asset {asset}", rec.scope, 0,
+            )
+        if rsn in (K.RSN_PNL_ACC_OVERFLOW, K.RSN_PNL_SUM_OVERFLOW):
+            pnl_scale = (d4 >> K.PNL_LOWER_SCALE_SHIFT) & _MASK
+            fee_scale = (d4 >> K.PNL_FEE_SCALE_SHIFT) & _MASK
+            if rsn == K.RSN_PNL_SUM_OVERFLOW:
+                details = (
+                    f"pnl + fee overflow: pnl {num(d1, pnl_scale)}, fee {num(d2, fee_scale)}, "
+                    f"settlement asset {asset}"
+                )
+            else:
+                inc = num(d1 - d2, max(pnl_scale, fee_scale))
+                details = (
+                    f"realized pnl + pnl_with_fee overflow: previous {num(d0, d4 & _MASK)}, "
+                    f"increment {inc}, settlement asset {asset}"
+                )
+            return (self.name, rec.code_name, "pnl accumulation overflow", details, rec.scope, 0)
+        bflags = (d4 >> K.PNL_BOUNDS_SHIFT) & 3
+        hit = (d4 >> K.PNL_BREACH_SHIFT) & 3
+        which = {BOUND_LOWER: "lower", BOUND_UPPER: "upper"}.get(hit, "lower and upper")
+        parts = [f"{which} bound breached: realized pnl {num(d0, d4 & _MASK)}"]
+        if bflags & BOUND_LOWER:
+            parts.append(f"lower bound {num(d1, (d4 >> K.PNL_LOWER_SCALE_SHIFT) & _MASK)}")
+        if bflags & BOUND_UPPER:
+            parts.append(f"upper bound {num(d2, (d4 >> K.PNL_UPPER_SCALE_SHIFT) & _MASK)}")
+        parts.append(f"settlement asset {asset}")
+        barrier = "broker barrier" if rsn == K.RSN_PNL_BROKER else "account + asset barrier"
+        return (
+            self.name, rec.code_name, f"pnl kill switch triggered: {barrier}", ", ".join(parts),
+            rec.scope, 0,
+        )

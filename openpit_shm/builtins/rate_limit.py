@@ -1,0 +1,253 @@
+"""Rate limit (``RateLimitPolicy``): configuration, runtime retune and texts.
+
+Kernel: ``kernels.rate_limit``. Where each axis lives:
+
+* broker and asset barriers: fixed-window rows in the ``shared`` array
+  (``FW_*``: configured flag, max, window, live start/count);
+* account and account+asset barriers: the account / account+asset rows
+  (``*_RL_GEN/MAX/WINDOW``) plus each key's sliding log (``*_RL_LOG``).
+
+Retune rules (openpit): ``None`` keeps an axis, a list replaces it, ``[]``
+clears it; ``broker`` replaces, ``clear_broker=True`` removes (both at once
+is an error). Surviving keys keep their live counters; a removed broker or
+asset barrier loses its window (re-added, it starts fresh), while account and
+account+asset logs survive removal untouched (nothing is recorded while the
+barrier is absent) and resume if the key comes back. Validation happens before
+anything changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from openpit_shm.kernels import codes as K
+from openpit_shm.layout.state import (
+    AA_RL_GEN,
+    AA_RL_MAX,
+    AA_RL_WINDOW,
+    AC_RL_GEN,
+    AC_RL_MAX,
+    AC_RL_WINDOW,
+    FW_COUNT,
+    FW_MAX,
+    FW_ON,
+    FW_START,
+    FW_STARTED,
+    FW_WINDOW,
+    H_RL_AA_GEN,
+    H_RL_ACC_GEN,
+    H_RL_N_AA,
+    H_RL_N_ACC,
+    H_RL_N_ASSET,
+    KIND_RATE_LIMIT,
+    SH_BROKER,
+)
+
+from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
+from .numbers import fmt_duration
+from .specs import check_max_orders
+from .texts import Description, Record, missing_field
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["RateLimitPolicy", "u64_bits"]
+
+_U64 = 1 << 64
+_U64_MAX = _U64 - 1
+_WINDOW_ERROR = "rate limit window must be positive and fit in u64 nanoseconds, got {}"
+_AXIS = {
+    K.RSN_RL_BROKER: "broker barrier",
+    K.RSN_RL_ASSET: "asset barrier",
+    K.RSN_RL_ACCOUNT: "account barrier",
+    K.RSN_RL_ACCOUNT_ASSET: "account+asset barrier",
+}
+
+Rate = tuple[int, int]  # (max_orders, window ns), both u64
+
+
+def u64_bits(value: int) -> int:
+    """A u64 as the int64 bit pattern the state stores."""
+    return value - _U64 if value >= 1 << 63 else value
+
+
+def _duration_ns(window: Any) -> int:
+    """openpit's runtime conversion of a ``timedelta`` (a Rust ``Duration``) to ns."""
+    if not isinstance(window, datetime.timedelta):
+        raise TypeError("RateLimit.window must be datetime.timedelta")
+    if window < datetime.timedelta(0):
+        raise ValueError("RateLimit.window must not be negative")
+    return (window.days * 86_400 + window.seconds) * 1_000_000_000 + window.microseconds * 1_000
+
+
+class RateLimitPolicy(BuiltinPolicy):
+    """Broker / asset fixed windows and account / account+asset sliding windows."""
+
+    kind = "rate_limit"
+    kind_id = KIND_RATE_LIMIT
+
+    def __init__(self, spec: Any, index: int) -> None:
+        super().__init__(spec, index)
+        cfg = spec.config
+        self.broker: Rate | None = cfg["broker"]
+        self.assets: dict[str, Rate] = dict(cfg["assets"])
+        self.accounts: dict[int, Rate] = dict(cfg["accounts"])
+        self.account_assets: dict[tuple[int, str], Rate] = dict(cfg["account_assets"])
+
+    # ---- state writes ------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_window(book: Book, row: int, rate: Rate | None, keep: bool) -> None:
+        sh = book.shared
+        if rate is None:
+            sh[row + FW_ON] = 0
+        else:
+            sh[row + FW_MAX] = u64_bits(rate[0])
+            sh[row + FW_WINDOW] = u64_bits(rate[1])
+            sh[row + FW_ON] = 1
+        if not keep:
+            sh[row + FW_STARTED] = 0
+            sh[row + FW_START] = 0
+            sh[row + FW_COUNT] = 0
+
+    def _write_accounts(self, book: Book) -> None:
+        st = book.state
+        st[H_RL_ACC_GEN] += 1
+        gen = st[H_RL_ACC_GEN]
+        for account, (mx, ns) in self.accounts.items():
+            row = book.account_row(account)
+            st = book.state
+            st[row + AC_RL_MAX] = u64_bits(mx)
+            st[row + AC_RL_WINDOW] = u64_bits(ns)
+            st[row + AC_RL_GEN] = gen
+        book.state[H_RL_N_ACC] = len(self.accounts)
+
+    def _write_account_assets(self, book: Book) -> None:
+        st = book.state
+        st[H_RL_AA_GEN] += 1
+        gen = st[H_RL_AA_GEN]
+        for (account, asset), (mx, ns) in self.account_assets.items():
+            row = book.pair_row(account, book.asset_id(asset))
+            st = book.state
+            st[row + AA_RL_MAX] = u64_bits(mx)
+            st[row + AA_RL_WINDOW] = u64_bits(ns)
+            st[row + AA_RL_GEN] = gen
+        book.state[H_RL_N_AA] = len(self.account_assets)
+
+    def _write_assets(self, book: Book, old: dict[str, Rate]) -> None:
+        for asset in old:
+            if asset not in self.assets:
+                self._set_window(book, book.shared_asset_row(book.asset_id(asset)), None, False)
+        for asset, rate in self.assets.items():
+            row = book.shared_asset_row(book.asset_id(asset))
+            self._set_window(book, row, rate, asset in old)
+        book.state[H_RL_N_ASSET] = len(self.assets)
+
+    def install(self, book: Book) -> None:
+        self._set_window(book, SH_BROKER, self.broker, False)
+        self._write_assets(book, {})
+        self._write_accounts(book)
+        self._write_account_assets(book)
+
+    # ---- runtime retune ----------------------------------------------------------------------
+
+    def configure(self, book: Book, method: str, **settings: Any) -> None:
+        if method != "rate_limit":
+            super().configure(book, method, **settings)
+        self.retune(book, **settings)
+
+    def retune(
+        self,
+        book: Book,
+        *,
+        broker: Any = None,
+        clear_broker: Any = False,
+        asset_barriers: Any = None,
+        account_barriers: Any = None,
+        account_asset_barriers: Any = None,
+    ) -> None:
+        from openpit_shm.pretrade.policies import (
+            RateLimitAccountAssetBarrier,
+            RateLimitAccountBarrier,
+            RateLimitAssetBarrier,
+            RateLimitBrokerBarrier,
+        )
+
+        clear = flag(clear_broker)
+        if broker is not None and clear:
+            raise ValueError("broker and clear_broker cannot both be provided")
+        # 1. convert every argument (Python-level errors), 2. validate, 3. apply.
+        windows: list[int] = []
+
+        def rate(limit: Any) -> Rate:
+            mx = check_max_orders(limit.max_orders)
+            ns = _duration_ns(limit.window)
+            windows.append(ns)
+            return mx, ns
+
+        new_broker = None
+        if broker is not None:
+            new_broker = rate(typed(broker, RateLimitBrokerBarrier, "RateLimitBrokerBarrier").limit)
+        new_assets = None
+        if asset_barriers is not None:
+            new_assets = {}
+            for b in sequence_of(asset_barriers):
+                typed(b, RateLimitAssetBarrier, "RateLimitAssetBarrier")
+                new_assets[asset_of(b.settlement_asset)] = rate(b.limit)
+        new_accounts = None
+        if account_barriers is not None:
+            new_accounts = {}
+            for b in sequence_of(account_barriers):
+                typed(b, RateLimitAccountBarrier, "RateLimitAccountBarrier")
+                new_accounts[account_of(b.account_id)] = rate(b.limit)
+        new_pairs = None
+        if account_asset_barriers is not None:
+            new_pairs = {}
+            for b in sequence_of(account_asset_barriers):
+                typed(b, RateLimitAccountAssetBarrier, "RateLimitAccountAssetBarrier")
+                key = (account_of(b.account_id), asset_of(b.settlement_asset))
+                new_pairs[key] = rate(b.limit)
+        for ns in windows:
+            if ns == 0 or ns > _U64_MAX:
+                raise validation_error(self.name, _WINDOW_ERROR.format(fmt_duration(ns)))
+        if clear:
+            self.broker = None
+            self._set_window(book, SH_BROKER, None, False)
+        elif new_broker is not None:
+            keep = self.broker is not None
+            self.broker = new_broker
+            self._set_window(book, SH_BROKER, new_broker, keep)
+        if new_assets is not None:
+            old, self.assets = self.assets, new_assets
+            self._write_assets(book, old)
+        if new_accounts is not None:
+            self.accounts = new_accounts
+            self._write_accounts(book)
+        if new_pairs is not None:
+            self.account_assets = new_pairs
+            self._write_account_assets(book)
+
+    # ---- texts -------------------------------------------------------------------------------
+
+    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+        if rec.reason == K.RSN_MISSING_FIELD:
+            return missing_field(self.name, rec)
+        if rec.reason == K.RSN_RL_LOCK_TIMEOUT:
+            return (
+                self.name,
+                "SystemUnavailable",
+                "rate limit state unavailable",
+                "a shared rate-limit window stayed locked; its holder is presumed dead",
+                rec.scope,
+                0,
+            )
+        count, mx, ns = rec.d[0], rec.d[1] & _U64_MAX, rec.d[2] & _U64_MAX
+        return (
+            self.name,
+            "RateLimitExceeded",
+            f"rate limit exceeded: {_AXIS[rec.reason]}",
+            f"submitted {count} orders in {fmt_duration(ns)} window, max allowed: {mx}",
+            rec.scope,
+            0,
+        )

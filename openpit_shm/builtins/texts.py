@@ -1,0 +1,178 @@
+"""Result records -> openpit's reject and block texts, for everything the builtin kernels write.
+
+A builtin's record carries the policy's registration index, the reject code,
+a reason variant (``kernels.codes.RSN_*``) and five numeric detail words; this
+module decodes the record (:class:`Record`) and builds the texts shared by
+several builtins (missing fields) and the engine-level records the kernels
+write (the gate's "no account" reject, the kill-switch engine block, malformed
+batch records). Each builtin policy object formats its own variants.
+
+A *description* is ``(policy, code, reason, details, scope, user_data)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from openpit_shm.kernels import codes as K
+from openpit_shm.layout.records import (
+    POLICY_ENGINE,
+    REJECT_CODES,
+    RESULT_BLOCK_LATCHED,
+    RESULT_COMMITTED,
+    RESULT_DRY_RUN,
+    RESULT_SCOPE_ACCOUNT,
+)
+
+__all__ = [
+    "ENGINE",
+    "Description",
+    "Record",
+    "code_name",
+    "engine_description",
+    "missing_field",
+]
+
+ENGINE = "Engine"
+SCOPE_ORDER = "order"
+SCOPE_ACCOUNT = "account"
+
+Description = tuple[str, str, str, str, str, int]
+
+#: MissingRequiredField texts: field id -> (reason label, details path).
+_FIELDS = {
+    K.FIELD_TRADE_AMOUNT: ("trade amount", "operation.trade_amount"),
+    K.FIELD_INSTRUMENT: ("instrument", "operation.instrument"),
+    K.FIELD_ACCOUNT: ("account ID", "operation.account_id"),
+    K.FIELD_PNL: ("P&L", "financial_impact.pnl"),
+}
+
+
+def code_name(number: int) -> str:
+    """``RejectCode`` value of a record's code number (1-based)."""
+    return REJECT_CODES[number - 1]
+
+
+def _s64(v: int) -> int:
+    v &= (1 << 64) - 1
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+@dataclass(frozen=True)
+class Record:
+    """One decoded result record (the words of ``RESULT_DTYPE``)."""
+
+    seq: int
+    reservation: int
+    code: int
+    policy: int
+    reason: int
+    status: int
+    flags: int
+    count: int
+    index: int
+    d: tuple[int, int, int, int, int]
+
+    @classmethod
+    def of(cls, record: Any) -> Record:
+        """Decode a ``RESULT_DTYPE`` record (``np.void``) or 8 int64 words."""
+        if isinstance(record, np.void) or (
+            isinstance(record, np.ndarray) and record.dtype.names is not None
+        ):
+            r = record
+            return cls(
+                int(r["seq"]), int(r["reservation"]), int(r["code"]), int(r["policy"]),
+                int(r["reason"]), int(r["status"]), int(r["flags"]), int(r["count"]),
+                int(r["index"]), (int(r["d0"]), int(r["d1"]), int(r["d2"]), int(r["d3"]),
+                                  int(r["d4"])),
+            )
+        w = [_s64(int(x)) for x in record]
+        head = w[2] & ((1 << 64) - 1)
+        return cls(
+            w[0], w[1], head & 0xFFFF, (head >> 16) & 0xFF, (head >> 24) & 0xFF,
+            (head >> 32) & 0xFF, (head >> 40) & 0xFF, (head >> 48) & 0xFF, (head >> 56) & 0xFF,
+            (w[3], w[4], w[5], w[6], w[7]),
+        )
+
+    @property
+    def scope(self) -> str:
+        return SCOPE_ACCOUNT if self.flags & RESULT_SCOPE_ACCOUNT else SCOPE_ORDER
+
+    @property
+    def latched(self) -> bool:
+        """This record's reject latched (dry run: would latch) an account block."""
+        return bool(self.flags & RESULT_BLOCK_LATCHED)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.flags & RESULT_DRY_RUN)
+
+    @property
+    def committed(self) -> bool:
+        return bool(self.flags & RESULT_COMMITTED)
+
+    @property
+    def code_name(self) -> str:
+        return code_name(self.code) if self.code else ""
+
+
+def missing_field(policy: str, rec: Record) -> Description:
+    """``MissingRequiredField`` as every builtin words it."""
+    label, path = _FIELDS[rec.d[0]]
+    return (
+        policy,
+        "MissingRequiredField",
+        f"failed to access required field '{label}'",
+        f"failed to access field '{path}'",
+        rec.scope,
+        0,
+    )
+
+
+def engine_description(rec: Record) -> Description | None:
+    """Texts of the engine records the kernels write, or None for a cause Python holds.
+
+    ``RSN_GATE_ACCOUNT`` / ``RSN_GATE_GROUP`` / ``RSN_GATE_ENGINE`` point at a
+    block recorded from Python (admin reason, custom policy's cause): the
+    engine owns those texts and this returns None for them.
+    """
+    assert rec.policy == POLICY_ENGINE
+    rsn = rec.reason
+    if rsn == K.RSN_GATE_NO_ACCOUNT:
+        return (
+            ENGINE,
+            "MissingRequiredField",
+            "account could not be verified as account ID is missing",
+            "unable to check account for blocking",
+            SCOPE_ORDER,
+            0,
+        )
+    if rsn == K.RSN_GATE_ENGINE_KILL_SWITCH:
+        return (
+            ENGINE,
+            "AccountBlocked",
+            "account is blocked due to kill-switch",
+            "kill-switch was previously triggered for this account",
+            SCOPE_ACCOUNT,
+            0,
+        )
+    if rsn in (K.RSN_GATE_ACCOUNT, K.RSN_GATE_GROUP, K.RSN_GATE_ENGINE):
+        return None
+    texts = {
+        K.RSN_BAD_KIND: ("unknown message kind", f"message kind {rec.d[0]} is not supported"),
+        K.RSN_BAD_INSTRUMENT: ("unknown instrument", f"instrument id {rec.d[0]} is not registered"),
+        K.RSN_BAD_SIDE: ("invalid side", f"side {rec.d[0]} is neither buy (1) nor sell (2)"),
+        K.RSN_BAD_AMOUNT: ("invalid amount", f"amount {rec.d[0]} is negative"),
+        K.RSN_BAD_FLAGS: ("invalid flags", f"flags {rec.d[0]:#x} carry unknown bits"),
+        K.RSN_BAD_HANDLE: (
+            "invalid handle",
+            f"handle {rec.d[0]} is unknown, stale or already finalized",
+        ),
+        K.RSN_RES_FULL: ("reservation table full", "no reservation slot could be allocated"),
+        K.RSN_NO_SPACE: ("state arena full", "the kernel state has no room left"),
+    }
+    reason, details = texts.get(rsn, ("engine error", f"reason variant {rsn}"))
+    return (ENGINE, rec.code_name or "Other", reason, details, rec.scope, 0)
