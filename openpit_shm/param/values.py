@@ -116,6 +116,13 @@ def _fail(op: str, left: object, right: object, other: object) -> Any:
     if op == "*" and isinstance(other, _SEQUENCES):
         value = right if other is left else left
         raise TypeError(f"can't multiply sequence by non-int of type '{_type_name(value)}'")
+    if op == "+" and other is left and isinstance(other, _SEQUENCES):
+        # CPython falls back to the left sequence's concatenation, which words it so.
+        name = _type_name(right)
+        if isinstance(other, (bytes, bytearray)):
+            raise TypeError(f"can't concat {name} to {type(other).__name__}")
+        seq = type(other).__name__
+        raise TypeError(f'can only concatenate {seq} (not "{name}") to {seq}')
     raise _unsupported(op, left, right)
 
 
