@@ -27,7 +27,10 @@ missing):
 * ``ExecutionReportPositionImpact._position_effect`` / ``._position_side``.
 
 Error types and texts are openpit's, including the ones that name
-``openpit.*`` classes.
+``openpit.*`` classes. One deliberate difference: openpit lets callers assign
+``OrderOperation.underlying_asset``/``settlement_asset`` (which silently
+diverges the engine's snapshot from ``.instrument``); here they are read-only
+views of the instrument.
 """
 
 from __future__ import annotations
@@ -322,6 +325,16 @@ class OrderOperation:
         return self._instrument
 
     @property
+    def underlying_asset(self) -> str:
+        """The instrument's underlying asset (read-only here; see the module docstring)."""
+        return self._instrument._key[0]
+
+    @property
+    def settlement_asset(self) -> str:
+        """The instrument's settlement asset (read-only here; see the module docstring)."""
+        return self._instrument._key[1]
+
+    @property
     def account_id(self) -> AccountId | None:
         """Account identifier associated with the order."""
         return self._account_id
@@ -531,6 +544,16 @@ class ExecutionReportOperation:
     def instrument(self) -> Instrument:
         """Traded instrument."""
         return self._instrument
+
+    @property
+    def underlying_asset(self) -> str:
+        """The instrument's underlying asset (read-only here; see the module docstring)."""
+        return self._instrument._key[0]
+
+    @property
+    def settlement_asset(self) -> str:
+        """The instrument's settlement asset (read-only here; see the module docstring)."""
+        return self._instrument._key[1]
 
     @property
     def account_id(self) -> AccountId | None:
