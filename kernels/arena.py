@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def arena_free(state):  # type: ignore[no-untyped-def]
     """Words still available for bump allocation."""
     return state[H_CAP] - state[H_TOP]

@@ -18,6 +18,9 @@ without an account is rejected exactly while some block exists (openpit).
 
 Precedence (openpit): the account's own block, then its group's, then the
 engine-wide one; the gate emits one record and runs no policy.
+
+``state`` and ``out`` are ``CPointer(int64)`` (``kernels.ptr``); Python calls
+these through ``kernels.control``.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def any_block(state):  # type: ignore[no-untyped-def]
     """Whether any account, group or engine-wide block is live."""
     return (
@@ -97,7 +100,7 @@ def gate(state, out, account, flags):  # type: ignore[no-untyped-def]
         bs = state[row + AC_BLOCK]
         if bs == BLOCK_KERNEL:
             for i in range(CAUSE_WORDS):
-                out[0, RESULT_W_HEAD + i] = state[row + AC_CAUSE + i]
+                out[RESULT_W_HEAD + i] = state[row + AC_CAUSE + i]
             return 1
         if bs == BLOCK_EXTERNAL:
             return write_reject(
@@ -146,13 +149,13 @@ def latch_kernel(state, account, rec, i, code):  # type: ignore[no-untyped-def]
     if state[row + AC_BLOCK] != BLOCK_NONE:
         return 0
     state[row + AC_BLOCK] = BLOCK_KERNEL
-    head = rec[i, RESULT_W_HEAD]
+    head = rec[i * 8 + RESULT_W_HEAD]
     if code >= 0:
         head = (head & ~0xFFFF) | code
     # keep code, policy, reason and the scope flag; status/count/index belong to the request
     state[row + AC_CAUSE] = (head & 0xFFFFFFFF) | (RESULT_SCOPE_ACCOUNT << 40)
     for k in range(CAUSE_WORDS - 1):
-        state[row + AC_CAUSE + 1 + k] = rec[i, RESULT_W_D0 + k]
+        state[row + AC_CAUSE + 1 + k] = rec[i * 8 + RESULT_W_D0 + k]
     state[H_N_BLOCKED_ACC] += 1
     return 1
 

@@ -60,7 +60,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S33 = np.uint64(33)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _fmix64(h):  # type: ignore[no-untyped-def]
     h ^= h >> _S33
     h *= _M1
@@ -70,7 +70,7 @@ def _fmix64(h):  # type: ignore[no-untyped-def]
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _hash(k0, k1):  # type: ignore[no-untyped-def]
     return _fmix64(np.uint64(k0) ^ _fmix64(np.uint64(k1) + _GOLDEN))
 
@@ -88,7 +88,7 @@ def tbl_create(state, keyw, cap, roww):  # type: ignore[no-untyped-def]
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _probe(state, slots, cap, keyw, k0, k1, h):  # type: ignore[no-untyped-def]
     """Slot offset holding the key, or (negated - 1) offset of the empty slot ending the chain."""
     slotw = keyw + 1
@@ -103,7 +103,7 @@ def _probe(state, slots, cap, keyw, k0, k1, h):  # type: ignore[no-untyped-def]
         i = (i + 1) & mask
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def tbl_find(state, t, k0, k1):  # type: ignore[no-untyped-def]
     """Row offset of the key, or 0 if absent. ``k1`` is ignored by one-word tables."""
     keyw = state[t + TB_KEYW]
@@ -156,7 +156,7 @@ def _migrate(state, t, steps):  # type: ignore[no-untyped-def]
         arena_retire(state, old, old_cap * slotw)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def tbl_need(state, t):  # type: ignore[no-untyped-def]
     """Most words the next ``tbl_get_or_insert`` on ``t`` can allocate."""
     cap = state[t + TB_CAP]

@@ -93,7 +93,7 @@ __all__ = ["notional_exceeds", "osl_check", "qty_exceeds"]
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def qty_exceeds(is_volume, amount, abs_price, cap, pow10):  # type: ignore[no-untyped-def]
     """Order quantity > cap (a volume order's quantity is ``volume / |price|``, 0 at price 0)."""
     if not is_volume:
@@ -104,7 +104,7 @@ def qty_exceeds(is_volume, amount, abs_price, cap, pow10):  # type: ignore[no-un
     return mul_cmp(amount, pow10, cap, abs_price) > 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def notional_exceeds(is_volume, amount, abs_price, cap, pow10):  # type: ignore[no-untyped-def]
     """Order notional > cap (a quantity order's notional is ``|price| * quantity``)."""
     if is_volume:
@@ -112,7 +112,7 @@ def notional_exceeds(is_volume, amount, abs_price, cap, pow10):  # type: ignore[
     return mul_cmp(abs_price, amount, cap, pow10) > 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _detail(underlying, settlement, qscale, nscale, flags):  # type: ignore[no-untyped-def]
     d = (underlying & OSL_ASSET_MASK) | ((settlement & OSL_ASSET_MASK) << OSL_ASSET_BITS)
     d |= (qscale & _SCALE_MASK) << OSL_QSCALE_SHIFT

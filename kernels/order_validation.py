@@ -24,7 +24,7 @@ from .results import write_reject
 __all__ = ["ov_check"]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
     """Validate one order; append its reject (if any) at ``out[n]`` and return the new count."""
     if flags & ORDER_HAS_OPERATION == 0:

@@ -10,6 +10,10 @@
 ``process`` calls the same ``start_core``/``report_core`` the object door
 calls, so the three doors decide identically by construction.
 
+The entry points (``start_one``, ``gate_one``, ``report_one``, ``process``)
+take NumPy arrays and hand raw pointers (``kernels.ptr``) to everything
+inside, which keeps Numba's per-call reference counting off the hot path.
+
 Mutating calls first check the arena can hold whatever the call may allocate
 (``space_needed``) and return ``ST_NEED_SPACE`` *before* changing anything
 otherwise; the Book grows the arena and calls again.
@@ -65,6 +69,8 @@ from openpit_shm.layout.state import (
     H_N_INSTR,
     H_N_POLICIES,
     H_POLICY_INDEX,
+    H_RES_CAP,
+    H_RES_FRESH,
     H_SCALE,
     H_T_AA,
     H_T_ACC,
@@ -78,7 +84,12 @@ from openpit_shm.layout.state import (
     RES_REQUEST,
     RES_RESERVED,
     SCALE_SHIFT,
+    TB_CAP,
+    TB_COUNT,
+    TB_KEYW,
+    TB_ROWW,
     W_INSTR,
+    W_RES,
 )
 
 from .arena import arena_free
@@ -97,6 +108,7 @@ from .hashtable import tbl_need
 from .order_size import osl_check
 from .order_validation import ov_check
 from .pnl_bounds import pnl_check, pnl_report
+from .ptr import addr_ptr, as_ptr, p_offset
 from .rate_limit import rl_check, rl_log_words_needed
 from .reservations import (
     res_account,
@@ -109,18 +121,24 @@ from .reservations import (
 from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
+    "bulk_needed",
     "finish",
+    "gate_at",
+    "gate_one",
     "norm_scale",
     "process",
+    "report_at",
     "report_core",
     "report_one",
     "space_needed",
+    "start_at",
     "start_core",
     "start_one",
 ]
 
 _KEEP_HEAD = 0x0000FFFFFFFFFFFF & ~(0xFF << 32)  # code, policy, reason, flags
 _NO_LATCH_LIMIT = 255
+_CHUNK = 256  # records per bulk space check in ``process``
 
 
 @njit(cache=True)
@@ -136,15 +154,45 @@ def space_needed(state):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _table_bulk(state, t, k):  # type: ignore[no-untyped-def]
+    """Most words ``k`` inserts into table ``t`` can allocate (rows + every growth)."""
+    cap = state[t + TB_CAP]
+    final = cap
+    while (state[t + TB_COUNT] + k) * 4 > final * 3:
+        final *= 2
+    need = k * state[t + TB_ROWW]
+    if final > cap:
+        need += 2 * final * (state[t + TB_KEYW] + 1)
+    return need
+
+
+@njit(cache=True)
+def bulk_needed(state, k):  # type: ignore[no-untyped-def]
+    """Most arena words ``k`` requests can allocate together (a bound for ``process``)."""
+    cap = state[H_RES_CAP]
+    final = cap
+    while state[H_RES_FRESH] + k > final:
+        final *= 2
+    need = 2 * final * W_RES if final > cap else 0
+    return (
+        need
+        + _table_bulk(state, state[H_T_ACC], k)
+        + _table_bulk(state, state[H_T_AA], k)
+        + _table_bulk(state, state[H_T_GRP], k)
+        + k * rl_log_words_needed(state)
+    )
+
+
+@njit(cache=True, inline='always')
 def finish(out, n, status, extra_flags):  # type: ignore[no-untyped-def]
     """Stamp status, count, index (and extra flags) on records ``out[0..n)``."""
     for j in range(n):
-        head = out[j, RESULT_W_HEAD] & _KEEP_HEAD
+        head = out[j * 8 + RESULT_W_HEAD] & _KEEP_HEAD
         head |= (status & 0xFF) << 32
         head |= (extra_flags & 0xFF) << 40
         head |= (n & 0xFF) << 48
         head |= (j & 0xFF) << 56
-        out[j, RESULT_W_HEAD] = head
+        out[j * 8 + RESULT_W_HEAD] = head
 
 
 @njit(cache=True)
@@ -175,7 +223,7 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
     if n == 0:
         return 0
     for j in range(n):
-        head = out[j, RESULT_W_HEAD]
+        head = out[j * 8 + RESULT_W_HEAD]
         if head_flags(head) & RESULT_SCOPE_ACCOUNT:
             if head_policy(head) < latch_before and flags & ORDER_HAS_OPERATION:
                 if dry:
@@ -189,14 +237,60 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
 
 
 @njit(cache=True)
-def start_one(state, shared, out, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """The object door's start stage for one order (``side`` is not read by the builtins)."""
+def start_one(state_arr, shared_arr, out_arr, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
+    """The object door's start stage for one order (``side`` is not read by the builtins).
+
+    Takes the arrays (``int64[:]``, ``int64[:]``, ``int64[:, 8]``); returns the
+    reject count, or ``ST_NEED_SPACE`` before changing anything.
+    """
+    state = as_ptr(state_arr)
     if not dry and arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
     return start_core(
-        state, shared, out, account, underlying, settlement, flags, price, amount,
-        now, dry, latch_before, run_gate,
+        state, as_ptr(shared_arr), as_ptr(out_arr), account, underlying, settlement, flags,
+        price, amount, now, dry, latch_before, run_gate,
     )
+
+
+@njit(cache=True)
+def start_at(state_addr, shared_addr, out_addr, account, underlying, settlement, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
+    """``start_one`` taking the arrays' addresses (the Book's per-order fast path)."""
+    state = addr_ptr(state_addr)
+    if not dry and arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    return start_core(
+        state, addr_ptr(shared_addr), addr_ptr(out_addr), account, underlying, settlement,
+        flags, price, amount, now, dry, latch_before, run_gate,
+    )
+
+
+@njit(cache=True)
+def gate_at(state_addr, out_addr, account, flags):  # type: ignore[no-untyped-def]
+    """``gate_one`` taking the arrays' addresses."""
+    out = addr_ptr(out_addr)
+    n = gate(addr_ptr(state_addr), out, account, flags)
+    if n != 0:
+        finish(out, n, STATUS_REJECTED, 0)
+    return n
+
+
+@njit(cache=True)
+def report_at(state_addr, out_addr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
+    """``report_one`` taking the arrays' addresses."""
+    state = addr_ptr(state_addr)
+    if arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    out = addr_ptr(out_addr)
+    return report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, False)
+
+
+@njit(cache=True)
+def gate_one(state_arr, out_arr, account, flags):  # type: ignore[no-untyped-def]
+    """The block gate alone (the main stage's re-check): 1 record or 0."""
+    n = gate(as_ptr(state_arr), as_ptr(out_arr), account, flags)
+    if n != 0:
+        finish(as_ptr(out_arr), n, STATUS_REJECTED, 0)
+    return n
 
 
 @njit(cache=True)
@@ -241,10 +335,12 @@ def report_core(state, out, account, settlement, flags, pnl, fee, scales, latch,
 
 
 @njit(cache=True)
-def report_one(state, out, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
+def report_one(state_arr, out_arr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
     """The object door's post-trade call (the engine sets engine-wide blocks itself)."""
+    state = as_ptr(state_arr)
     if arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
+    out = as_ptr(out_arr)
     return report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, False)
 
 
@@ -255,15 +351,15 @@ def _error(out, code, rsn, d0):  # type: ignore[no-untyped-def]
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _accepted(out, reservation, flags):  # type: ignore[no-untyped-def]
     """The single record of an accepted request: code 0, count 0, status OK."""
     write_reject(out, 0, 0, 0, 0, flags, 0, 0, 0, 0, 0)
-    out[0, RESULT_W_RESERVATION] = reservation
+    out[RESULT_W_RESERVATION] = reservation
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _assets(state, instrument):  # type: ignore[no-untyped-def]
     """(underlying, settlement) of an instrument id, or (-1, -1) if unknown."""
     if instrument < 0 or instrument >= state[H_N_INSTR]:
@@ -274,7 +370,7 @@ def _assets(state, instrument):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref):  # type: ignore[no-untyped-def]  # noqa: E501
-    out[0, RESULT_W_RESERVATION] = 0
+    out[RESULT_W_RESERVATION] = 0
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
         if flags & ~ORDER_FLAGS_KNOWN:
             return _error(out, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
@@ -338,36 +434,48 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
 
 
 @njit(cache=True)
-def process(state, shared, records, results, now):  # type: ignore[no-untyped-def]
+def process(state_arr, shared_arr, records_arr, results_arr, now):  # type: ignore[no-untyped-def]
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
 
     Returns ``(consumed, written, status)``: it stops early when ``results``
     cannot hold another request's records (status 0) or when the arena must
     grow first (``ST_NEED_SPACE``; nothing of that record was applied).
     """
+    state = as_ptr(state_arr)
+    shared = as_ptr(shared_arr)
+    rec = as_ptr(records_arr)
+    res = as_ptr(results_arr)
     room = state[H_N_POLICIES] + 2
     i = 0
     w = 0
-    total = records.shape[0]
-    limit = results.shape[0]
+    total = records_arr.shape[0]
+    limit = results_arr.shape[0]
+    safe = 0  # records below this index are known to fit in the arena
     while i < total:
         if limit - w < room:
             break
-        if arena_free(state) < space_needed(state):
-            return i, w, ST_NEED_SPACE
-        word2 = records[i, 2]
+        if i >= safe:
+            k = min(_CHUNK, total - i)
+            if arena_free(state) >= bulk_needed(state, k):
+                safe = i + k
+            elif arena_free(state) >= space_needed(state):
+                safe = i + 1
+            else:
+                return i, w, ST_NEED_SPACE
+        r = i * 8
+        word2 = rec[r + 2]
         instrument = np.int32(word2 & 0xFFFFFFFF)
         kind = (word2 >> 32) & 0xFF
         side = (word2 >> 40) & 0xFF
         flags = (word2 >> 48) & 0xFFFF
-        out = results[w:]
+        out = p_offset(res, w * 8)
         n = _handle_one(
-            state, shared, out, now, records[i, 1], instrument, kind, side, flags,
-            records[i, 3], records[i, 4], records[i, 5], records[i, 6], records[i, 7],
+            state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
+            rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
         )
-        seq = records[i, 0]
+        seq = rec[r]
         for j in range(n):
-            out[j, RESULT_W_SEQ] = seq
+            out[j * 8 + RESULT_W_SEQ] = seq
         w += n
         i += 1
     return i, w, 0

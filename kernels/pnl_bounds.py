@@ -50,6 +50,7 @@ from openpit_shm.layout.state import (
     H_PNL_AA_GEN,
     H_T_AA,
     SCALE_SHIFT,
+    TB_COUNT,
     W_ASSET,
 )
 
@@ -77,7 +78,7 @@ __all__ = ["breach", "pnl_check", "pnl_report"]
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def breach(value, bflags, lower, upper):  # type: ignore[no-untyped-def]
     """Breach flags (BOUND_LOWER / BOUND_UPPER) of ``value`` against strict bounds."""
     b = 0
@@ -88,7 +89,7 @@ def breach(value, bflags, lower, upper):  # type: ignore[no-untyped-def]
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _broker_row(state, settlement):  # type: ignore[no-untyped-def]
     if 0 <= settlement < state[H_ASSET_CAP]:
         return state[H_ASSET_BASE] + settlement * W_ASSET
@@ -103,7 +104,8 @@ def pnl_check(state, out, n, pol, account, settlement, flags):  # type: ignore[n
             out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
             FIELD_INSTRUMENT, 0, 0, 0, 0,
         )
-    row = tbl_find(state, state[H_T_AA], account, settlement)
+    t = state[H_T_AA]
+    row = 0 if state[t + TB_COUNT] == 0 else tbl_find(state, t, account, settlement)
     acc = 0
     acc_scale = 0
     if row != 0:

@@ -54,6 +54,7 @@ from openpit_shm.layout.state import (
     FW_START,
     FW_STARTED,
     FW_WINDOW,
+    GEN_SHIFT,
     H_RL_AA_GEN,
     H_RL_ACC_GEN,
     H_RL_N_AA,
@@ -61,6 +62,7 @@ from openpit_shm.layout.state import (
     H_RL_N_ASSET,
     H_T_AA,
     H_T_ACC,
+    LG_R,
     LG_RING,
     LOG_CAP_MAX,
     SH_ASSET_CAP,
@@ -69,7 +71,7 @@ from openpit_shm.layout.state import (
     W_SH_ASSET,
 )
 
-from .atomics import cas, cpu_relax, store_release
+from .atomics import cpu_relax
 from .codes import (
     FIELD_ACCOUNT,
     FIELD_INSTRUMENT,
@@ -81,16 +83,18 @@ from .codes import (
     RSN_RL_LOCK_TIMEOUT,
 )
 from .hashtable import tbl_find
+from .ptr import p_cas, p_store_release
 from .results import write_reject
-from .sliding_log import log_class_for, log_count, log_ensure_class, log_push, window_eff
+from .sliding_log import log_count, log_ensure_class, log_push, ring_of, window_eff
 
 __all__ = ["LOCK_SPINS", "exceeds", "fw_push", "rl_check", "rl_log_words_needed"]
 
 #: Spins before a shared window's lock is declared dead (about a millisecond of ``pause``).
 LOCK_SPINS = 1 << 16
+GEN_MASK = (1 << GEN_SHIFT) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def exceeds(count, max_orders):  # type: ignore[no-untyped-def]
     """``count > max_orders`` with ``max_orders`` a u64 in int64 bits."""
     return max_orders >= 0 and count > max_orders
@@ -101,7 +105,7 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
     """Count an attempt in the fixed window at ``shared[row:]``; -1 if its lock is dead."""
     got = False
     for _ in range(LOCK_SPINS):
-        if cas(shared, row + FW_LOCK, 0, 1) == 0:
+        if p_cas(shared, row + FW_LOCK, 0, 1) == 0:
             got = True
             break
         cpu_relax()
@@ -118,7 +122,7 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
         count = shared[row + FW_COUNT] + 1
         if not dry:
             shared[row + FW_COUNT] = count
-    store_release(shared, row + FW_LOCK, 0)
+    p_store_release(shared, row + FW_LOCK, 0)
     return count
 
 
@@ -126,18 +130,19 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
 def _log_touch(state, row, gen_w, max_w, win_w, log_w, now, dry):  # type: ignore[no-untyped-def]
     """Count on the sliding log of a row's barrier; -2 if the arena is short."""
     log = state[row + log_w]
-    mx = state[row + max_w]
     win = state[row + win_w]
     if dry:
         return 1 if log == 0 else log_count(state, log, now, win)
-    log = log_ensure_class(state, log, log_class_for(state, mx), now, win)
-    if log < 0:
-        return -2
-    state[row + log_w] = log
+    cls = state[row + gen_w] & GEN_MASK
+    if log == 0 or state[log + LG_R] != ring_of(cls):
+        log = log_ensure_class(state, log, cls, now, win)
+        if log < 0:
+            return -2
+        state[row + log_w] = log
     return log_push(state, log, now, win)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def rl_log_words_needed(state):  # type: ignore[no-untyped-def]
     """Most arena words one ``rl_check`` can allocate (two log blocks)."""
     return 2 * (LG_RING + LOG_CAP_MAX)
@@ -193,7 +198,7 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
                 win = shared[row + FW_WINDOW]
     if n_acc > 0:
         row = tbl_find(state, state[H_T_ACC], account, 0)
-        if row != 0 and state[row + AC_RL_GEN] == state[H_RL_ACC_GEN]:
+        if row != 0 and state[row + AC_RL_GEN] >> GEN_SHIFT == state[H_RL_ACC_GEN]:
             c = _log_touch(state, row, AC_RL_GEN, AC_RL_MAX, AC_RL_WINDOW, AC_RL_LOG, now, dry)
             if rsn == 0 and exceeds(c, state[row + AC_RL_MAX]):
                 rsn = RSN_RL_ACCOUNT
@@ -202,7 +207,7 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
                 win = state[row + AC_RL_WINDOW]
     if n_aa > 0:
         row = tbl_find(state, state[H_T_AA], account, settlement)
-        if row != 0 and state[row + AA_RL_GEN] == state[H_RL_AA_GEN]:
+        if row != 0 and state[row + AA_RL_GEN] >> GEN_SHIFT == state[H_RL_AA_GEN]:
             c = _log_touch(state, row, AA_RL_GEN, AA_RL_MAX, AA_RL_WINDOW, AA_RL_LOG, now, dry)
             if rsn == 0 and exceeds(c, state[row + AA_RL_MAX]):
                 rsn = RSN_RL_ACCOUNT_ASSET

@@ -43,7 +43,7 @@ _LOW32 = 0xFFFFFFFF
 _GEN_MAX = (1 << 30) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def res_need(state):  # type: ignore[no-untyped-def]
     """Most arena words the next ``res_alloc`` can allocate."""
     if state[H_RES_FREE] == 0 and state[H_RES_FRESH] >= state[H_RES_CAP]:

@@ -43,13 +43,14 @@ from __future__ import annotations
 from numba import njit
 
 from openpit_shm.layout.state import (
-    H_LOG_CAP,
     LG_C0,
+    LG_D,
     LG_META,
     LG_NEWEST,
     LG_R,
     LG_RING,
     LG_TOP,
+    LG_TOP_START,
     LG_W,
     LOG_CLASSES,
     LOG_S,
@@ -57,23 +58,34 @@ from openpit_shm.layout.state import (
 )
 
 from .arena import log_alloc, log_release
-from .fixed import I64_MAX
+from .fixed import I64_MAX, I64_MIN
 
-__all__ = ["log_class_for", "log_count", "log_ensure_class", "log_push", "window_eff"]
+__all__ = [
+    "log_class_for",
+    "log_count",
+    "log_ensure_class",
+    "log_push",
+    "ring_of",
+    "window_eff",
+]
 
 _LOW32 = 0xFFFFFFFF
+EMPTY = I64_MIN  # LG_NEWEST of a summary holding nothing
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def window_eff(window):  # type: ignore[no-untyped-def]
     """A u64 window (stored as int64 bits) as a positive int64; huge windows saturate."""
     return I64_MAX if window < 0 else window
 
 
-@njit(cache=True)
-def log_class_for(state, max_orders):  # type: ignore[no-untyped-def]
-    """Size class for a barrier: 0 = summary only, k >= 1 = ring of 2**(k-1) entries."""
-    if max_orders < 0 or max_orders + 1 > state[H_LOG_CAP]:
+def log_class_for(max_orders: int, cap: int) -> int:
+    """Size class for a barrier (Python, at configuration): 0 = summary only, k = ring 2**(k-1).
+
+    The ring holds ``next_pow2(max_orders + 1)`` entries when that is at most
+    ``cap``; a larger barrier keeps the summary only (see the module doc).
+    """
+    if max_orders + 1 > cap:
         return 0
     cls = 1
     r = 1
@@ -81,6 +93,12 @@ def log_class_for(state, max_orders):  # type: ignore[no-untyped-def]
         r <<= 1
         cls += 1
     return cls
+
+
+@njit(cache=True, inline='always')
+def ring_of(cls):  # type: ignore[no-untyped-def]
+    """Ring capacity of size class ``cls``."""
+    return 0 if cls == 0 else 1 << (cls - 1)
 
 
 @njit(cache=True)
@@ -93,12 +111,12 @@ def _class_of(r):  # type: ignore[no-untyped-def]
     return cls
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _slot_width(w):  # type: ignore[no-untyped-def]
     return (w + LOG_S - 1) // LOG_S
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _summary_total(state, off):  # type: ignore[no-untyped-def]
     total = 0
     for j in range(LOG_SLOTS):
@@ -106,70 +124,89 @@ def _summary_total(state, off):  # type: ignore[no-untyped-def]
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _summary_clear(state, off):  # type: ignore[no-untyped-def]
     for j in range(LOG_SLOTS):
         state[off + LG_C0 + j] = 0
+    state[off + LG_NEWEST] = EMPTY
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _summary_count(state, off, now, w):  # type: ignore[no-untyped-def]
     """Upper bound of the live summarized entries (exact 0 once the newest expired)."""
-    total = _summary_total(state, off)
-    if total == 0 or now - state[off + LG_NEWEST] >= w:
+    newest = state[off + LG_NEWEST]
+    if newest == EMPTY or now - newest >= w:
         return 0
-    used = state[off + LG_W]
-    if used != w:
-        return total  # bucketed by another window: count everything (conservative)
-    d = _slot_width(w)
-    top = state[off + LG_TOP]
-    first = top - LOG_S
-    if w != I64_MAX:
-        lo = (now - w + 1) // d
-        if lo > first:
-            first = lo
+    if state[off + LG_W] != w:
+        return _summary_total(state, off)  # bucketed by another window: count it all
+    d = state[off + LG_D]
+    idx = state[off + LG_TOP] % LOG_SLOTS
+    floor = now - w + 1  # the oldest timestamp still live
+    end = state[off + LG_TOP_START] + d  # exclusive end of the top slot
     count = 0
-    for j in range(first, top + 1):
-        count += state[off + LG_C0 + j % LOG_SLOTS]
+    for _ in range(LOG_SLOTS):
+        if end <= floor:  # this slot holds nothing live, nor do older ones
+            break
+        count += state[off + LG_C0 + idx]
+        idx = idx - 1 if idx > 0 else LOG_SLOTS - 1
+        end -= d
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _summary_add(state, off, ts, now, w):  # type: ignore[no-untyped-def]
-    """Account one timestamp pushed out of the ring (or any push when the ring is 0)."""
-    total = _summary_total(state, off)
-    if total != 0 and now - state[off + LG_NEWEST] >= w:
+    """Account one timestamp pushed out of the ring (or any push when the ring is 0).
+
+    Divides only when the summary moves to a new slot (at most once per slot
+    width) or is re-bucketed, never for a timestamp inside the top slot.
+    """
+    newest = state[off + LG_NEWEST]
+    if newest != EMPTY and now - newest >= w:
         _summary_clear(state, off)  # everything summarized has expired
-        total = 0
-    d = _slot_width(w)
-    if total != 0 and state[off + LG_W] != w:
-        # re-bucket under the new window: all of it into the slot of the newest entry
-        _summary_clear(state, off)
-        top = state[off + LG_NEWEST] // d
-        state[off + LG_TOP] = top
-        state[off + LG_C0 + top % LOG_SLOTS] = total
-    state[off + LG_W] = w
-    k = ts // d
-    if total == 0:
+        newest = EMPTY
+    if state[off + LG_W] != w:
+        d = _slot_width(w)
+        if newest != EMPTY:  # re-bucket under the new window: all in the newest entry's slot
+            total = _summary_total(state, off)
+            _summary_clear(state, off)
+            state[off + LG_NEWEST] = newest
+            top = newest // d
+            state[off + LG_TOP] = top
+            state[off + LG_TOP_START] = top * d
+            state[off + LG_C0 + top % LOG_SLOTS] = total
+        state[off + LG_W] = w
+        state[off + LG_D] = d
+    d = state[off + LG_D]
+    if newest == EMPTY:
+        k = ts // d
         state[off + LG_TOP] = k
+        state[off + LG_TOP_START] = k * d
         state[off + LG_NEWEST] = ts
     else:
         top = state[off + LG_TOP]
-        if k > top:
+        delta = ts - state[off + LG_TOP_START]
+        if 0 <= delta < d:
+            k = top
+        elif delta >= d:
+            k = ts // d
             if k - top >= LOG_SLOTS:
-                _summary_clear(state, off)
+                for j in range(LOG_SLOTS):
+                    state[off + LG_C0 + j] = 0
             else:
                 for j in range(top + 1, k + 1):
                     state[off + LG_C0 + j % LOG_SLOTS] = 0
             state[off + LG_TOP] = k
-        elif k < top - LOG_S:
-            k = top - LOG_S  # older than the summary reaches (clock went back): keep it longer
-        if ts > state[off + LG_NEWEST]:
+            state[off + LG_TOP_START] = k * d
+        else:
+            k = ts // d
+            if k < top - LOG_S:
+                k = top - LOG_S  # older than the summary reaches (clock went back): keep it longer
+        if ts > newest:
             state[off + LG_NEWEST] = ts
     state[off + LG_C0 + k % LOG_SLOTS] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def log_count(state, off, now, window):  # type: ignore[no-untyped-def]
     """The count a push at ``now`` would report, without pushing (dry runs)."""
     w = window_eff(window)
@@ -184,7 +221,7 @@ def log_count(state, off, now, window):  # type: ignore[no-untyped-def]
     return ln + 1 + _summary_count(state, off, now, w)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def log_push(state, off, now, window):  # type: ignore[no-untyped-def]
     """Drop expired entries, record ``now``, return the count including it."""
     w = window_eff(window)
@@ -219,13 +256,14 @@ def log_ensure_class(state, off, cls, now, window):  # type: ignore[no-untyped-d
     """
     if cls < 0 or cls >= LOG_CLASSES:
         cls = 0
-    if off != 0 and _class_of(state[off + LG_R]) == cls:
+    if off != 0 and state[off + LG_R] == ring_of(cls):
         return off
     new = log_alloc(state, cls)
     if new < 0:
         return -1
-    r = 0 if cls == 0 else 1 << (cls - 1)
+    r = ring_of(cls)
     state[new + LG_R] = r
+    state[new + LG_NEWEST] = EMPTY
     if off == 0:
         return new
     # carry the summary over, then the ring, oldest first; surplus goes to the summary

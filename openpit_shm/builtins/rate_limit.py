@@ -22,6 +22,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from openpit_shm.kernels import codes as K
+from openpit_shm.kernels.sliding_log import log_class_for
 from openpit_shm.layout.state import (
     AA_RL_GEN,
     AA_RL_MAX,
@@ -35,6 +36,8 @@ from openpit_shm.layout.state import (
     FW_START,
     FW_STARTED,
     FW_WINDOW,
+    GEN_SHIFT,
+    H_LOG_CAP,
     H_RL_AA_GEN,
     H_RL_ACC_GEN,
     H_RL_N_AA,
@@ -114,25 +117,27 @@ class RateLimitPolicy(BuiltinPolicy):
     def _write_accounts(self, book: Book) -> None:
         st = book.state
         st[H_RL_ACC_GEN] += 1
-        gen = st[H_RL_ACC_GEN]
+        gen = int(st[H_RL_ACC_GEN]) << GEN_SHIFT
+        cap = int(st[H_LOG_CAP])
         for account, (mx, ns) in self.accounts.items():
             row = book.account_row(account)
             st = book.state
             st[row + AC_RL_MAX] = u64_bits(mx)
             st[row + AC_RL_WINDOW] = u64_bits(ns)
-            st[row + AC_RL_GEN] = gen
+            st[row + AC_RL_GEN] = gen | log_class_for(mx, cap)
         book.state[H_RL_N_ACC] = len(self.accounts)
 
     def _write_account_assets(self, book: Book) -> None:
         st = book.state
         st[H_RL_AA_GEN] += 1
-        gen = st[H_RL_AA_GEN]
+        gen = int(st[H_RL_AA_GEN]) << GEN_SHIFT
+        cap = int(st[H_LOG_CAP])
         for (account, asset), (mx, ns) in self.account_assets.items():
             row = book.pair_row(account, book.asset_id(asset))
             st = book.state
             st[row + AA_RL_MAX] = u64_bits(mx)
             st[row + AA_RL_WINDOW] = u64_bits(ns)
-            st[row + AA_RL_GEN] = gen
+            st[row + AA_RL_GEN] = gen | log_class_for(mx, cap)
         book.state[H_RL_N_AA] = len(self.account_assets)
 
     def _write_assets(self, book: Book, old: dict[str, Rate]) -> None:

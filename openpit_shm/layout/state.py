@@ -79,8 +79,11 @@ Group row (``G_*``, 2 words): blocked flag, reserved.
 Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 
      0 head | len << 32     1 ring capacity R   2 window the summary is bucketed by
-     3 newest summarized ts 4 summary top slot  5..10 summary slot counters (LOG_SLOTS)
-    11.. ring of R timestamps
+     3 its slot width d     4 newest summarized ts  5 summary top slot  6 top slot start
+     7..12 summary slot counters (LOG_SLOTS)    13.. ring of R timestamps
+
+A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the
+class follows from ``max_orders``, see ``kernels.sliding_log``).
 
 Reservation slot (``RS_*``, 2 words): ``gen << 2 | state``, account (or next free).
 
@@ -251,15 +254,18 @@ SCALE_SHIFT = 8
 LG_META = 0  # head (low 32 bits) | len << 32
 LG_R = 1
 LG_W = 2
-LG_NEWEST = 3
-LG_TOP = 4
-LG_C0 = 5
+LG_D = 3
+LG_NEWEST = 4
+LG_TOP = 5
+LG_TOP_START = 6
+LG_C0 = 7
 LOG_S = 5  # the summary buckets the window into LOG_S slots of ceil(w / LOG_S) ns ...
 LOG_SLOTS = LOG_S + 1  # ... and keeps LOG_S + 1 counters (a window spans at most that many)
 LG_RING = LG_C0 + LOG_SLOTS
 LOG_CLASSES = 8  # ring capacity classes: 0 (summary only), 1, 2, 4, ..., 64
 LOG_CAP_MAX = 64
 LOG_CAP_DEFAULT = 64
+GEN_SHIFT = 8  # *_RL_GEN = generation << GEN_SHIFT | log size class
 
 # ---- reservations --------------------------------------------------------------------------
 RS_GEN_STATE = 0

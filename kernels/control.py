@@ -1,0 +1,92 @@
+"""Python-callable control operations on the kernel state (arrays in, ints out).
+
+The kernels themselves work on raw pointers (``kernels.ptr``); these thin
+entry points take the Book's NumPy arrays, so configuration, blocks and
+introspection from Python reuse exactly the kernels' own code. They are not
+on the order path (each call costs a Numba dispatch, ~0.5 µs).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from . import blocks as _blocks
+from .arena import arena_free
+from .hashtable import tbl_create, tbl_find, tbl_get_or_insert, tbl_need
+from .pipeline import space_needed
+from .ptr import as_ptr
+
+__all__ = [
+    "ctl_arena_free",
+    "ctl_block_external",
+    "ctl_block_group",
+    "ctl_engine_block",
+    "ctl_is_blocked",
+    "ctl_set_group",
+    "ctl_space_needed",
+    "ctl_tbl_create",
+    "ctl_tbl_find",
+    "ctl_tbl_get_or_insert",
+    "ctl_tbl_need",
+    "ctl_unblock",
+]
+
+
+@njit(cache=True)
+def ctl_arena_free(state):  # type: ignore[no-untyped-def]
+    return arena_free(as_ptr(state))
+
+
+@njit(cache=True)
+def ctl_space_needed(state):  # type: ignore[no-untyped-def]
+    return space_needed(as_ptr(state))
+
+
+@njit(cache=True)
+def ctl_tbl_create(state, keyw, cap, roww):  # type: ignore[no-untyped-def]
+    return tbl_create(as_ptr(state), keyw, cap, roww)
+
+
+@njit(cache=True)
+def ctl_tbl_find(state, t, k0, k1):  # type: ignore[no-untyped-def]
+    return tbl_find(as_ptr(state), t, k0, k1)
+
+
+@njit(cache=True)
+def ctl_tbl_need(state, t):  # type: ignore[no-untyped-def]
+    return tbl_need(as_ptr(state), t)
+
+
+@njit(cache=True)
+def ctl_tbl_get_or_insert(state, t, k0, k1):  # type: ignore[no-untyped-def]
+    return tbl_get_or_insert(as_ptr(state), t, k0, k1)
+
+
+@njit(cache=True)
+def ctl_block_external(state, account, replace):  # type: ignore[no-untyped-def]
+    return _blocks.block_external(as_ptr(state), account, replace)
+
+
+@njit(cache=True)
+def ctl_unblock(state, account):  # type: ignore[no-untyped-def]
+    _blocks.unblock(as_ptr(state), account)
+
+
+@njit(cache=True)
+def ctl_is_blocked(state, account):  # type: ignore[no-untyped-def]
+    return _blocks.is_blocked(as_ptr(state), account)
+
+
+@njit(cache=True)
+def ctl_set_group(state, account, group):  # type: ignore[no-untyped-def]
+    return _blocks.set_group(as_ptr(state), account, group)
+
+
+@njit(cache=True)
+def ctl_block_group(state, group, on):  # type: ignore[no-untyped-def]
+    return _blocks.block_group(as_ptr(state), group, on)
+
+
+@njit(cache=True)
+def ctl_engine_block(state, kind):  # type: ignore[no-untyped-def]
+    _blocks.engine_block(as_ptr(state), kind)
