@@ -44,7 +44,9 @@ def _group(value: Any) -> int:
         if value == 0:
             raise ValueError("account group id must not equal the reserved default group")
         return value
-    raise ValueError("account_group_id must be an AccountGroupId or integer in range 1..=4294967295")
+    raise ValueError(
+        "account_group_id must be an AccountGroupId or integer in range 1..=4294967295"
+    )
 
 
 def _text(value: Any) -> str:
@@ -160,7 +162,9 @@ class Accounts:
         """Block an account; the first reason wins (re-blocking is a no-op)."""
         key = _account(account)
         text = _text(reason)
-        self._state.latch(key, AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text))
+        self._state.latch(
+            key, AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text)
+        )
 
     def block_with_cause(self, account: Any, cause: AccountBlock) -> None:
         """Restore a persisted block with its original cause (the first cause still wins)."""

@@ -57,7 +57,11 @@ class _Extensions:
 
     def with_fixed_point_scale(self, scale: int) -> Any:
         """Store kernel quantities, prices and P&L as ``int / 10**scale`` (default 8)."""
-        if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= _MAX_FIXED_SCALE:
+        if (
+            not isinstance(scale, int)
+            or isinstance(scale, bool)
+            or not 0 <= scale <= _MAX_FIXED_SCALE
+        ):
             raise ValueError(f"fixed-point scale must be an integer in 0..={_MAX_FIXED_SCALE}")
         self._settings.scale = scale
         return self

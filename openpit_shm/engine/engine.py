@@ -38,11 +38,7 @@ from ..pretrade.results import (
 from .accounts import Accounts, AccountsState, accounts_handle
 from .builder import SYNC_FULL, EngineBuilder, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
-from .rejects import (
-    KILL_SWITCH_ENGINE_CAUSE,
-    FINALIZER_ENGINE_CAUSE,
-    RecordReader,
-)
+from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from .request import bare_reservation, held_reservation, request
 from .rows import order_row, report_row
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
@@ -151,7 +147,7 @@ class Engine:
         if not self._customs:
             n = book.start(out, *row, self._clock(), dry, _NO_CUSTOM_LATCH, True)
             return [r for _, r in self._reader.rejects(n, order)] if n else []
-        n = book.gate(out, account)
+        n = book.gate(out, account, row[4])
         if n:
             return [r for _, r in self._reader.rejects(n, order)]
         custom, error = custom_start(self._customs, self._context(account), order, dry)
@@ -170,7 +166,7 @@ class Engine:
     def execute_request(self, order: Any, row: tuple) -> ExecuteResult:
         """Main stage of a started order (``Request.execute``)."""
         account = row[0]
-        n = self._book.gate(self._out, account)
+        n = self._book.gate(self._out, account, row[4])
         if n:
             return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
         if not self._customs:
@@ -193,7 +189,7 @@ class Engine:
     def _dry_start(self, order: Any, row: tuple) -> tuple[list[Reject] | None, AccountBlock | None]:
         book, out = self._book, self._out
         account = row[0]
-        n = book.gate(out, account)
+        n = book.gate(out, account, row[4])
         if n:
             return [r for _, r in self._reader.rejects(n, order)], None
         custom, error = custom_start(self._customs, self._context(account), order, True)
@@ -349,9 +345,9 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     from ..core import ExecutionReport, Order
 
     validate_registrations(registrations)
-    specs = [e.spec for e in registrations if isinstance(e, BuiltinEntry)]
+    builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
-    book = Book.create(specs, n_policies=len(registrations), scale=settings.scale)
+    book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
     cls = _FullSyncEngine if settings.sync == SYNC_FULL else Engine
     engine = object.__new__(cls)
     if cls is _FullSyncEngine:

@@ -10,6 +10,7 @@ something pay for that ``__del__``).
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -113,10 +114,10 @@ class _HeldReservation(Reservation):
 
     def __del__(self) -> None:
         if not self._done:
-            try:
+            # Nowhere to raise from a finalizer: a failing callback has already
+            # armed the engine-wide block, which is how the failure surfaces.
+            with contextlib.suppress(Exception):
                 self._finalize(False)
-            except Exception:  # noqa: S110 - nowhere to raise from a finalizer; the engine is blocked
-                pass
 
 
 def bare_reservation() -> Reservation:

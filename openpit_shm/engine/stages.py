@@ -38,7 +38,11 @@ def to_reject(policy: str, pr: Any) -> Reject:
     if not isinstance(code, str) or code not in KNOWN_CODES:
         raise ValueError(f'unsupported reject code "{code}"')
     user_data = pr.user_data
-    if not isinstance(user_data, int) or isinstance(user_data, bool) or not 0 <= user_data <= _U64_MAX:
+    if (
+        not isinstance(user_data, int)
+        or isinstance(user_data, bool)
+        or not 0 <= user_data <= _U64_MAX
+    ):
         raise ValueError("reject.user_data must be an integer token (default 0)")
     scope = RejectScope(pr.scope)
     return make_reject(policy, str(code), str(pr.reason), str(pr.details), str(scope), user_data)
@@ -146,7 +150,9 @@ def custom_post_trade(entries: Sequence[CustomEntry], ctx: Any, report: Any) -> 
             adjustments = result.account_adjustments
             for b in blocks:
                 if not isinstance(b, AccountBlock):
-                    raise TypeError(f"'{type(b).__name__}' object is not an instance of 'AccountBlock'")
+                    raise TypeError(
+                        f"'{type(b).__name__}' object is not an instance of 'AccountBlock'"
+                    )
                 out.blocks.append((entry.index, b))
             out.pnls.extend((entry.index, p) for p in pnls)
             out.adjustments.extend((entry.index, a) for a in adjustments)

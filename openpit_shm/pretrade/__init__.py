@@ -1,1 +1,75 @@
-"""openpit_shm.pretrade."""
+"""Pre-trade API: rejects and codes, results, requests and reservations, the custom Policy API.
+
+Mirrors ``openpit.pretrade``; builtin policy builders are in ``openpit_shm.pretrade.policies``.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from ..engine.request import Request, Reservation
+from . import policies
+from ._enum import RejectCode, RejectScope
+from .context import AccountControl, Context, PostTradeContext
+from .lock import Lock
+from .policy import (
+    Policy,
+    PolicyAccountAdjustmentResult,
+    PolicyDecision,
+    PolicyPreTradeResult,
+    PolicyReject,
+)
+from .rejects import AccountBlock, Reject
+from .results import (
+    AccountAdjustmentOutcome,
+    AccountOutcomeEntry,
+    AccountPnlOutcome,
+    DryRunReport,
+    ExecuteResult,
+    OutcomeAmount,
+    PnlHaltReason,
+    PnlOutcome,
+    PnlOutcomeAmount,
+    PostTradeResult,
+    StartResult,
+)
+
+PolicyGroupId: typing.TypeAlias = int
+"""Group identifier used to tag policies and their outcomes."""
+
+DEFAULT_POLICY_GROUP_ID: PolicyGroupId = 0
+
+Rejects = list[Reject]
+
+__all__ = [
+    "DEFAULT_POLICY_GROUP_ID",
+    "AccountAdjustmentOutcome",
+    "AccountBlock",
+    "AccountControl",
+    "AccountOutcomeEntry",
+    "AccountPnlOutcome",
+    "Context",
+    "DryRunReport",
+    "ExecuteResult",
+    "Lock",
+    "OutcomeAmount",
+    "PnlHaltReason",
+    "PnlOutcome",
+    "PnlOutcomeAmount",
+    "Policy",
+    "PolicyAccountAdjustmentResult",
+    "PolicyDecision",
+    "PolicyGroupId",
+    "PolicyPreTradeResult",
+    "PolicyReject",
+    "PostTradeContext",
+    "PostTradeResult",
+    "Reject",
+    "RejectCode",
+    "RejectScope",
+    "Rejects",
+    "Request",
+    "Reservation",
+    "StartResult",
+    "policies",
+]

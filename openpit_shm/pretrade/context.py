@@ -40,7 +40,7 @@ def account_control(account: int, block_fn: Any) -> AccountControl:
 
 
 class Context:
-    """Context of one pre-trade operation: ``account_control``, ``account_group``, ``is_drop_copy``."""
+    """Context of one pre-trade operation: account control, account group, drop-copy flag."""
 
     __slots__ = ("_account_control", "_account_group")
 

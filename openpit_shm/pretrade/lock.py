@@ -45,7 +45,9 @@ class Lock:
         try:
             pairs = [(gid, price) for gid, price in entries]
         except (TypeError, ValueError):
-            raise TypeError("entries must be an iterable of (policy_group_id, price) pairs") from None
+            raise TypeError(
+                "entries must be an iterable of (policy_group_id, price) pairs"
+            ) from None
         for gid, price in pairs:
             self.push(gid, price)
 
@@ -75,6 +77,8 @@ class Lock:
         return [(gid, p) for gid, prices in self._groups.items() for p in prices]
 
     def _nested(self) -> list[list[Any]]:
+        if not len(self):
+            return []
         out: list[list[Any]] = [[str(p) for p in self._groups[0]]]
         for gid, prices in self._groups.items():
             if gid != 0 and prices:

@@ -110,7 +110,9 @@ class AccountBlock:
         self._reason = _check_str(reason)
         self._details = _check_str(details)
         if not isinstance(user_data, int) or isinstance(user_data, bool):
-            raise TypeError(f"'{type(user_data).__name__}' object cannot be interpreted as an integer")
+            raise TypeError(
+                f"'{type(user_data).__name__}' object cannot be interpreted as an integer"
+            )
         if user_data < 0:
             raise OverflowError("can't convert negative int to unsigned")
         if user_data > _U64_MAX:
