@@ -61,6 +61,7 @@ from .param._compat import (
     pyo3_kwonly,
     rust_debug_str,
 )
+from .param.amounts import _reduce
 from .param.leverage import value_text
 from .param.values import coerce
 
@@ -604,6 +605,9 @@ class FinancialImpact:
         """Fee or rebate associated with this report."""
         return self._fee
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduce(self, ("_pnl", "_fee"))
+
     def __repr__(self) -> str:
         return f'FinancialImpact(pnl="{self._pnl}", fee="{self._fee}")'
 
@@ -665,6 +669,11 @@ class ExecutionReportFillDetails:
         is_final: bool | None = None,
     ) -> None:
         pass
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduce(
+            self, ("_last_trade", "_fee", "_remaining_reserved_quantity", "_lock", "_is_final")
+        )
 
     @property
     def last_trade(self) -> Trade | None:

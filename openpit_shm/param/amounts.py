@@ -20,6 +20,21 @@ __all__ = ["AdjustmentAmount", "MonetaryAmount", "Trade", "TradeAmount"]
 _onew = object.__new__
 
 
+def _restore(cls: type, fields: dict[str, Any], extra: dict[str, Any] | None) -> Any:
+    """Unpickle an object whose public constructor cannot take its own state back."""
+    o = _onew(cls)
+    for name, value in fields.items():
+        object.__setattr__(o, name, value)
+    if extra:
+        o.__dict__.update(extra)
+    return o
+
+
+def _reduce(obj: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    fields = {name: getattr(obj, name) for name in names}
+    return (_restore, (type(obj), fields, obj.__dict__ or None))
+
+
 def _trade_amount(cls: type, quantity: Any, volume: Any) -> Any:
     o = _onew(cls)
     o._quantity = quantity
@@ -76,6 +91,9 @@ class TradeAmount:
     def as_volume(self) -> Volume | None:
         return self._volume
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduce(self, ("_quantity", "_volume"))
+
     def __repr__(self) -> str:
         if self._quantity is not None:
             return f"TradeAmount.quantity(value=Quantity({self._quantity}))"
@@ -130,6 +148,9 @@ class AdjustmentAmount:
     def as_absolute(self) -> PositionSize | None:
         return self._absolute
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduce(self, ("_delta", "_absolute"))
+
     def __repr__(self) -> str:
         if self._delta is not None:
             return f"AdjustmentAmount.delta(value=PositionSize({self._delta}))"
@@ -165,6 +186,9 @@ class Trade:
     @property
     def quantity(self) -> Quantity:
         return self._quantity
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reduce(self, ("_price", "_quantity"))
 
     def __repr__(self) -> str:
         return f"Trade(price={self._price!r}, quantity={self._quantity!r})"

@@ -104,6 +104,9 @@ class AccountId:
     def __hash__(self) -> int:
         return hash(self._value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_account, (self._value,))
+
     def __repr__(self) -> str:
         return f"AccountId(value={self._value})"
 
@@ -160,10 +163,18 @@ class AccountGroupId:
     def __hash__(self) -> int:
         return hash(self._value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_group, (self._value,))
+
     def __repr__(self) -> str:
         return f"AccountGroupId(value={self._value})"
 
     __str__ = __repr__
+
+
+def _restore_group(value: int) -> AccountGroupId:
+    """Unpickling keeps the default group a singleton."""
+    return AccountGroupId.DEFAULT if value == 0 else _group(value)
 
 
 AccountGroupId.DEFAULT = _group(0)
