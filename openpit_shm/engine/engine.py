@@ -67,6 +67,7 @@ class Engine:
     __slots__ = (
         "__weakref__",
         "_accounts",
+        "_batch_handles",
         "_book",
         "_clock",
         "_customs",
@@ -295,11 +296,11 @@ class Engine:
         underlying, settlement = instrument._key
         return self._book.instrument_id(underlying, settlement)
 
-    def execute_batch(self, orders: np.ndarray, *, auto_commit: bool = True) -> np.ndarray:
-        """Run an ``ORDER_DTYPE`` record array through the pipeline; see ``engine.batch``."""
+    def execute_batch(self, records: np.ndarray) -> np.ndarray:
+        """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""
         from .batch import execute_batch
 
-        return execute_batch(self, orders, auto_commit=auto_commit)
+        return execute_batch(self, records)
 
 
 def _latched_cause(reject: Reject) -> AccountBlock:
@@ -360,6 +361,7 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     engine._accounts = AccountsState(book)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine)
+    engine._batch_handles = None
     engine._order_type = Order
     engine._report_type = ExecutionReport
     return engine
