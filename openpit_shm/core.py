@@ -59,9 +59,9 @@ from .param._compat import (
     is_blank,
     is_numpy_bool,
     pyo3_kwonly,
+    reduce_slots,
     rust_debug_str,
 )
-from .param.amounts import _reduce
 from .param.leverage import value_text
 from .param.values import coerce
 
@@ -606,7 +606,7 @@ class FinancialImpact:
         return self._fee
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce(self, ("_pnl", "_fee"))
+        return reduce_slots(self, ("_pnl", "_fee"))
 
     def __repr__(self) -> str:
         return f'FinancialImpact(pnl="{self._pnl}", fee="{self._fee}")'
@@ -671,7 +671,7 @@ class ExecutionReportFillDetails:
         pass
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce(
+        return reduce_slots(
             self, ("_last_trade", "_fee", "_remaining_reserved_quantity", "_lock", "_is_final")
         )
 

@@ -6,6 +6,9 @@
 * ``extract_u32`` / ``extract_u64``: PyO3's integer extraction and its errors.
 * ``as_double``: ``PyFloat_AsDouble`` (accepts ``__float__``/``__index__``, never str).
 * ``is_numpy_bool``: PyO3 treats ``numpy.bool_`` as a ``bool``.
+* ``pyo3_kwonly``: PyO3's argument errors for keyword-only native constructors.
+* ``reduce_slots`` / ``restore_slots``: pickling for objects whose constructor
+  cannot take their own state back.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ __all__ = [
     "extract_u64",
     "is_blank",
     "is_numpy_bool",
+    "pyo3_kwonly",
+    "reduce_slots",
+    "restore_slots",
     "rust_debug_str",
 ]
 
@@ -143,3 +149,19 @@ def pyo3_kwonly(
             f"{qualname}() missing {len(missing)} required keyword argument{plural}: "
             f"{_name_list(missing)}"
         )
+
+
+def restore_slots(cls: type, fields: dict[str, Any], extra: dict[str, Any] | None) -> Any:
+    """Rebuild an object from its slot values (and ``__dict__``) without its constructor."""
+    o = object.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(o, name, value)
+    if extra:
+        o.__dict__.update(extra)
+    return o
+
+
+def reduce_slots(obj: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """``__reduce__`` value that pickles ``names`` and any extra attributes."""
+    fields = {name: getattr(obj, name) for name in names}
+    return (restore_slots, (type(obj), fields, getattr(obj, "__dict__", None) or None))

@@ -11,28 +11,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ._compat import downcast_error, pyo3_kwonly
+from ._compat import downcast_error, pyo3_kwonly, reduce_slots
 from .asset import Asset
 from .values import Fee, PositionSize, Price, Quantity, Volume, coerce
 
 __all__ = ["AdjustmentAmount", "MonetaryAmount", "Trade", "TradeAmount"]
 
 _onew = object.__new__
-
-
-def _restore(cls: type, fields: dict[str, Any], extra: dict[str, Any] | None) -> Any:
-    """Unpickle an object whose public constructor cannot take its own state back."""
-    o = _onew(cls)
-    for name, value in fields.items():
-        object.__setattr__(o, name, value)
-    if extra:
-        o.__dict__.update(extra)
-    return o
-
-
-def _reduce(obj: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
-    fields = {name: getattr(obj, name) for name in names}
-    return (_restore, (type(obj), fields, obj.__dict__ or None))
 
 
 def _trade_amount(cls: type, quantity: Any, volume: Any) -> Any:
@@ -92,7 +77,7 @@ class TradeAmount:
         return self._volume
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce(self, ("_quantity", "_volume"))
+        return reduce_slots(self, ("_quantity", "_volume"))
 
     def __repr__(self) -> str:
         if self._quantity is not None:
@@ -149,7 +134,7 @@ class AdjustmentAmount:
         return self._absolute
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce(self, ("_delta", "_absolute"))
+        return reduce_slots(self, ("_delta", "_absolute"))
 
     def __repr__(self) -> str:
         if self._delta is not None:
@@ -188,7 +173,7 @@ class Trade:
         return self._quantity
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce(self, ("_price", "_quantity"))
+        return reduce_slots(self, ("_price", "_quantity"))
 
     def __repr__(self) -> str:
         return f"Trade(price={self._price!r}, quantity={self._quantity!r})"

@@ -293,22 +293,26 @@ class _Value:
 
     @classmethod
     def from_decimal(cls, value: Decimal) -> Any:
+        """Exactly the given ``decimal.Decimal`` (at most 28 places, 96-bit mantissa)."""
         if not isinstance(value, Decimal):
             raise TypeError(f"{cls._KIND}.from_decimal expects decimal.Decimal")
         return cls._checked(*_from_decimal(cls._KIND, value))
 
     @classmethod
     def from_string(cls, value: str) -> Any:
+        """Parse ``value`` with the constructor's exact grammar (``str`` only)."""
         if not isinstance(value, str):
             raise downcast_error(value, "str")
         return cls._checked(*_from_str(cls._KIND, value))
 
     @classmethod
     def from_int(cls, value: int) -> Any:
+        """Any integer (``__index__``) within 96 bits."""
         return cls._checked(*_from_int(cls._KIND, operator.index(value)))
 
     @classmethod
     def from_float(cls, value: float) -> Any:
+        """rust_decimal's ``from_f64`` (about 15 significant digits; ``0.1 + 0.2`` gives 0.3)."""
         r = D.from_f64(as_double(value))
         if r is None:
             raise ParamError("invalid float value")
@@ -316,6 +320,7 @@ class _Value:
 
     @classmethod
     def from_string_rounded(cls, value: str, scale: int, strategy: str) -> Any:
+        """Parse leniently (rounding long input, scientific notation) and round to ``scale``."""
         if not isinstance(value, str):
             raise downcast_error(value, "str")
         dp = extract_u32(scale)
@@ -329,6 +334,7 @@ class _Value:
 
     @classmethod
     def from_float_rounded(cls, value: float, scale: int, strategy: str) -> Any:
+        """``from_float`` then round to ``scale`` with ``strategy``; validation after rounding."""
         f = as_double(value)
         dp = extract_u32(scale)
         if not isinstance(strategy, str):
@@ -341,6 +347,7 @@ class _Value:
 
     @classmethod
     def from_decimal_rounded(cls, value: Decimal, scale: int, strategy: str) -> Any:
+        """``from_decimal`` then round to ``scale`` with ``strategy``; validation after rounding."""
         dp = extract_u32(scale)
         if not isinstance(strategy, str):
             raise downcast_error(strategy, "str")
@@ -360,9 +367,11 @@ class _Value:
 
     @property
     def decimal(self) -> Decimal:
+        """The value as a new ``decimal.Decimal`` (same digits, same exponent)."""
         return Decimal(self.__str__())
 
     def to_json_value(self) -> str:
+        """The canonical JSON text (the plain decimal string, scale kept)."""
         return self.__str__()
 
     def __str__(self) -> str:
