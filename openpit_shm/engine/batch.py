@@ -60,6 +60,7 @@ from ..layout.records import (
     STATUS_ERROR,
     STATUS_REJECTED,
 )
+from ..layout.state import H_N_INSTR
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -144,6 +145,16 @@ def _rejected(res: np.void, engine: Engine, rejects: list[Any]) -> None:
     res["flags"] = RESULT_SCOPE_ACCOUNT if first.scope == "account" else 0
 
 
+def _instrument(engine: Engine, rec: np.void, res: np.void) -> tuple[str, str] | None:
+    """The (underlying, settlement) of the record's instrument, or None after an error result."""
+    iid = int(rec["instrument"])
+    book = engine._book
+    if not 0 <= iid < int(book.state[H_N_INSTR]):
+        _error(res, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, iid)
+        return None
+    return book.instrument_assets(iid)
+
+
 def _order(engine: Engine, rec: np.void, res: np.void) -> Any:
     """The ``Order`` a record describes, or None after writing an error result."""
     from .. import core, param
@@ -154,12 +165,11 @@ def _order(engine: Engine, rec: np.void, res: np.void) -> Any:
         return None
     if not flags & ORDER_HAS_OPERATION:
         return core.Order(operation=None)
-    book, scale = engine._book, engine._book.scale
-    try:
-        underlying, settlement = book.instrument_assets(int(rec["instrument"]))
-    except (IndexError, KeyError, ValueError):
-        _error(res, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
+    assets = _instrument(engine, rec, res)
+    if assets is None:
         return None
+    underlying, settlement = assets
+    scale = engine._book.scale
     side = int(rec["side"])
     if side not in (SIDE_BUY, SIDE_SELL):
         _error(res, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
@@ -192,11 +202,10 @@ def _report(engine: Engine, rec: np.void, res: np.void) -> Any:
     flags = int(rec["flags"])
     operation = financial = None
     if flags & ORDER_HAS_OPERATION:
-        try:
-            underlying, settlement = engine._book.instrument_assets(int(rec["instrument"]))
-        except (IndexError, KeyError, ValueError):
-            _error(res, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
+        assets = _instrument(engine, rec, res)
+        if assets is None:
             return None
+        underlying, settlement = assets
         side = int(rec["side"])
         operation = core.ExecutionReportOperation(
             instrument=core.Instrument(underlying, settlement),
@@ -279,12 +288,11 @@ def _object_path(engine: Engine, records: np.ndarray) -> np.ndarray:
             if report is None:
                 continue
             post = engine.apply_execution_report(report)
-            if post.account_blocks:
+            if post.account_blocks:  # the report applied (status OK); its blocks are reported
                 b = post.account_blocks[0]
-                res["status"], res["code"] = STATUS_REJECTED, CODE_NUMBER[b.code]
+                res["code"], res["count"] = CODE_NUMBER[b.code], len(post.account_blocks)
                 names = [e.name for e in engine._entries]
                 res["policy"] = names.index(b.policy) if b.policy in names else POLICY_ENGINE
-                res["count"] = len(post.account_blocks)
                 res["flags"] = RESULT_SCOPE_ACCOUNT
         else:
             _error(res, CODE_OTHER, RSN_BAD_KIND, kind)
