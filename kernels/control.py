@@ -15,6 +15,7 @@ from .arena import arena_free
 from .hashtable import tbl_create, tbl_find, tbl_get_or_insert, tbl_need
 from .pipeline import space_needed
 from .ptr import as_ptr
+from .sliding_log import log_count
 
 __all__ = [
     "ctl_arena_free",
@@ -22,6 +23,7 @@ __all__ = [
     "ctl_block_group",
     "ctl_engine_block",
     "ctl_is_blocked",
+    "ctl_log_count",
     "ctl_set_group",
     "ctl_space_needed",
     "ctl_tbl_create",
@@ -90,3 +92,9 @@ def ctl_block_group(state, group, on):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def ctl_engine_block(state, kind):  # type: ignore[no-untyped-def]
     _blocks.engine_block(as_ptr(state), kind)
+
+
+@njit(cache=True)
+def ctl_log_count(state, off, now, window):  # type: ignore[no-untyped-def]
+    """What a dry run at ``now`` would count on the sliding log at ``off``."""
+    return log_count(as_ptr(state), off, now, window)

@@ -488,6 +488,75 @@ class Book:
         word = {"accounts": L.H_T_ACC, "pairs": L.H_T_AA, "groups": L.H_T_GRP}[which]
         return int(self.state[int(self.state[word]) + L.TB_COUNT])
 
+    def _table_rows(self, word: int) -> list[tuple[int, int, int]]:
+        """(key0, key1, row) of every key in a table (both regions while it migrates)."""
+        st = self.state
+        t = int(st[word])
+        keyw = int(st[t + L.TB_KEYW])
+        slotw = keyw + 1
+        found: dict[tuple[int, int], int] = {}
+        regions = [(int(st[t + L.TB_SLOTS]), int(st[t + L.TB_CAP]))]
+        if int(st[t + L.TB_OLD_CAP]):
+            regions.append((int(st[t + L.TB_OLD_SLOTS]), int(st[t + L.TB_OLD_CAP])))
+        for base, cap in regions:
+            slots = st[base : base + cap * slotw].reshape(cap, slotw)
+            for s in slots[slots[:, keyw] != 0]:
+                key = (int(s[0]), int(s[1]) if keyw == 2 else 0)
+                found.setdefault(key, int(s[keyw]))
+        return [(k0, k1, row) for (k0, k1), row in sorted(found.items())]
+
+    def snapshot(self, now: int) -> dict[str, Any]:
+        """The decision-relevant state, keyed by names (not by ids or offsets).
+
+        Two Books that saw the same requests through different doors (objects,
+        batches) hold equal snapshots even though asset ids, table layouts
+        and reservation slots may differ. Sliding-log counts are read as a dry
+        run at ``now`` would see them.
+        """
+        st = self.state
+        name = self.asset_name
+        accounts = {}
+        for k0, _, row in self._table_rows(L.H_T_ACC):
+            block = int(st[row + L.AC_BLOCK])
+            cause = tuple(int(x) for x in st[row + L.AC_CAUSE : row + L.AC_CAUSE + 6])
+            if block == L.BLOCK_KERNEL:
+                rec = Record.of([0, 0, *cause])
+                cause = self.describe(rec)  # ids -> names through the texts
+            log = int(st[row + L.AC_RL_LOG])
+            window = int(st[row + L.AC_RL_WINDOW])
+            accounts[k0] = (
+                block,
+                cause if block == L.BLOCK_KERNEL else None,
+                int(st[row + L.AC_GROUP]),
+                None if log == 0 else int(KC.ctl_log_count(st, log, now, window)),
+            )
+        pairs = {}
+        for k0, k1, row in self._table_rows(L.H_T_AA):
+            log = int(st[row + L.AA_RL_LOG])
+            window = int(st[row + L.AA_RL_WINDOW])
+            pairs[(k0, name(k1))] = (
+                int(st[row + L.AA_PNL]),
+                int(st[row + L.AA_PNL_SCALE]),
+                None if log == 0 else int(KC.ctl_log_count(st, log, now, window)),
+            )
+        sh = self.shared
+        windows = {}
+        rows = [("*broker*", L.SH_BROKER)] + [
+            (a, self.shared_asset_row(i)) for i, a in enumerate(self._asset_names)
+        ]
+        for key, r in rows:
+            if sh[r + L.FW_ON] or sh[r + L.FW_STARTED]:
+                windows[key] = tuple(
+                    int(sh[r + f]) for f in (L.FW_ON, L.FW_START, L.FW_COUNT, L.FW_STARTED)
+                )
+        return {
+            "accounts": accounts,
+            "pairs": pairs,
+            "windows": windows,
+            "blocked": (int(st[L.H_N_BLOCKED_ACC]), int(st[L.H_N_BLOCKED_GRP])),
+            "engine_block": int(st[L.H_ENGINE_BLOCK]),
+        }
+
 
 def _bump(st: np.ndarray, n: int) -> int:
     top = int(st[L.H_TOP])
