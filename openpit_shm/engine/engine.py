@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..kernels.codes import ST_NEED_SPACE
 from ..layout.records import RESULT_DTYPE
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
@@ -40,7 +41,7 @@ from .builder import SYNC_FULL, EngineBuilder, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from .request import bare_reservation, held_reservation, request
-from .rows import order_row, report_row
+from .rows import RowMaker
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 
 if TYPE_CHECKING:
@@ -76,7 +77,9 @@ class Engine:
         "_out",
         "_reader",
         "_report_type",
+        "_rows",
         "_settings",
+        "_start_at",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -93,7 +96,7 @@ class Engine:
         """Run the start stage; on success the result carries a single-use ``request``."""
         if not isinstance(order, self._order_type):
             raise TypeError(_ORDER_TYPE_ERROR)
-        row = order_row(self._book, order)
+        row = self._rows.order(order)
         rejects = self._start(order, row, False)
         if rejects:
             return start_result(None, rejects)
@@ -103,11 +106,21 @@ class Engine:
         """Start stage then main stage; the result holds a reservation or the rejects."""
         if not isinstance(order, self._order_type):
             raise TypeError(_ORDER_TYPE_ERROR)
-        row = order_row(self._book, order)
+        row = self._rows.order(order)
         if not self._customs:
-            n = self._book.start(self._out, *row, self._clock(), False, _NO_CUSTOM_LATCH, True)
+            # The hot path: one compiled call for gate + every builtin's start stage.
+            book = self._book
+            account, underlying, settlement, _, flags, price, amount = row
+            n = self._start_at(
+                book._sa, book._ha, book._out(self._out), account, underlying, settlement,
+                flags, price, amount, self._clock(), False, _NO_CUSTOM_LATCH, True,
+            )  # fmt: skip
             if n == 0:
                 return execute_result(bare_reservation(), [])
+            if n == ST_NEED_SPACE:  # the arena must grow first; nothing was changed
+                n = book.start(self._out, *row, self._clock(), False, _NO_CUSTOM_LATCH, True)
+                if n == 0:
+                    return execute_result(bare_reservation(), [])
             return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
         rejects = self._start(order, row, False)
         if rejects:
@@ -118,7 +131,7 @@ class Engine:
         """The start stage as a verdict, with no state change (no budget spent, no block)."""
         if not isinstance(order, self._order_type):
             raise TypeError(_ORDER_TYPE_ERROR)
-        row = order_row(self._book, order)
+        row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         return dry_run_report(rejects, self._new_lock(), [], block)
 
@@ -126,7 +139,7 @@ class Engine:
         """Start and main stage as a verdict; main-stage mutations are dropped, never finalized."""
         if not isinstance(order, self._order_type):
             raise TypeError(_ORDER_TYPE_ERROR)
-        row = order_row(self._book, order)
+        row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         if rejects:
             return dry_run_report(rejects, self._new_lock(), [], block)
@@ -252,7 +265,7 @@ class Engine:
         """Fan a report out to every policy; record the first block it produces."""
         if not isinstance(report, self._report_type):
             raise TypeError(_REPORT_TYPE_ERROR)
-        row = report_row(self._book, report)
+        row = self._rows.report(report)
         has_account = report._operation is not None
         latch_in_kernel = not self._customs and has_account
         n = self._book.apply_report(self._out, *row, latch_in_kernel)
@@ -340,6 +353,13 @@ for _name in (
     setattr(_FullSyncEngine, _name, _locked(_name))
 
 
+def _start_entry() -> Any:
+    """The compiled ``start_at`` kernel entry point (the object door's per-order call)."""
+    from ..builtins import book as b
+
+    return b._entry("start", b.KP.start_at, b._SIG_START)
+
+
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
     from ..builtins.book import Book
@@ -361,6 +381,8 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     engine._accounts = AccountsState(book)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine)
+    engine._rows = RowMaker(book)
+    engine._start_at = _start_entry()
     engine._batch_handles = None
     engine._order_type = Order
     engine._report_type = ExecutionReport
