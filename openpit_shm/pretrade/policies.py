@@ -26,20 +26,16 @@ if typing.TYPE_CHECKING:
 
 DEFAULT_POLICY_GROUP_ID = 0
 
-_CAP_TYPES = (decimal.Decimal, str, int, float)
-
-
 def _coerce_cap(value: typing.Any, kind: str) -> typing.Any:
-    """``Quantity``/``Volume`` from what openpit's native ``OrderSizeLimit`` accepts."""
+    """``Quantity``/``Volume`` from what openpit's native ``OrderSizeLimit`` accepts.
+
+    Conversion (and its errors) is the param type's own constructor, as in openpit.
+    """
     from .. import param
 
     cls = getattr(param, kind)
     if value is None or isinstance(value, cls):
         return value
-    if isinstance(value, bool):
-        raise ValueError(f"{kind} must be a Decimal, str, int, or float")
-    if not isinstance(value, _CAP_TYPES):
-        raise TypeError(f"{kind} must be a Decimal, str, int, or float")
     return cls(value)
 
 

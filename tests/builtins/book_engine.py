@@ -135,7 +135,7 @@ class BookEngine:
             flags |= ORDER_HAS_PRICE
         side = SIDE_BUY if op._side == "BUY" else SIDE_SELL
         return (account_key(op._account_id), book.asset_id(u), book.asset_id(s), side, flags,
-                price, amount)  # fmt: skip
+                price, amount)
 
     def report_row(self, report: Any) -> tuple[tuple[int, ...], int]:
         op = report._operation
