@@ -434,12 +434,16 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
 
 
 @njit(cache=True)
-def process(state_arr, shared_arr, records_arr, results_arr, now):  # type: ignore[no-untyped-def]
+def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  # type: ignore[no-untyped-def]
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
 
-    Returns ``(consumed, written, status)``: it stops early when ``results``
-    cannot hold another request's records (status 0) or when the arena must
-    grow first (``ST_NEED_SPACE``; nothing of that record was applied).
+    Every request gets its records (one per reject, or one if accepted); with
+    ``first_only`` only the first record of each request is kept (its
+    ``count`` still says how many rejects there were), so ``results[i]``
+    answers ``records[i]``. Returns ``(consumed, written, status)``: it stops
+    early when ``results`` cannot hold another request's records (status 0)
+    or when the arena must grow first (``ST_NEED_SPACE``; nothing of that
+    record was applied).
     """
     state = as_ptr(state_arr)
     shared = as_ptr(shared_arr)
@@ -474,8 +478,12 @@ def process(state_arr, shared_arr, records_arr, results_arr, now):  # type: igno
             rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
         )
         seq = rec[r]
-        for j in range(n):
-            out[j * 8 + RESULT_W_SEQ] = seq
-        w += n
+        if first_only:
+            out[RESULT_W_SEQ] = seq
+            w += 1
+        else:
+            for j in range(n):
+                out[j * 8 + RESULT_W_SEQ] = seq
+            w += n
         i += 1
     return i, w, 0

@@ -32,6 +32,10 @@ A barrier with ``max_orders >= cap`` keeps no ring (``R = 0``, 11 words per
 key): its decisions follow guarantee 3 only (a key can be rejected while up
 to one slot's attempts beyond ``max_orders`` have in fact expired).
 
+Without a ring the head word caches the last push's count, so a push at the
+same instant as the previous one (all orders of one batch share ``now``)
+costs one increment.
+
 A window change (retune) re-buckets the summary conservatively into the slot
 of its newest entry; a ``max_orders`` change resizes the ring on the next
 touch (``log_ensure_class``), pushing surplus old entries into the summary.
@@ -227,8 +231,18 @@ def log_push(state, off, now, window):  # type: ignore[no-untyped-def]
     w = window_eff(window)
     r = state[off + LG_R]
     if r == 0:
-        _summary_add(state, off, now, now, w)
-        return _summary_count(state, off, now, w)
+        # Without a ring, LG_META caches the count of the last push. A push at the
+        # same instant (every order of one batch shares ``now``) expires nothing, so
+        # the count is that one plus this push: exactly what recomputing would give.
+        if state[off + LG_NEWEST] == now and state[off + LG_W] == w:
+            top = state[off + LG_TOP]
+            state[off + LG_C0 + top % LOG_SLOTS] += 1
+            count = state[off + LG_META] + 1
+        else:
+            _summary_add(state, off, now, now, w)
+            count = _summary_count(state, off, now, w)
+        state[off + LG_META] = count
+        return count
     meta = state[off + LG_META]
     head = meta & _LOW32
     ln = meta >> 32

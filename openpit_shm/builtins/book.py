@@ -60,7 +60,7 @@ _B = types.boolean
 _SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
 _SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _B)
 _SIG_GATE = (_I, _I, _I, _I)
-_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I)
+_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B)
 _ENTRY: dict[str, Any] = {}
 
 
@@ -308,6 +308,30 @@ class Book:
         self._sa = self.state.ctypes.data
         self._ha = self.shared.ctypes.data
 
+    # The per-order fast path for callers that want to skip this class's method call:
+    # ``Book.start_kernel()(book.state_addr, book.shared_addr, book.out_addr(out), account,
+    # underlying, settlement, flags, price, amount, now, dry, latch_before, gate)`` returns
+    # what ``start`` returns, except that ``ST_NEED_SPACE`` (-2) must be retried through
+    # ``start`` (which grows the arena). Read the addresses on every call: they change
+    # when the Book reallocates an array.
+
+    @property
+    def state_addr(self) -> int:
+        return self._sa
+
+    @property
+    def shared_addr(self) -> int:
+        return self._ha
+
+    def out_addr(self, out: np.ndarray) -> int:
+        """Address of an ``out`` array's records (validated once per array object)."""
+        return self._out(out)
+
+    @staticmethod
+    def start_kernel() -> Any:
+        """The compiled entry point of ``kernels.pipeline.start_at``."""
+        return _ENTRY.get("start") or _entry("start", KP.start_at, _SIG_START)
+
     def start(
         self,
         out: np.ndarray,
@@ -373,13 +397,18 @@ class Book:
                 return n
             self._grow_for_kernel()
 
-    def process(self, records: np.ndarray, results: np.ndarray, now: int) -> tuple[int, int]:
+    def process(
+        self, records: np.ndarray, results: np.ndarray, now: int, first_only: bool = False
+    ) -> tuple[int, int]:
         """The batch door: ``ORDER_DTYPE`` records in, ``RESULT_DTYPE`` records out.
 
         Handles every message kind (see ``kernels.pipeline.process``); returns
-        ``(records consumed, results written)``. It stops early only when
-        ``results`` cannot hold the next request's records (at most
-        ``n_policies + 2``); the caller continues with the rest.
+        ``(records consumed, results written)``. Each request writes one
+        record per reject (one if accepted); with ``first_only`` just its first
+        (``count`` still tells how many rejects), so ``results[i]`` answers
+        ``records[i]``. It stops early only when ``results`` lacks room for the
+        next request's records (``n_policies + 2``, used as scratch even with
+        ``first_only``); the caller continues with the rest.
         """
         if records.dtype != ORDER_DTYPE and records.dtype != np.int64:
             raise TypeError("records must be an ORDER_DTYPE array")
@@ -390,7 +419,7 @@ class Book:
         res = _words(results)
         done = written = 0
         while done < recs.shape[0]:
-            i, w, status = ep(self.state, self.shared, recs[done:], res[written:], now)
+            i, w, status = ep(self.state, self.shared, recs[done:], res[written:], now, first_only)
             done += i
             written += w
             if status != K.ST_NEED_SPACE:

@@ -78,8 +78,9 @@ Group row (``G_*``, 2 words): blocked flag, reserved.
 
 Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 
-     0 head | len << 32     1 ring capacity R   2 window the summary is bucketed by
-     3 its slot width d     4 newest summarized ts  5 summary top slot  6 top slot start
+     0 head | len << 32 (R = 0: the last push's count)   1 ring capacity R
+     2 window the summary is bucketed by
+     3 its slot width d   4 newest summarized ts   5 summary top slot   6 top slot start
      7..12 summary slot counters (LOG_SLOTS)    13.. ring of R timestamps
 
 A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the

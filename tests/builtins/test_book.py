@@ -283,3 +283,18 @@ def test_should_validate_the_arena_size_and_scale() -> None:
 
 
 
+
+
+def test_should_keep_one_result_per_request_in_first_only_mode() -> None:
+    book = _book(make_spec("order_validation"),
+                 make_spec("order_size_limit", broker=P.OrderSizeLimit(max_quantity=0)))
+    book.instrument_id("AAPL", "USD")
+    auto = ORDER_HAS_OPERATION | ORDER_AUTO_COMMIT
+    records = np.array([_rec(MSG_ORDER, amount=0, flags=auto, seq=1),  # passes both
+                        _rec(MSG_ORDER, flags=auto, seq=2),  # one reject
+                        _rec(MSG_ORDER, flags=0, seq=3)],  # two rejects (no operation)
+                       dtype=ORDER_DTYPE)
+    results = np.zeros(3 + 4, dtype=RESULT_DTYPE)
+    assert book.process(records, results, 5, first_only=True) == (3, 3)
+    got = [(int(r["seq"]), int(r["count"]), int(r["index"])) for r in results[:3]]
+    assert got == [(1, 1, 0), (2, 1, 0), (3, 2, 0)]
