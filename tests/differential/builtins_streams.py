@@ -175,7 +175,7 @@ def _rate_retune(rng: random.Random) -> tuple:
     if which == "accounts":
         return (which, [(a, rng.randrange(0, 40)) for a in ACCOUNTS if rng.random() < 0.5])
     return (which, [(a, s, rng.randrange(0, 15)) for a in ACCOUNTS for s in SETTLEMENTS
-                    if rng.random() < 0.2])  # fmt: skip
+                    if rng.random() < 0.2])
 
 
 def _size_retune(rng: random.Random) -> tuple:
@@ -191,7 +191,7 @@ def _size_retune(rng: random.Random) -> tuple:
         items = [(_caps(rng, 1.0), a) for a in UNDERLYINGS + SETTLEMENTS if rng.random() < 0.5]
         return (which, items)
     items = [(_caps(rng, 1.0), acct, a) for acct in ACCOUNTS[:6] for a in UNDERLYINGS + SETTLEMENTS
-             if rng.random() < 0.1]  # fmt: skip
+             if rng.random() < 0.1]
     return (which, items)
 
 
@@ -204,7 +204,7 @@ def _pnl_retune(rng: random.Random) -> tuple:
         broker = [(s, *_bounds(rng)) for s in SETTLEMENTS if rng.random() < 0.7]
     if rng.random() < 0.6:
         accounts = [(a, s, *_bounds(rng)) for a in ACCOUNTS for s in SETTLEMENTS
-                    if rng.random() < 0.15]  # fmt: skip
+                    if rng.random() < 0.15]
     return (broker, accounts)
 
 
