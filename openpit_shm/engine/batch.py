@@ -88,14 +88,10 @@ def _kernel_path(engine: Engine, records: np.ndarray) -> np.ndarray:
     room = len(engine._entries) + 2
     buf = np.empty(min(n, _CHUNK) + room, dtype=RESULT_DTYPE)
     now = engine._clock()
-    done = kept = 0
+    done = 0
     while done < n:
-        consumed, written = book.process(records[done:], buf, now)
-        chunk = buf[:written]
-        if written != consumed:  # some requests wrote several reject records: keep the first
-            chunk = chunk[chunk["index"] == 0]
-        out[kept : kept + consumed] = chunk
-        kept += consumed
+        consumed, _ = book.process(records[done:], buf, now, first_only=True)
+        out[done : done + consumed] = buf[:consumed]
         done += consumed
     return out
 

@@ -75,6 +75,7 @@ class Engine:
         "_entries",
         "_order_type",
         "_out",
+        "_out_addr",
         "_reader",
         "_report_type",
         "_rows",
@@ -112,8 +113,8 @@ class Engine:
             book = self._book
             account, underlying, settlement, _, flags, price, amount = row
             n = self._start_at(
-                book._sa, book._ha, book._out(self._out), account, underlying, settlement,
-                flags, price, amount, self._clock(), False, _NO_CUSTOM_LATCH, True,
+                book.state_addr, book.shared_addr, self._out_addr, account, underlying,
+                settlement, flags, price, amount, self._clock(), False, _NO_CUSTOM_LATCH, True,
             )  # fmt: skip
             if n == 0:
                 return execute_result(bare_reservation(), [])
@@ -268,7 +269,7 @@ class Engine:
         row = self._rows.report(report)
         has_account = report._operation is not None
         latch_in_kernel = not self._customs and has_account
-        n = self._book.apply_report(self._out, *row, latch_in_kernel)
+        n = self._book.apply_report(self._out, *row[:7], latch_in_kernel, row[7])
         kernel_blocks = self._reader.blocks(n, report) if n else []
         if not self._customs:
             blocks = [b for _, b in kernel_blocks]
@@ -353,13 +354,6 @@ for _name in (
     setattr(_FullSyncEngine, _name, _locked(_name))
 
 
-def _start_entry() -> Any:
-    """The compiled ``start_at`` kernel entry point (the object door's per-order call)."""
-    from ..builtins import book as b
-
-    return b._entry("start", b.KP.start_at, b._SIG_START)
-
-
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
     from ..builtins.book import Book
@@ -382,7 +376,8 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine)
     engine._rows = RowMaker(book)
-    engine._start_at = _start_entry()
+    engine._start_at = Book.start_kernel()
+    engine._out_addr = book.out_addr(engine._out)
     engine._batch_handles = None
     engine._order_type = Order
     engine._report_type = ExecutionReport

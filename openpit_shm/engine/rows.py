@@ -91,8 +91,12 @@ class RowMaker:
             amount_fx,
         )
 
-    def report(self, report: Any) -> tuple[int, int, int, int, int, int, int]:
-        """(account, underlying, settlement, side, flags, pnl, fee) of one execution report."""
+    def report(self, report: Any) -> tuple[int, int, int, int, int, int, int, int]:
+        """(account, underlying, settlement, side, flags, pnl, fee, scales) of one report.
+
+        ``scales`` = ``pnl scale | fee scale << 8`` of the report's decimals: openpit
+        prints the accumulated P&L at the largest scale that went into it.
+        """
         op = report._operation
         fin = report._financial_impact
         flags = 0
@@ -105,8 +109,10 @@ class RowMaker:
             underlying, settlement = self.assets(op._instrument._key)
             side = _SIDES.get(op._side, SIDE_NONE)
         pnl = fee = 0
+        scales = -1
         if fin is not None:
             flags |= REPORT_HAS_FINANCIAL
             pnl = fin._pnl._to_fixed(self._scale)
             fee = fin._fee._to_fixed(self._scale)
-        return (account, underlying, settlement, side, flags, pnl, fee)
+            scales = fin._pnl._s | fin._fee._s << 8
+        return (account, underlying, settlement, side, flags, pnl, fee, scales)
