@@ -33,10 +33,12 @@ from openpit_shm.layout.state import (
     H_SCRAP_END,
     H_TOP,
     LG_RING,
+    ROW_ALIGN,
 )
 
 __all__ = [
     "arena_alloc",
+    "arena_alloc_row",
     "arena_alloc_small",
     "arena_free",
     "arena_retire",
@@ -72,6 +74,29 @@ def arena_alloc_small(state, n):  # type: ignore[no-untyped-def]
         state[H_SCRAP] = off + n
         return off
     return arena_alloc(state, n)
+
+
+@njit(cache=True)
+def arena_alloc_row(state, n):  # type: ignore[no-untyped-def]
+    """Like ``arena_alloc_small``, starting a row of >= ROW_ALIGN words on a 64-byte line.
+
+    Rows are multiples of 8 words, so aligned rows pack without gaps; only the
+    padding in front of the first aligned row of a region is lost.
+    """
+    if n >= ROW_ALIGN:
+        off = state[H_SCRAP]
+        pad = (-off) % ROW_ALIGN
+        if state[H_SCRAP_END] - off >= n + pad:
+            state[H_SCRAP] = off + pad
+            state[H_RETIRED] += pad
+        else:
+            top = state[H_TOP]
+            pad = (-top) % ROW_ALIGN
+            if top + pad + n > state[H_CAP]:
+                return -1
+            state[H_TOP] = top + pad
+            state[H_RETIRED] += pad
+    return arena_alloc_small(state, n)
 
 
 @njit(cache=True)

@@ -1,7 +1,8 @@
 """Account, group and engine-wide blocks: the gate every order passes first, and latching.
 
-State (``layout.state``): an account row's ``AC_BLOCK`` says whether the
-account is blocked and who holds the cause:
+State (``layout.state``): the low byte of an account row's ``AC_BLOCK`` word
+says whether the account is blocked and who holds the cause (the rest of the
+word is the account's group):
 
 * ``BLOCK_EXTERNAL``: recorded from Python (admin ``Accounts.block``, a custom
   policy's latch, a restored cause); the engine keeps the cause object, the
@@ -11,7 +12,7 @@ account is blocked and who holds the cause:
   attached to the state can rebuild the exact reject.
 
 Groups are rows of the groups table (blocked flag); an account row's
-``AC_GROUP`` is its group (0 = default). ``H_ENGINE_BLOCK`` is the
+``AC_BLOCK >> GROUP_SHIFT`` is its group (0 = default). ``H_ENGINE_BLOCK`` is the
 engine-wide block. ``H_N_BLOCKED_ACC``/``H_N_BLOCKED_GRP`` count live
 blocks so the gate costs nothing when nobody is blocked, and so an order
 without an account is rejected exactly while some block exists (openpit).
@@ -39,7 +40,6 @@ from openpit_shm.layout.records import (
 from openpit_shm.layout.state import (
     AC_BLOCK,
     AC_CAUSE,
-    AC_GROUP,
     BLOCK_EXTERNAL,
     BLOCK_KERNEL,
     BLOCK_NONE,
@@ -47,6 +47,7 @@ from openpit_shm.layout.state import (
     ENGINE_BLOCK_KILL_SWITCH,
     ENGINE_BLOCK_NONE,
     G_BLOCKED,
+    GROUP_SHIFT,
     H_ENGINE_BLOCK,
     H_N_BLOCKED_ACC,
     H_N_BLOCKED_GRP,
@@ -78,6 +79,14 @@ __all__ = [
 ]
 
 
+_STATE_MASK = (1 << GROUP_SHIFT) - 1
+
+
+@njit(cache=True, inline='always')
+def _set_state(state, row, bs):  # type: ignore[no-untyped-def]
+    state[row + AC_BLOCK] = (state[row + AC_BLOCK] & ~_STATE_MASK) | bs
+
+
 @njit(cache=True, inline='always')
 def any_block(state):  # type: ignore[no-untyped-def]
     """Whether any account, group or engine-wide block is live."""
@@ -97,7 +106,7 @@ def gate(state, out, account, flags):  # type: ignore[no-untyped-def]
         return write_reject(out, 0, code, POLICY_ENGINE, RSN_GATE_NO_ACCOUNT, 0, 0, 0, 0, 0, 0)
     row = tbl_find(state, state[H_T_ACC], account, 0)
     if row != 0:
-        bs = state[row + AC_BLOCK]
+        bs = state[row + AC_BLOCK] & _STATE_MASK
         if bs == BLOCK_KERNEL:
             for i in range(CAUSE_WORDS):
                 out[RESULT_W_HEAD + i] = state[row + AC_CAUSE + i]
@@ -107,7 +116,7 @@ def gate(state, out, account, flags):  # type: ignore[no-untyped-def]
                 out, 0, CODE_ACCOUNT_BLOCKED, POLICY_ENGINE, RSN_GATE_ACCOUNT,
                 RESULT_SCOPE_ACCOUNT, account, 0, 0, 0, 0,
             )
-        group = state[row + AC_GROUP]
+        group = state[row + AC_BLOCK] >> GROUP_SHIFT
         if group != 0 and state[H_N_BLOCKED_GRP] > 0:
             g = tbl_find(state, state[H_T_GRP], group, 0)
             if g != 0 and state[g + G_BLOCKED] != 0:
@@ -130,7 +139,7 @@ def is_blocked(state, account):  # type: ignore[no-untyped-def]
     if state[H_N_BLOCKED_ACC] == 0:
         return BLOCK_NONE
     row = tbl_find(state, state[H_T_ACC], account, 0)
-    return BLOCK_NONE if row == 0 else state[row + AC_BLOCK]
+    return BLOCK_NONE if row == 0 else state[row + AC_BLOCK] & _STATE_MASK
 
 
 @njit(cache=True)
@@ -146,9 +155,9 @@ def latch_kernel(state, account, rec, i, code):  # type: ignore[no-untyped-def]
     row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
     if row < 0:
         return -1
-    if state[row + AC_BLOCK] != BLOCK_NONE:
+    if state[row + AC_BLOCK] & _STATE_MASK != BLOCK_NONE:
         return 0
-    state[row + AC_BLOCK] = BLOCK_KERNEL
+    _set_state(state, row, BLOCK_KERNEL)
     head = rec[i * 8 + RESULT_W_HEAD]
     if code >= 0:
         head = (head & ~0xFFFF) | code
@@ -170,13 +179,13 @@ def block_external(state, account, replace):  # type: ignore[no-untyped-def]
     row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
     if row < 0:
         return -1
-    bs = state[row + AC_BLOCK]
+    bs = state[row + AC_BLOCK] & _STATE_MASK
     if bs != BLOCK_NONE:
         if replace:
-            state[row + AC_BLOCK] = BLOCK_EXTERNAL
+            _set_state(state, row, BLOCK_EXTERNAL)
             return 1
         return 0
-    state[row + AC_BLOCK] = BLOCK_EXTERNAL
+    _set_state(state, row, BLOCK_EXTERNAL)
     state[H_N_BLOCKED_ACC] += 1
     return 1
 
@@ -185,8 +194,8 @@ def block_external(state, account, replace):  # type: ignore[no-untyped-def]
 def unblock(state, account):  # type: ignore[no-untyped-def]
     """Lift the account's own block (idempotent)."""
     row = tbl_find(state, state[H_T_ACC], account, 0)
-    if row != 0 and state[row + AC_BLOCK] != BLOCK_NONE:
-        state[row + AC_BLOCK] = BLOCK_NONE
+    if row != 0 and state[row + AC_BLOCK] & _STATE_MASK != BLOCK_NONE:
+        _set_state(state, row, BLOCK_NONE)
         for k in range(CAUSE_WORDS):
             state[row + AC_CAUSE + k] = 0
         state[H_N_BLOCKED_ACC] -= 1
@@ -198,12 +207,12 @@ def set_group(state, account, group):  # type: ignore[no-untyped-def]
     if group == 0:
         row = tbl_find(state, state[H_T_ACC], account, 0)
         if row != 0:
-            state[row + AC_GROUP] = 0
+            state[row + AC_BLOCK] &= _STATE_MASK
         return 0
     row = tbl_get_or_insert(state, state[H_T_ACC], account, 0)
     if row < 0:
         return -1
-    state[row + AC_GROUP] = group
+    state[row + AC_BLOCK] = (state[row + AC_BLOCK] & _STATE_MASK) | (group << GROUP_SHIFT)
     return 0
 
 

@@ -42,7 +42,8 @@ from openpit_shm.layout.state import (
     TB_SLOTS,
 )
 
-from .arena import arena_alloc, arena_alloc_small, arena_retire
+from .arena import arena_alloc, arena_alloc_row, arena_retire
+from .ptr import prefetch
 
 __all__ = [
     "MIGRATE_STEP",
@@ -50,6 +51,7 @@ __all__ = [
     "tbl_find",
     "tbl_get_or_insert",
     "tbl_need",
+    "tbl_prefetch",
 ]
 
 MIGRATE_STEP = 8
@@ -119,6 +121,15 @@ def tbl_find(state, t, k0, k1):  # type: ignore[no-untyped-def]
     return 0
 
 
+@njit(cache=True, inline='always')
+def tbl_prefetch(state, t, k0, k1):  # type: ignore[no-untyped-def]
+    """Start fetching the slot where a lookup of the key begins (a hint; never faults)."""
+    keyw = state[t + TB_KEYW]
+    h = _hash(k0, k1 if keyw == 2 else 0)
+    i = np.int64(h & np.uint64(state[t + TB_CAP] - 1))
+    prefetch(state, state[t + TB_SLOTS] + i * (keyw + 1))
+
+
 @njit(cache=True)
 def _place(state, t, k0, k1, row):  # type: ignore[no-untyped-def]
     """Store a key known to be absent from the current region."""
@@ -185,7 +196,7 @@ def tbl_get_or_insert(state, t, k0, k1):  # type: ignore[no-untyped-def]
         state[t + TB_MIGRATE] = 0
         state[t + TB_SLOTS] = region
         state[t + TB_CAP] = 2 * cap
-    row = arena_alloc_small(state, state[t + TB_ROWW])
+    row = arena_alloc_row(state, state[t + TB_ROWW])
     if row < 0:
         return -1
     _place(state, t, k0, k1, row)

@@ -104,11 +104,11 @@ from .codes import (
     RSN_RES_FULL,
     ST_NEED_SPACE,
 )
-from .hashtable import tbl_need
+from .hashtable import tbl_find, tbl_need, tbl_prefetch
 from .order_size import osl_check
 from .order_validation import ov_check
 from .pnl_bounds import pnl_check, pnl_report
-from .ptr import addr_ptr, as_ptr, p_offset
+from .ptr import addr_ptr, as_ptr, p_offset, prefetch
 from .rate_limit import rl_check, rl_log_words_needed
 from .reservations import (
     res_account,
@@ -139,6 +139,8 @@ __all__ = [
 _KEEP_HEAD = 0x0000FFFFFFFFFFFF & ~(0xFF << 32)  # code, policy, reason, flags
 _NO_LATCH_LIMIT = 255
 _CHUNK = 256  # records per bulk space check in ``process``
+_PF = 16  # how many records ahead ``process`` starts fetching account state
+_PF_MIN_KEYS = 1 << 14  # below this many keys a table stays in cache: no prefetching
 
 
 @njit(cache=True)
@@ -433,6 +435,39 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
     return _error(out, CODE_OTHER, RSN_BAD_KIND, kind)
 
 
+@njit(cache=True, inline='always')
+def _settlement_of(state, word2):  # type: ignore[no-untyped-def]
+    instrument = np.int32(word2 & 0xFFFFFFFF)
+    if instrument < 0 or instrument >= state[H_N_INSTR]:
+        return -1
+    return state[state[H_INSTR_BASE] + instrument * W_INSTR + I_SETTLEMENT]
+
+
+@njit(cache=True, inline='always')
+def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: ignore[no-untyped-def]
+    """Two-stage software prefetch: table slots 2*PF records ahead, rows PF ahead."""
+    j = i + 2 * _PF
+    if j < total:
+        a = rec[j * 8 + 1]
+        if pf_acc:
+            tbl_prefetch(state, t_acc, a, 0)
+        if pf_aa:
+            tbl_prefetch(state, t_aa, a, _settlement_of(state, rec[j * 8 + 2]))
+    k = i + _PF
+    if k < total:
+        a = rec[k * 8 + 1]
+        if pf_acc:
+            row = tbl_find(state, t_acc, a, 0)
+            if row != 0:  # the barrier and its inline log: the row's first two lines
+                prefetch(state, row)
+                prefetch(state, row + 8)
+        if pf_aa:
+            row = tbl_find(state, t_aa, a, _settlement_of(state, rec[k * 8 + 2]))
+            if row != 0:
+                prefetch(state, row)
+                prefetch(state, row + 8)
+
+
 @njit(cache=True)
 def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  # type: ignore[no-untyped-def]
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
@@ -455,7 +490,15 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
     total = records_arr.shape[0]
     limit = results_arr.shape[0]
     safe = 0  # records below this index are known to fit in the arena
+    # With many accounts, each order's account row is a cache miss behind a table
+    # miss; fetching them PF and 2*PF records ahead overlaps those misses.
+    t_acc = state[H_T_ACC]
+    t_aa = state[H_T_AA]
+    pf_acc = state[t_acc + TB_COUNT] >= _PF_MIN_KEYS
+    pf_aa = state[t_aa + TB_COUNT] >= _PF_MIN_KEYS
     while i < total:
+        if pf_acc or pf_aa:
+            _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
         if limit - w < room:
             break
         if i >= safe:

@@ -27,7 +27,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
-__all__ = ["addr_ptr", "as_ptr", "p_cas", "p_load_acquire", "p_offset", "p_store_release"]
+__all__ = [
+    "addr_ptr",
+    "as_ptr",
+    "p_cas",
+    "p_load_acquire",
+    "p_offset",
+    "p_store_release",
+    "prefetch",
+]
 
 _I64 = ir.IntType(64)
 
@@ -125,3 +133,22 @@ def addr_ptr(typingctx: Any, addr: Any) -> Any:
         return builder.inttoptr(v, ir.PointerType(_I64))
 
     return sig, codegen
+
+
+@intrinsic
+def prefetch(typingctx: Any, ptr: Any, idx: Any) -> Any:
+    """Hint the CPU to fetch ``ptr[idx]``'s cache line (``llvm.prefetch``, read, keep)."""
+    if not isinstance(ptr, types.CPointer) or not isinstance(idx, types.Integer):
+        raise TypeError("prefetch needs a pointer and an integer index")
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        p = cgutils.gep(builder, args[0], context.cast(builder, args[1], sig.args[1], types.intp))
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        zero, three, one = (ir.Constant(i32, v) for v in (0, 3, 1))
+        builder.call(fn, [builder.bitcast(p, i8p), zero, three, one])
+        return context.get_dummy_value()
+
+    return types.none(ptr, idx), codegen

@@ -44,6 +44,7 @@ from openpit_shm.layout.state import (
     AA_RL_MAX,
     AA_RL_WINDOW,
     AC_RL_GEN,
+    AC_RL_INLINE,
     AC_RL_LOG,
     AC_RL_MAX,
     AC_RL_WINDOW,
@@ -127,15 +128,19 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _log_touch(state, row, gen_w, max_w, win_w, log_w, now, dry):  # type: ignore[no-untyped-def]
-    """Count on the sliding log of a row's barrier; -2 if the arena is short."""
+def _log_touch(state, row, gen_w, max_w, win_w, log_w, inline_w, now, dry):  # type: ignore[no-untyped-def]
+    """Count on the sliding log of a row's barrier; -2 if the arena is short.
+
+    ``inline_w`` (>= 0): the row's own room for a summary-only log.
+    """
     log = state[row + log_w]
     win = state[row + win_w]
     if dry:
         return 1 if log == 0 else log_count(state, log, now, win)
     cls = state[row + gen_w] & GEN_MASK
     if log == 0 or state[log + LG_R] != ring_of(cls):
-        log = log_ensure_class(state, log, cls, now, win)
+        inline = row + inline_w if inline_w >= 0 else 0
+        log = log_ensure_class(state, log, cls, now, win, inline)
         if log < 0:
             return -2
         state[row + log_w] = log
@@ -199,7 +204,9 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     if n_acc > 0:
         row = tbl_find(state, state[H_T_ACC], account, 0)
         if row != 0 and state[row + AC_RL_GEN] >> GEN_SHIFT == state[H_RL_ACC_GEN]:
-            c = _log_touch(state, row, AC_RL_GEN, AC_RL_MAX, AC_RL_WINDOW, AC_RL_LOG, now, dry)
+            c = _log_touch(
+                state, row, AC_RL_GEN, AC_RL_MAX, AC_RL_WINDOW, AC_RL_LOG, AC_RL_INLINE, now, dry
+            )
             if rsn == 0 and exceeds(c, state[row + AC_RL_MAX]):
                 rsn = RSN_RL_ACCOUNT
                 cnt = c
@@ -208,7 +215,7 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     if n_aa > 0:
         row = tbl_find(state, state[H_T_AA], account, settlement)
         if row != 0 and state[row + AA_RL_GEN] >> GEN_SHIFT == state[H_RL_AA_GEN]:
-            c = _log_touch(state, row, AA_RL_GEN, AA_RL_MAX, AA_RL_WINDOW, AA_RL_LOG, now, dry)
+            c = _log_touch(state, row, AA_RL_GEN, AA_RL_MAX, AA_RL_WINDOW, AA_RL_LOG, -1, now, dry)
             if rsn == 0 and exceeds(c, state[row + AA_RL_MAX]):
                 rsn = RSN_RL_ACCOUNT_ASSET
                 cnt = c

@@ -48,13 +48,13 @@ from numba import njit
 
 from openpit_shm.layout.state import (
     LG_C0,
-    LG_D,
     LG_META,
     LG_NEWEST,
     LG_R,
     LG_RING,
     LG_TOP,
     LG_TOP_START,
+    LG_TOTAL,
     LG_W,
     LOG_CLASSES,
     LOG_S,
@@ -121,40 +121,44 @@ def _slot_width(w):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
-def _summary_total(state, off):  # type: ignore[no-untyped-def]
-    total = 0
-    for j in range(LOG_SLOTS):
-        total += state[off + LG_C0 + j]
-    return total
-
-
-@njit(cache=True, inline='always')
 def _summary_clear(state, off):  # type: ignore[no-untyped-def]
     for j in range(LOG_SLOTS):
         state[off + LG_C0 + j] = 0
+    state[off + LG_TOTAL] = 0
     state[off + LG_NEWEST] = EMPTY
 
 
 @njit(cache=True, inline='always')
 def _summary_count(state, off, now, w):  # type: ignore[no-untyped-def]
-    """Upper bound of the live summarized entries (exact 0 once the newest expired)."""
+    """Upper bound of the live summarized entries (exact 0 once the newest expired).
+
+    Starts from the running total and subtracts only the oldest slots that have
+    expired, so the usual case (nothing expired) reads no counter at all.
+    """
     newest = state[off + LG_NEWEST]
     if newest == EMPTY or now - newest >= w:
         return 0
+    count = state[off + LG_TOTAL]
     if state[off + LG_W] != w:
-        return _summary_total(state, off)  # bucketed by another window: count it all
-    d = state[off + LG_D]
-    idx = state[off + LG_TOP] % LOG_SLOTS
+        return count  # bucketed by another window: count it all
+    d = _slot_width(w)
+    top = state[off + LG_TOP]
     floor = now - w + 1  # the oldest timestamp still live
-    end = state[off + LG_TOP_START] + d  # exclusive end of the top slot
-    count = 0
-    for _ in range(LOG_SLOTS):
-        if end <= floor:  # this slot holds nothing live, nor do older ones
+    # slot top - j spans [start - j*d, start - (j-1)*d); walk from the oldest kept one
+    end = state[off + LG_TOP_START] - (LOG_S - 1) * d
+    for j in range(LOG_S, 0, -1):
+        if end > floor:  # this slot may hold live entries, and so may every newer one
             break
-        count += state[off + LG_C0 + idx]
-        idx = idx - 1 if idx > 0 else LOG_SLOTS - 1
-        end -= d
+        count -= state[off + LG_C0 + (top - j) % LOG_SLOTS]
+        end += d
     return count
+
+
+@njit(cache=True, inline='always')
+def _zero_slot(state, off, j):  # type: ignore[no-untyped-def]
+    c = off + LG_C0 + j % LOG_SLOTS
+    state[off + LG_TOTAL] -= state[c]
+    state[c] = 0
 
 
 @njit(cache=True, inline='always')
@@ -168,19 +172,18 @@ def _summary_add(state, off, ts, now, w):  # type: ignore[no-untyped-def]
     if newest != EMPTY and now - newest >= w:
         _summary_clear(state, off)  # everything summarized has expired
         newest = EMPTY
+    d = _slot_width(w)
     if state[off + LG_W] != w:
-        d = _slot_width(w)
         if newest != EMPTY:  # re-bucket under the new window: all in the newest entry's slot
-            total = _summary_total(state, off)
+            total = state[off + LG_TOTAL]
             _summary_clear(state, off)
             state[off + LG_NEWEST] = newest
             top = newest // d
             state[off + LG_TOP] = top
             state[off + LG_TOP_START] = top * d
             state[off + LG_C0 + top % LOG_SLOTS] = total
+            state[off + LG_TOTAL] = total
         state[off + LG_W] = w
-        state[off + LG_D] = d
-    d = state[off + LG_D]
     if newest == EMPTY:
         k = ts // d
         state[off + LG_TOP] = k
@@ -196,9 +199,10 @@ def _summary_add(state, off, ts, now, w):  # type: ignore[no-untyped-def]
             if k - top >= LOG_SLOTS:
                 for j in range(LOG_SLOTS):
                     state[off + LG_C0 + j] = 0
+                state[off + LG_TOTAL] = 0
             else:
                 for j in range(top + 1, k + 1):
-                    state[off + LG_C0 + j % LOG_SLOTS] = 0
+                    _zero_slot(state, off, j)
             state[off + LG_TOP] = k
             state[off + LG_TOP_START] = k * d
         else:
@@ -208,6 +212,7 @@ def _summary_add(state, off, ts, now, w):  # type: ignore[no-untyped-def]
         if ts > newest:
             state[off + LG_NEWEST] = ts
     state[off + LG_C0 + k % LOG_SLOTS] += 1
+    state[off + LG_TOTAL] += 1
 
 
 @njit(cache=True, inline='always')
@@ -215,6 +220,8 @@ def log_count(state, off, now, window):  # type: ignore[no-untyped-def]
     """The count a push at ``now`` would report, without pushing (dry runs)."""
     w = window_eff(window)
     r = state[off + LG_R]
+    if r == 0:
+        return 1 + _summary_count(state, off, now, w)
     meta = state[off + LG_META]
     head = meta & _LOW32
     ln = meta >> 32
@@ -237,6 +244,7 @@ def log_push(state, off, now, window):  # type: ignore[no-untyped-def]
         if state[off + LG_NEWEST] == now and state[off + LG_W] == w:
             top = state[off + LG_TOP]
             state[off + LG_C0 + top % LOG_SLOTS] += 1
+            state[off + LG_TOTAL] += 1
             count = state[off + LG_META] + 1
         else:
             _summary_add(state, off, now, now, w)
@@ -262,19 +270,26 @@ def log_push(state, off, now, window):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def log_ensure_class(state, off, cls, now, window):  # type: ignore[no-untyped-def]
+def log_ensure_class(state, off, cls, now, window, inline):  # type: ignore[no-untyped-def]
     """The offset of a log of class ``cls`` holding ``off``'s entries (``off`` 0: a new log).
 
-    Returns ``off`` itself when it already has that class, a new block
-    otherwise (the old one is recycled), or -1 if the arena is short.
+    ``inline`` (> 0) is room inside the owner's row for a summary-only log (class
+    0); it is used instead of a separate block and is never put on a free list.
+    Returns ``off`` itself when it already has that class, the new log
+    otherwise (a separate old block is recycled), or -1 if the arena is short.
     """
     if cls < 0 or cls >= LOG_CLASSES:
         cls = 0
     if off != 0 and state[off + LG_R] == ring_of(cls):
         return off
-    new = log_alloc(state, cls)
-    if new < 0:
-        return -1
+    if cls == 0 and inline > 0:
+        new = inline
+        for k in range(LG_RING):
+            state[new + k] = 0
+    else:
+        new = log_alloc(state, cls)
+        if new < 0:
+            return -1
     r = ring_of(cls)
     state[new + LG_R] = r
     state[new + LG_NEWEST] = EMPTY
@@ -287,7 +302,7 @@ def log_ensure_class(state, off, cls, now, window):  # type: ignore[no-untyped-d
     old_r = state[off + LG_R]
     meta = state[off + LG_META]
     head = meta & _LOW32
-    ln = meta >> 32
+    ln = meta >> 32 if old_r != 0 else 0
     while ln > 0 and now - state[off + LG_RING + head] >= w:  # drop what has expired
         head = (head + 1) & (old_r - 1)
         ln -= 1
@@ -299,5 +314,8 @@ def log_ensure_class(state, off, cls, now, window):  # type: ignore[no-untyped-d
         else:
             state[new + LG_RING + (i - (ln - keep))] = ts
     state[new + LG_META] = keep << 32
-    log_release(state, off, _class_of(old_r))
+    if r == 0:  # the head word caches the count for the same-instant fast path
+        state[new + LG_META] = _summary_count(state, new, now, w)
+    if off != inline:
+        log_release(state, off, _class_of(old_r))
     return new

@@ -20,6 +20,8 @@ incrementally (``kernels.hashtable``) and never pause.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -130,6 +132,7 @@ class Book:
         if len(set(kinds)) != len(kinds):
             raise ValueError("each builtin policy can be registered at most once per engine")
         st = np.zeros(max(reserve_words, 1 << 16), dtype=np.int64)
+        _huge_pages(st)
         st[L.H_MAGIC] = L.STATE_MAGIC
         st[L.H_VERSION] = L.STATE_VERSION
         st[L.H_SCALE] = scale
@@ -235,6 +238,7 @@ class Book:
         cap = int(st[L.H_CAP])
         new_cap = max(2 * cap, int(st[L.H_TOP]) + words + (1 << 16))
         grown = np.zeros(new_cap, dtype=np.int64)
+        _huge_pages(grown)
         top = int(st[L.H_TOP])
         grown[:top] = st[:top]
         grown[L.H_CAP] = new_cap
@@ -452,7 +456,7 @@ class Book:
     def block_cause(self, account: int) -> tuple[int, ...] | None:
         """The six numeric words of a kernel-latched block (head, d0..d4), else None."""
         row = self.find_account_row(account)
-        if row == 0 or int(self.state[row + L.AC_BLOCK]) != L.BLOCK_KERNEL:
+        if row == 0 or int(self.state[row + L.AC_BLOCK]) & 0xFF != L.BLOCK_KERNEL:
             return None
         return tuple(int(x) for x in self.state[row + L.AC_CAUSE : row + L.AC_CAUSE + 6])
 
@@ -546,7 +550,7 @@ class Book:
         name = self.asset_name
         accounts = {}
         for k0, _, row in self._table_rows(L.H_T_ACC):
-            block = int(st[row + L.AC_BLOCK])
+            block = int(st[row + L.AC_BLOCK]) & 0xFF
             cause = tuple(int(x) for x in st[row + L.AC_CAUSE : row + L.AC_CAUSE + 6])
             if block == L.BLOCK_KERNEL:
                 rec = Record.of([0, 0, *cause])
@@ -556,7 +560,7 @@ class Book:
             accounts[k0] = (
                 block,
                 cause if block == L.BLOCK_KERNEL else None,
-                int(st[row + L.AC_GROUP]),
+                int(st[row + L.AC_BLOCK]) >> L.GROUP_SHIFT,
                 None if log == 0 else int(KC.ctl_log_count(st, log, now, window)),
             )
         pairs = {}
@@ -585,6 +589,29 @@ class Book:
             "blocked": (int(st[L.H_N_BLOCKED_ACC]), int(st[L.H_N_BLOCKED_GRP])),
             "engine_block": int(st[L.H_ENGINE_BLOCK]),
         }
+
+
+_HUGE = 1 << 21
+_MADV_HUGEPAGE = 14
+
+
+def _huge_pages(arr: np.ndarray) -> None:
+    """Ask Linux for transparent huge pages under a big array (a hint; errors ignored).
+
+    With a million accounts the arena spans hundreds of MB; on 4 KiB pages most
+    random row and table accesses also miss the TLB, and software prefetches
+    that miss it are not always honoured.
+    """
+    if arr.nbytes < 2 * _HUGE or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        start = (arr.ctypes.data + _HUGE - 1) & ~(_HUGE - 1)
+        end = (arr.ctypes.data + arr.nbytes) & ~(_HUGE - 1)
+        if end > start:
+            libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), _MADV_HUGEPAGE)
+    except (OSError, AttributeError):
+        pass
 
 
 def _bump(st: np.ndarray, n: int) -> int:

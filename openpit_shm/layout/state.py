@@ -55,10 +55,17 @@ region of ``cap`` slots of ``key_words + 1`` words ``[key0, (key1), row]``,
 records allocated from the arena and never moved, so a table only maps keys
 to row offsets; growth is incremental (see ``kernels.hashtable``).
 
-Account row (``AC_*``, 12 words, one per account that has state)::
+Account row (``AC_*``, 24 words = 3 cache lines, one per account that has state,
+64-byte aligned)::
 
-     0 block state (BLOCK_*)  1 group id  2..7 latched cause (result head, d0..d4)
-     8 rate gen  9 rate max (u64 bits)  10 rate window ns (u64 bits)  11 rate log offset
+     0 rate gen  1 rate max (u64 bits)  2 rate window ns (u64 bits)  3 rate log offset
+     4..16 room for a summary-only sliding log (``LG_RING`` words), so the common
+           large-``max_orders`` account barrier costs no separate block and no
+           extra cache miss; ring logs are separate blocks (``LG_*``)
+    17 block state (BLOCK_*) | group id << 8   18..23 latched cause (result head, d0..d4)
+
+The words an order touches (barrier, log head, top counter) sit in the first
+two cache lines of the row, which the batch door prefetches ahead.
 
 Account+asset row (``AA_*``, 16 words, one per (account, asset) with state)::
 
@@ -79,8 +86,8 @@ Group row (``G_*``, 2 words): blocked flag, reserved.
 Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 
      0 head | len << 32 (R = 0: the last push's count)   1 ring capacity R
-     2 window the summary is bucketed by
-     3 its slot width d   4 newest summarized ts   5 summary top slot   6 top slot start
+     2 window the summary is bucketed by (slot width d = ceil(window / LOG_S))
+     3 summary total   4 newest summarized ts   5 summary top slot   6 top slot start
      7..12 summary slot counters (LOG_SLOTS)    13.. ring of R timestamps
 
 A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the
@@ -194,15 +201,17 @@ TB_ROWW = 7  # words per row
 TB_SIZE = 8
 
 # ---- account row ---------------------------------------------------------------------------
-AC_BLOCK = 0
-AC_GROUP = 1
-AC_CAUSE = 2  # 6 words: result head word, d0..d4
+AC_RL_GEN = 0
+AC_RL_MAX = 1
+AC_RL_WINDOW = 2
+AC_RL_LOG = 3
+AC_RL_INLINE = 4  # a summary-only log lives here, next to its barrier (LG_RING words)
+AC_BLOCK = 17  # block state (BLOCK_*, low 8 bits) | group id << GROUP_SHIFT
+GROUP_SHIFT = 8
+AC_CAUSE = 18  # 6 words: result head word, d0..d4
 CAUSE_WORDS = 6
-AC_RL_GEN = 8
-AC_RL_MAX = 9
-AC_RL_WINDOW = 10
-AC_RL_LOG = 11
-W_ACC = 12
+W_ACC = 24
+ROW_ALIGN = 8  # rows of >= 8 words start on a 64-byte line (fewest lines per order)
 
 # ---- account+asset row ---------------------------------------------------------------------
 AA_PNL = 0
@@ -255,7 +264,7 @@ SCALE_SHIFT = 8
 LG_META = 0  # head (low 32 bits) | len << 32
 LG_R = 1
 LG_W = 2
-LG_D = 3
+LG_TOTAL = 3
 LG_NEWEST = 4
 LG_TOP = 5
 LG_TOP_START = 6

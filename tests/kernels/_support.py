@@ -55,7 +55,7 @@ from openpit_shm.kernels.sliding_log import log_count, log_ensure_class, log_pus
 
 @njit(cache=True)
 def log_new(state, cls):  # type: ignore[no-untyped-def]
-    return log_ensure_class(as_ptr(state), 0, cls, 0, 1)
+    return log_ensure_class(as_ptr(state), 0, cls, 0, 1, 0)
 
 
 @njit(cache=True)
@@ -70,5 +70,5 @@ def log_run(state, off, times, windows, dry, counts):  # type: ignore[no-untyped
 
 
 @njit(cache=True)
-def log_resize(state, off, cls, now, window):  # type: ignore[no-untyped-def]
-    return log_ensure_class(as_ptr(state), off, cls, now, window)
+def log_resize(state, off, cls, now, window, inline=0):  # type: ignore[no-untyped-def]
+    return log_ensure_class(as_ptr(state), off, cls, now, window, inline)

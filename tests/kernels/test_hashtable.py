@@ -98,8 +98,8 @@ def test_should_fit_one_million_accounts_in_a_small_footprint() -> None:
     assert (rows > 0).all()
     used = (int(st[H_TOP]) - (int(st[H_SCRAP_END]) - int(st[H_SCRAP]))) * 8
     per_account = used / keys.size
-    # a 96-byte row plus table slots (16 bytes each at a load of 3/8..3/4)
-    assert per_account < 96 + 64, per_account
+    # the row itself plus table slots (16 bytes each at a load of 3/8..3/4)
+    assert per_account < W_ACC * 8 + 64, per_account
     assert st[H_RETIRED] * 8 / keys.size < 16  # retired regions are mostly reused as scrap
 
 
