@@ -592,6 +592,7 @@ class Book:
 
 
 _HUGE = 1 << 21
+_HUGE_MIN_BYTES = 64 << 20  # small engines (tests, few accounts) keep 4 KiB pages
 _MADV_HUGEPAGE = 14
 
 
@@ -602,7 +603,7 @@ def _huge_pages(arr: np.ndarray) -> None:
     random row and table accesses also miss the TLB, and software prefetches
     that miss it are not always honoured.
     """
-    if arr.nbytes < 2 * _HUGE or not sys.platform.startswith("linux"):
+    if arr.nbytes < _HUGE_MIN_BYTES or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -25,8 +25,8 @@ import datetime
 import random
 from typing import Any
 
-ACCOUNTS = list(range(1, 13))
-UNDERLYINGS = ["S000", "S001", "S002", "AAPL"]
+ACCOUNTS = list(range(1, 41))
+UNDERLYINGS = ["S000", "S001", "S002", "S003", "S004", "AAPL"]
 SETTLEMENTS = ["USD", "EUR"]
 HOUR = datetime.timedelta(hours=1)
 
@@ -59,7 +59,7 @@ def make_config(seed: int) -> dict[str, Any]:
         "assets": [(_caps(rng, 0.7), a) for a in UNDERLYINGS + SETTLEMENTS if rng.random() < 0.6],
         "pairs": [
             (_caps(rng, 0.7), acct, a)
-            for acct in ACCOUNTS[:6]
+            for acct in ACCOUNTS[:12]
             for a in UNDERLYINGS + SETTLEMENTS
             if rng.random() < 0.1
         ],
@@ -190,7 +190,7 @@ def _size_retune(rng: random.Random) -> tuple:
     if which == "assets":
         items = [(_caps(rng, 1.0), a) for a in UNDERLYINGS + SETTLEMENTS if rng.random() < 0.5]
         return (which, items)
-    items = [(_caps(rng, 1.0), acct, a) for acct in ACCOUNTS[:6] for a in UNDERLYINGS + SETTLEMENTS
+    items = [(_caps(rng, 1.0), acct, a) for acct in ACCOUNTS[:12] for a in UNDERLYINGS + SETTLEMENTS
              if rng.random() < 0.1]
     return (which, items)
 

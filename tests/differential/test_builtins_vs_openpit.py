@@ -21,8 +21,8 @@ import openpit_shm
 from ..builtins.book_engine import BookEngine
 from . import builtins_streams as S
 
-SEEDS = range(8)
-STEPS = 1500
+SEEDS = range(10)
+STEPS = 3000
 
 
 @pytest.fixture(scope="module", params=list(SEEDS))
