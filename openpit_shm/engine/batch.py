@@ -65,35 +65,41 @@ from ..layout.state import H_N_INSTR
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["execute_batch"]
+__all__ = ["batch_out", "execute_batch"]
 
-_CHUNK = 1 << 16
 _U64 = (1 << 64) - 1
 
 
-def execute_batch(engine: Engine, records: np.ndarray) -> np.ndarray:
-    """Run every record; return one result record per input record, in order."""
+def batch_out(engine: Engine, n: int) -> np.ndarray:
+    """A results array ``execute_batch`` can fill for ``n`` records (reuse it across calls)."""
+    return np.empty(n + len(engine._entries) + 2, dtype=RESULT_DTYPE)
+
+
+def execute_batch(engine: Engine, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Run every record; return one result record per input record, in order.
+
+    ``out`` (from ``batch_out``) avoids allocating and page-faulting a fresh
+    results array per call; the return value is then a view of it.
+    """
     if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
         raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
     records = np.ascontiguousarray(records)
-    if engine._customs:
-        return _object_path(engine, records)
-    return _kernel_path(engine, records)
-
-
-def _kernel_path(engine: Engine, records: np.ndarray) -> np.ndarray:
     n = records.shape[0]
-    out = np.empty(n, dtype=RESULT_DTYPE)
-    book = engine._book
-    room = len(engine._entries) + 2
-    buf = np.empty(min(n, _CHUNK) + room, dtype=RESULT_DTYPE)
-    now = engine._clock()
-    done = 0
-    while done < n:
-        consumed, _ = book.process(records[done:], buf, now, first_only=True)
-        out[done : done + consumed] = buf[:consumed]
-        done += consumed
-    return out
+    if out is None:
+        out = batch_out(engine, n)
+    elif out.dtype != RESULT_DTYPE or out.shape[0] < n + len(engine._entries) + 2:
+        raise ValueError("out must be a RESULT_DTYPE array from batch_out(engine, len(records))")
+    if engine._customs:
+        return _object_path(engine, records, out[:n])
+    return _kernel_path(engine, records, out)
+
+
+def _kernel_path(engine: Engine, records: np.ndarray, out: np.ndarray) -> np.ndarray:
+    n = records.shape[0]
+    done, _ = engine._book.process(records, out, engine._clock(), first_only=True)
+    if done != n:
+        raise RuntimeError(f"the kernels answered {done} of {n} records")
+    return out[:n]
 
 
 # ---- the object path (engines with custom policies) -----------------------------------------
@@ -217,8 +223,8 @@ def _report(engine: Engine, rec: np.void, res: np.void) -> Any:
     return core.ExecutionReport(operation=operation, financial_impact=financial)
 
 
-def _object_path(engine: Engine, records: np.ndarray) -> np.ndarray:
-    out = np.zeros(records.shape[0], dtype=RESULT_DTYPE)
+def _object_path(engine: Engine, records: np.ndarray, out: np.ndarray) -> np.ndarray:
+    out[:] = np.zeros(1, dtype=RESULT_DTYPE)
     handles = _batch_handles(engine)
     for i in range(records.shape[0]):
         rec, res = records[i], out[i]

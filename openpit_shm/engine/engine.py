@@ -40,7 +40,7 @@ from .accounts import Accounts, AccountsState, accounts_handle
 from .builder import SYNC_FULL, EngineBuilder, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from .request import bare_reservation, held_reservation, request
+from .request import accepted_nothing_held, held_reservation, request
 from .rows import RowMaker
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 
@@ -117,11 +117,11 @@ class Engine:
                 settlement, flags, price, amount, self._clock(), False, _NO_CUSTOM_LATCH, True,
             )  # fmt: skip
             if n == 0:
-                return execute_result(bare_reservation(), [])
+                return accepted_nothing_held()
             if n == ST_NEED_SPACE:  # the arena must grow first; nothing was changed
                 n = book.start(self._out, *row, self._clock(), False, _NO_CUSTOM_LATCH, True)
                 if n == 0:
-                    return execute_result(bare_reservation(), [])
+                    return accepted_nothing_held()
             return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
         rejects = self._start(order, row, False)
         if rejects:
@@ -185,7 +185,7 @@ class Engine:
         if n:
             return execute_result(None, [r for _, r in self._reader.rejects(n, order)])
         if not self._customs:
-            return execute_result(bare_reservation(), [])
+            return accepted_nothing_held()
         main = custom_main(self._customs, self._context(account), order, False)
         if main.error is not None:
             run_finalizers(main.mutations, commit=False)
@@ -310,11 +310,17 @@ class Engine:
         underlying, settlement = instrument._key
         return self._book.instrument_id(underlying, settlement)
 
-    def execute_batch(self, records: np.ndarray) -> np.ndarray:
+    def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""
         from .batch import execute_batch
 
-        return execute_batch(self, records)
+        return execute_batch(self, records, out)
+
+    def batch_out(self, n: int) -> np.ndarray:
+        """A reusable results array for ``execute_batch`` of up to ``n`` records."""
+        from .batch import batch_out
+
+        return batch_out(self, n)
 
 
 def _latched_cause(reject: Reject) -> AccountBlock:

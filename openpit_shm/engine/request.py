@@ -15,13 +15,20 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..pretrade.results import ExecuteResult
 from .stages import run_finalizers
 
 if TYPE_CHECKING:
     from ..pretrade.lock import Lock
-    from ..pretrade.results import ExecuteResult
 
-__all__ = ["Request", "Reservation", "bare_reservation", "held_reservation", "request"]
+__all__ = [
+    "Request",
+    "Reservation",
+    "accepted_nothing_held",
+    "bare_reservation",
+    "held_reservation",
+    "request",
+]
 
 _new = object.__new__
 _FINALIZED = "reservation has already been finalized"
@@ -61,12 +68,16 @@ def request(core: Any, order: Any, row: tuple) -> Request:
 
 
 class Reservation:
-    """Reserved state of an accepted order: call exactly one of ``commit()`` / ``rollback()``."""
+    """Reserved state of an accepted order: call exactly one of ``commit()`` / ``rollback()``.
 
-    __slots__ = ("__weakref__", "_adjustments", "_core", "_done", "_lock", "_mutations", "_remote")
+    Concrete kinds: ``_Reservation`` (custom mutations and/or a worker-side
+    handle) and ``_AcceptedNothingHeld`` (see there); both expose this API.
+    """
+
+    __slots__ = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _no_public_constructor(type(self))
+        _no_public_constructor(Reservation)
 
     @property
     def lock(self) -> Lock:
@@ -107,7 +118,11 @@ class Reservation:
             raise error
 
 
-class _HeldReservation(Reservation):
+class _Reservation(Reservation):
+    __slots__ = ("__weakref__", "_adjustments", "_core", "_done", "_lock", "_mutations", "_remote")
+
+
+class _HeldReservation(_Reservation):
     """A reservation with something to undo: garbage collection rolls it back."""
 
     __slots__ = ()
@@ -120,13 +135,57 @@ class _HeldReservation(Reservation):
                 self._finalize(False)
 
 
-def bare_reservation() -> Reservation:
-    """A reservation that holds nothing (all-builtin engines without main-stage state)."""
-    r = _new(Reservation)
+class _AcceptedNothingHeld(ExecuteResult, Reservation):
+    """An accepted order whose reservation holds nothing: result and reservation in one object.
+
+    Engines whose policies are all builtin (and builtins without main-stage
+    state) accept with nothing to finalize. One object instead of a result, a
+    reservation and a reject list keeps the hot path to a single allocation of
+    a garbage-collected object: three would trigger CPython's young-generation
+    collections three times as often, and those (~10 µs each) were the p99.
+    """
+
+    __slots__ = ("_done",)
+    _ok = True
+    _lock = None
+    _adjustments = ()
+    _mutations = ()
+    _core = None
+    _remote = None
+
+    @property
+    def reservation(self) -> Reservation:
+        return self
+
+    @property
+    def rejects(self) -> list[Any]:
+        return []
+
+    @property
+    def lock(self) -> Lock:
+        if self._done:
+            raise RuntimeError(_FINALIZED)
+        from ..pretrade.lock import Lock
+
+        return Lock()
+
+    __repr__ = ExecuteResult.__repr__
+
+
+def accepted_nothing_held() -> ExecuteResult:
+    """The result of an accepted order with nothing reserved (its own reservation)."""
+    r = _new(_AcceptedNothingHeld)
+    r._done = False
+    return r
+
+
+def bare_reservation(lock: Lock | None = None, adjustments: Any = ()) -> Reservation:
+    """A reservation that holds nothing to finalize."""
+    r = _new(_Reservation)
     r._done = False
     r._mutations = ()
-    r._lock = None
-    r._adjustments = ()
+    r._lock = lock
+    r._adjustments = adjustments
     r._core = None
     r._remote = None
     return r
@@ -141,10 +200,7 @@ def held_reservation(
 ) -> Reservation:
     """A reservation holding custom mutations and/or a remote (worker-side) handle."""
     if not mutations and remote is None:
-        r = bare_reservation()
-        r._lock = lock
-        r._adjustments = adjustments
-        return r
+        return bare_reservation(lock, adjustments)
     r = _new(_HeldReservation)
     r._done = False
     r._mutations = mutations
