@@ -501,12 +501,13 @@ class Book:
         gate records pointing at a block cause the engine holds
         (``RSN_GATE_ACCOUNT`` / ``RSN_GATE_GROUP`` / ``RSN_GATE_ENGINE``).
         """
-        rec = record if isinstance(record, Record) else Record.of(record)
-        if rec.policy == POLICY_ENGINE:
+        rec = record if record.__class__ is Record else Record.of(record)
+        index = rec[3]  # policy (a field read on every rejected order: no property call)
+        if index == POLICY_ENGINE:
             return engine_description(rec)
-        policy = self.policy(rec.policy)
+        policy = self.policies[index] if index < len(self.policies) else None
         if policy is None:
-            raise ValueError(f"record from policy {rec.policy}, which is not a builtin")
+            raise ValueError(f"record from policy {index}, which is not a builtin")
         return policy.describe(self, rec, subject)
 
     # ---- introspection -----------------------------------------------------------------------

@@ -12,15 +12,32 @@ changes unless everything validates.
 
 Texts print the order's own decimals when the object door passes the order
 (``requested 5050.000`` for 101.0 x 50.00, ``requested 133.33...`` for a
-volume order, via the param types' rust_decimal arithmetic); records from the
-batch door print the shortest exact form of the fixed-point values.
+volume order, via the param types' rust_decimal arithmetic and ``str``);
+records from the batch door print the shortest exact form of the fixed-point
+values. Cap texts are cached (``numbers.fixed_text``): a rejected order costs
+one or two ``str`` calls, not Decimal round trips.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from openpit_shm.kernels import codes as K
+from openpit_shm.kernels.codes import (
+    OSL_ASSET_BITS,
+    OSL_ASSET_MASK,
+    OSL_NSCALE_SHIFT,
+    OSL_PRICE_BIT,
+    OSL_QSCALE_SHIFT,
+    OSL_VOLUME_BIT,
+    RSN_MISSING_FIELD,
+    RSN_OSL_BOTH,
+    RSN_OSL_BOTH_BROKER,
+    RSN_OSL_NO_PRICE,
+    RSN_OSL_NOTIONAL,
+    RSN_OSL_NOTIONAL_BROKER,
+    RSN_OSL_QTY,
+    RSN_OSL_QTY_BROKER,
+)
 from openpit_shm.layout.state import (
     A_OSL_FLAGS,
     A_OSL_NOTIONAL,
@@ -45,7 +62,8 @@ from openpit_shm.layout.state import (
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
-from .numbers import decimal_scale, fixed, fixed_to_decimal, fmt_decimal
+from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
+from .record import D2, D3, D4
 from .specs import Caps, order_size_axes
 from .texts import Description, Record, missing_field
 
@@ -208,62 +226,45 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
 
     # ---- texts -------------------------------------------------------------------------------
 
-    def _metrics(self, book: Book, rec: Record, subject: Any) -> tuple[str, str]:
-        """(quantity, notional) of the rejected order as openpit prints them."""
-        from openpit_shm.param import Price, Quantity, Volume
-
-        op = getattr(subject, "_operation", None) if subject is not None else None
-        if op is not None:
-            amount = op._trade_amount
-            price = op._price
-            qty = amount._quantity
-            vol = amount._volume
-        else:  # batch door: rebuild the values from the fixed-point words
-            is_volume = (rec.d[4] >> K.OSL_VOLUME_BIT) & 1
-            has_price = (rec.d[4] >> K.OSL_PRICE_BIT) & 1
-            value = fixed_to_decimal(rec.d[0], book.scale)
-            qty = None if is_volume else Quantity(value)
-            vol = Volume(value) if is_volume else None
-            price = Price(fixed_to_decimal(rec.d[1], book.scale)) if has_price else None
-        if qty is not None:
-            q_text = fmt_decimal(qty.decimal)
-            n_text = "" if price is None else fmt_decimal(price.calculate_volume(qty).decimal)
-        else:
-            n_text = fmt_decimal(vol.decimal)
-            q_text = "" if price is None else fmt_decimal(vol.calculate_quantity(price).decimal)
-        return q_text, n_text
-
     def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+        # Runs for every rejected order: plain field reads, module constants, cached caps.
         rsn = rec.reason
-        if rsn == K.RSN_MISSING_FIELD:
-            return missing_field(self.name, rec)
-        if rsn in (K.RSN_OSL_NO_PRICE, K.RSN_OSL_OVERFLOW):
-            details = _NO_PRICE if rsn == K.RSN_OSL_NO_PRICE else _OVERFLOW
+        what = _WHAT.get(rsn)
+        if what is None:
+            if rsn == RSN_MISSING_FIELD:
+                return missing_field(self.name, rec)
+            details = _NO_PRICE if rsn == RSN_OSL_NO_PRICE else _OVERFLOW
             return (
                 self.name, "OrderValueCalculationFailed", "order value calculation failed",
                 details, rec.scope, 0,
             )
-        d4 = rec.d[4]
-        q_cap = fmt_decimal(
-            fixed_to_decimal(rec.d[2], book.scale, (d4 >> K.OSL_QSCALE_SHIFT) & _SCALE_MASK)
-        )
-        n_cap = fmt_decimal(
-            fixed_to_decimal(rec.d[3], book.scale, (d4 >> K.OSL_NSCALE_SHIFT) & _SCALE_MASK)
-        )
-        q, n = self._metrics(book, rec, subject)
-        if rsn in (K.RSN_OSL_QTY, K.RSN_OSL_QTY_BROKER):
+        op = getattr(subject, "_operation", None)
+        amount = op._trade_amount if op is not None else None
+        if amount is not None:  # the object door: the order's own values and decimals
+            qty, vol, price = amount._quantity, amount._volume, op._price
+        else:
+            qty, vol, price = _record_values(book, rec)
+        d4 = rec[D4]
+        if what == _QTY:
+            q_cap = fixed_text(rec[D2], book.scale, (d4 >> OSL_QSCALE_SHIFT) & _SCALE_MASK)
+            q = str(qty) if qty is not None else _quantity_text(qty, vol, price)
             return (
                 self.name, "OrderQtyExceedsLimit", "order quantity exceeded",
                 f"requested {q}, max allowed: {q_cap}", rec.scope, 0,
             )
-        if rsn in (K.RSN_OSL_NOTIONAL, K.RSN_OSL_NOTIONAL_BROKER):
+        n_cap = fixed_text(rec[D3], book.scale, (d4 >> OSL_NSCALE_SHIFT) & _SCALE_MASK)
+        if what == _NOTIONAL:
+            n = _notional_text(qty, vol, price)
             return (
                 self.name, "OrderNotionalExceedsLimit", "order notional exceeded",
                 f"requested {n}, max allowed: {n_cap}", rec.scope, 0,
             )
-        if rsn == K.RSN_OSL_BOTH:
-            underlying = book.asset_name(d4 & K.OSL_ASSET_MASK)
-            settlement = book.asset_name((d4 >> K.OSL_ASSET_BITS) & K.OSL_ASSET_MASK)
+        q_cap = fixed_text(rec[D2], book.scale, (d4 >> OSL_QSCALE_SHIFT) & _SCALE_MASK)
+        q = _quantity_text(qty, vol, price)
+        n = _notional_text(qty, vol, price)
+        if rsn == RSN_OSL_BOTH:
+            underlying = book.asset_name(d4 & OSL_ASSET_MASK)
+            settlement = book.asset_name((d4 >> OSL_ASSET_BITS) & OSL_ASSET_MASK)
             details = (
                 f"requested quantity {q} for asset {underlying}, max allowed: {q_cap}; "
                 f"requested notional {n} for asset {settlement}, max allowed: {n_cap}"
@@ -274,3 +275,49 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
                 f"requested notional {n}, max allowed: {n_cap}"
             )
         return (self.name, "OrderExceedsLimit", "order size exceeded", details, rec.scope, 0)
+
+
+_QTY, _NOTIONAL, _BOTH = 0, 1, 2
+#: Which limit a size reject names, by reason variant (other variants: no limit).
+_WHAT = {
+    RSN_OSL_QTY: _QTY,
+    RSN_OSL_QTY_BROKER: _QTY,
+    RSN_OSL_NOTIONAL: _NOTIONAL,
+    RSN_OSL_NOTIONAL_BROKER: _NOTIONAL,
+    RSN_OSL_BOTH: _BOTH,
+    RSN_OSL_BOTH_BROKER: _BOTH,
+}
+
+
+def _record_values(book: Book, rec: Record) -> tuple[Any, Any, Any]:
+    """(quantity, volume, price) of a rejected batch record, rebuilt from its detail words.
+
+    (The object door passes the order instead: its own values print with
+    their own decimals.)
+    """
+    from openpit_shm.param import Price, Quantity, Volume
+
+    d = rec.d
+    is_volume = (d[4] >> OSL_VOLUME_BIT) & 1
+    has_price = (d[4] >> OSL_PRICE_BIT) & 1
+    value = fixed_to_decimal(d[0], book.scale)
+    price = Price(fixed_to_decimal(d[1], book.scale)) if has_price else None
+    if is_volume:
+        return None, Volume(value), price
+    return Quantity(value), None, price
+
+
+# The param types print rust_decimal's Display text themselves (``str``), and their
+# arithmetic is openpit's: no Decimal round trip on the reject path.
+
+
+def _quantity_text(qty: Any, vol: Any, price: Any) -> str:
+    if qty is not None:
+        return str(qty)
+    return "" if price is None else str(vol.calculate_quantity(price))
+
+
+def _notional_text(qty: Any, vol: Any, price: Any) -> str:
+    if qty is None:
+        return str(vol)
+    return "" if price is None else str(price.calculate_volume(qty))

@@ -43,7 +43,7 @@ from openpit_shm.layout.state import (
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
-from .numbers import decimal_scale, fixed, fixed_to_decimal, fmt_decimal
+from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
 from .specs import Bounds, pnl
 from .texts import Description, Record, missing_field
 
@@ -233,7 +233,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         es = book.scale
 
         def num(raw: int, scale: int) -> str:
-            return fmt_decimal(fixed_to_decimal(raw, es, scale))
+            return fixed_text(raw, es, scale)
 
         if rsn == K.RSN_PNL_POST:
             return (

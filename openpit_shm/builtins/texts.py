@@ -1,8 +1,8 @@
 """Result records -> openpit's reject and block texts, for everything the builtin kernels write.
 
-A builtin's record carries the policy's registration index, the reject code,
-a reason variant (``kernels.codes.RSN_*``) and five numeric detail words; this
-module decodes the record (:class:`Record`) and builds the texts shared by
+A builtin's record (decoded by :class:`~.record.Record`) carries the policy's
+registration index, the reject code, a reason variant (``kernels.codes.RSN_*``)
+and five numeric detail words; this module builds the texts shared by
 several builtins (missing fields) and the engine-level records the kernels
 write (the gate's "no account" reject, the kill-switch engine block, malformed
 batch records). Each builtin policy object formats its own variants.
@@ -12,20 +12,10 @@ A *description* is ``(policy, code, reason, details, scope, user_data)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
 from openpit_shm.kernels import codes as K
-from openpit_shm.layout.records import (
-    POLICY_ENGINE,
-    REJECT_CODES,
-    RESULT_BLOCK_LATCHED,
-    RESULT_COMMITTED,
-    RESULT_DRY_RUN,
-    RESULT_SCOPE_ACCOUNT,
-)
+from openpit_shm.layout.records import POLICY_ENGINE
+
+from .record import Record, code_name
 
 __all__ = [
     "ENGINE",
@@ -51,85 +41,24 @@ _FIELDS = {
 }
 
 
-def code_name(number: int) -> str:
-    """``RejectCode`` value of a record's code number (1-based)."""
-    return REJECT_CODES[number - 1]
-
-
-def _s64(v: int) -> int:
-    v &= (1 << 64) - 1
-    return v - (1 << 64) if v >= 1 << 63 else v
-
-
-@dataclass(frozen=True)
-class Record:
-    """One decoded result record (the words of ``RESULT_DTYPE``)."""
-
-    seq: int
-    reservation: int
-    code: int
-    policy: int
-    reason: int
-    status: int
-    flags: int
-    count: int
-    index: int
-    d: tuple[int, int, int, int, int]
-
-    @classmethod
-    def of(cls, record: Any) -> Record:
-        """Decode a ``RESULT_DTYPE`` record (``np.void``) or 8 int64 words."""
-        if isinstance(record, np.void) or (
-            isinstance(record, np.ndarray) and record.dtype.names is not None
-        ):
-            r = record
-            return cls(
-                int(r["seq"]), int(r["reservation"]), int(r["code"]), int(r["policy"]),
-                int(r["reason"]), int(r["status"]), int(r["flags"]), int(r["count"]),
-                int(r["index"]), (int(r["d0"]), int(r["d1"]), int(r["d2"]), int(r["d3"]),
-                                  int(r["d4"])),
-            )
-        w = [_s64(int(x)) for x in record]
-        head = w[2] & ((1 << 64) - 1)
-        return cls(
-            w[0], w[1], head & 0xFFFF, (head >> 16) & 0xFF, (head >> 24) & 0xFF,
-            (head >> 32) & 0xFF, (head >> 40) & 0xFF, (head >> 48) & 0xFF, (head >> 56) & 0xFF,
-            (w[3], w[4], w[5], w[6], w[7]),
-        )
-
-    @property
-    def scope(self) -> str:
-        return SCOPE_ACCOUNT if self.flags & RESULT_SCOPE_ACCOUNT else SCOPE_ORDER
-
-    @property
-    def latched(self) -> bool:
-        """This record's reject latched (dry run: would latch) an account block."""
-        return bool(self.flags & RESULT_BLOCK_LATCHED)
-
-    @property
-    def dry_run(self) -> bool:
-        return bool(self.flags & RESULT_DRY_RUN)
-
-    @property
-    def committed(self) -> bool:
-        return bool(self.flags & RESULT_COMMITTED)
-
-    @property
-    def code_name(self) -> str:
-        return code_name(self.code) if self.code else ""
+_MISSING: dict[tuple[str, int, str], Description] = {}
 
 
 def missing_field(policy: str, rec: Record) -> Description:
-    """``MissingRequiredField`` as every builtin words it."""
-    label, path = _FIELDS[rec.d[0]]
-    return (
-        policy,
-        "MissingRequiredField",
-        f"failed to access required field '{label}'",
-        f"failed to access field '{path}'",
-        rec.scope,
-        0,
-    )
+    """``MissingRequiredField`` as every builtin words it (built once per policy and field)."""
+    key = (policy, rec.d[0], rec.scope)
+    text = _MISSING.get(key)
+    if text is None:
+        label, path = _FIELDS[rec.d[0]]
+        text = _MISSING[key] = (
+            policy,
+            "MissingRequiredField",
+            f"failed to access required field '{label}'",
+            f"failed to access field '{path}'",
+            rec.scope,
+            0,
+        )
+    return text
 
 
 def engine_description(rec: Record) -> Description | None:

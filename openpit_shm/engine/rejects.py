@@ -88,20 +88,31 @@ class RecordReader:
 
     def rejects(self, n: int, subject: Any) -> list[tuple[int, Reject]]:
         """(registration index, Reject) for the first ``n`` records; sets ``latched``."""
-        out = self._engine._out
-        book = self._engine._book
+        engine = self._engine
+        out = engine._out
+        describe = engine._book.describe
+        if n == 1:  # the common case, without the loop's bookkeeping
+            rec = Record.at(out, 0)  # unpacks the fields straight from the buffer
+            self.latched = rec.flags & RESULT_BLOCK_LATCHED != 0
+            described = describe(rec, subject)
+            if described is None:
+                return [(-1, self._gate(rec))]
+            index = rec.policy
+            return [(-1 if index == POLICY_ENGINE else index, make_reject(*described))]
+        at = Record.at
         result: list[tuple[int, Reject]] = []
-        self.latched = False
+        latched = False
         for i in range(n):
-            rec = Record.of(out[i])
+            rec = at(out, i)
             if rec.flags & RESULT_BLOCK_LATCHED:
-                self.latched = True
-            described = book.describe(rec, subject)
+                latched = True
+            described = describe(rec, subject)
             if described is None:
                 result.append((-1, self._gate(rec)))
                 continue
-            index = -1 if rec.policy == POLICY_ENGINE else rec.policy
-            result.append((index, make_reject(*described)))
+            index = rec.policy
+            result.append((-1 if index == POLICY_ENGINE else index, make_reject(*described)))
+        self.latched = latched
         return result
 
     def blocks(self, n: int, subject: Any) -> list[tuple[int, AccountBlock]]:
