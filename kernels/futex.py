@@ -45,6 +45,8 @@ __all__ = [
     "FUTEX_OK",
     "FUTEX_TIMEDOUT",
     "futex_wait",
+    "futex_waiter",
+    "futex_waitv",
     "futex_wake",
     "monotonic_ns",
     "sched_yield",
@@ -62,6 +64,8 @@ FUTEX_INTERRUPTED = 3  #: a signal interrupted the wait
 _SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98}.get(
     platform.machine().lower(), -1
 )
+_SYS_FUTEX_WAITV = 449  # the same number on x86_64 and aarch64 (Linux >= 5.16)
+_FUTEX2_SIZE_U32 = 2  # futex_waitv flags: 32-bit word, shared (no FUTEX2_PRIVATE)
 _FUTEX_WAIT = 0  # shared (no FUTEX_PRIVATE_FLAG = 128): works across processes
 _FUTEX_WAKE = 1
 _CLOCK_MONOTONIC = 1
@@ -169,3 +173,62 @@ def futex_wait(a, i, expected, timeout_ns):  # type: ignore[no-untyped-def]
 def futex_wake(a, i, n):  # type: ignore[no-untyped-def]
     """Wake up to ``n`` processes sleeping on ``a[i]``; returns how many were woken (or -errno)."""
     return _futex_syscall(a.ctypes.data + i * 8, _FUTEX_WAKE, n, -1)
+
+
+@intrinsic
+def _futex_waitv_syscall(typingctx, waiters, count, deadline_ns):  # type: ignore[no-untyped-def]
+    """``syscall(SYS_futex_waitv, waiters, count, 0, &deadline, CLOCK_MONOTONIC)`` or -errno.
+
+    ``deadline_ns`` is absolute ``CLOCK_MONOTONIC``; ``< 0`` passes NULL (no timeout).
+    """
+    sig = types.int64(types.int64, types.int64, types.int64)
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        a_w, a_n, a_dl = (context.cast(builder, v, t, types.int64) for v, t in zip(args, sig.args))
+        ts = cgutils.alloca_once(builder, _TIMESPEC)
+        billion = ir.Constant(_I64, 1_000_000_000)
+        builder.store(builder.sdiv(a_dl, billion), builder.gep(ts, [_I32(0), _I32(0)]))
+        builder.store(builder.srem(a_dl, billion), builder.gep(ts, [_I32(0), _I32(1)]))
+        zero = ir.Constant(_I64, 0)
+        no_deadline = builder.icmp_signed("<", a_dl, zero)
+        ts_arg = builder.select(no_deadline, zero, builder.ptrtoint(ts, _I64))
+        fn = _extern(builder, "openpit_shm_syscall", _I64, [_I64], var_arg=True)
+        res = builder.call(
+            fn,
+            [ir.Constant(_I64, _SYS_FUTEX_WAITV), a_w, a_n, zero, ts_arg,
+             ir.Constant(_I64, _CLOCK_MONOTONIC)],
+        )  # fmt: skip
+        errloc = builder.call(
+            _extern(builder, "openpit_shm_errno_location", _I32.as_pointer(), []), []
+        )
+        err = builder.sext(builder.load(errloc), _I64)
+        return builder.select(builder.icmp_signed("<", res, zero), builder.neg(err), res)
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def futex_waitv(waiters, count, deadline_ns):  # type: ignore[no-untyped-def]
+    """Sleep on several futex words at once until one is woken or ``deadline_ns`` passes.
+
+    ``waiters`` is ``int64[3 * count]``: per word ``(expected, address, flags)``
+    as the kernel's ``struct futex_waitv`` (fill it with ``futex_waiter``).
+    Returns ``FUTEX_OK``, ``FUTEX_AGAIN`` (a word did not hold its expected
+    value), ``FUTEX_TIMEDOUT`` or ``FUTEX_INTERRUPTED``.
+    """
+    r = _futex_waitv_syscall(waiters.ctypes.data, count, deadline_ns)
+    if r >= 0:
+        return FUTEX_OK
+    if r == -_EAGAIN:
+        return FUTEX_AGAIN
+    if r == -_ETIMEDOUT:
+        return FUTEX_TIMEDOUT
+    return FUTEX_INTERRUPTED
+
+
+@njit(cache=True)
+def futex_waiter(waiters, k, a, i, expected):  # type: ignore[no-untyped-def]
+    """Make entry ``k`` of a ``futex_waitv`` array wait on ``a[i]`` while it holds ``expected``."""
+    waiters[3 * k] = expected & 0xFFFFFFFF
+    waiters[3 * k + 1] = a.ctypes.data + i * 8
+    waiters[3 * k + 2] = _FUTEX2_SIZE_U32

@@ -68,7 +68,6 @@ class Engine:
     __slots__ = (
         "__weakref__",
         "_accounts",
-        "_batch_handles",
         "_book",
         "_clock",
         "_customs",
@@ -77,6 +76,7 @@ class Engine:
         "_out",
         "_out_addr",
         "_reader",
+        "_record_door",
         "_report_type",
         "_rows",
         "_settings",
@@ -384,7 +384,7 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     engine._rows = RowMaker(book)
     engine._start_at = Book.start_kernel()
     engine._out_addr = book.out_addr(engine._out)
-    engine._batch_handles = None
+    engine._record_door = None
     engine._order_type = Order
     engine._report_type = ExecutionReport
     return engine

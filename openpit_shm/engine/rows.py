@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING, Any
 from ..layout.records import (
     ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
+    ORDER_NO_ACCOUNT,
+    ORDER_NO_AMOUNT,
+    ORDER_NO_SIDE,
     ORDER_VOLUME,
     REPORT_HAS_FINANCIAL,
+    REPORT_NO_ACCOUNT,
+    REPORT_NO_SIDE,
     SIDE_BUY,
     SIDE_NONE,
     SIDE_SELL,
@@ -60,13 +65,22 @@ class RowMaker:
         return ids
 
     def order(self, order: Any) -> tuple[int, int, int, int, int, int, int]:
-        """(account, underlying, settlement, side, flags, price, amount) of one order."""
+        """(account, underlying, settlement, side, flags, price, amount) of one order.
+
+        An operation without an account id, trade amount or side (openpit
+        accepts each as None) sets ``ORDER_NO_ACCOUNT`` / ``ORDER_NO_AMOUNT``
+        / ``ORDER_NO_SIDE`` with 0 in the missing field.
+        """
         op = order._operation
         if op is None:
             return _NO_OPERATION
-        scale = self._scale
         ids = self._pairs.get(op._instrument._key) or self.assets(op._instrument._key)
         amount = op._trade_amount
+        account = op._account_id
+        side = _SIDES.get(op._side)
+        if amount is None or account is None or side is None:
+            return self._partial(op, ids, amount, account, side)
+        scale = self._scale
         quantity = amount._quantity
         if quantity is not None:
             flags = ORDER_HAS_OPERATION
@@ -80,22 +94,44 @@ class RowMaker:
         else:
             price_fx = price._to_fixed(scale)
             flags |= ORDER_HAS_PRICE
-        v = op._account_id._value
-        return (
-            v - _U64 if v >= _U63 else v,
-            ids[0],
-            ids[1],
-            _SIDES.get(op._side, SIDE_NONE),
-            flags,
-            price_fx,
-            amount_fx,
-        )
+        v = account._value
+        return (v - _U64 if v >= _U63 else v, ids[0], ids[1], side, flags, price_fx, amount_fx)
+
+    def _partial(
+        self, op: Any, ids: tuple[int, int], amount: Any, account: Any, side: int | None
+    ) -> tuple[int, int, int, int, int, int, int]:
+        """The row of an operation with a field missing (off the common path)."""
+        scale = self._scale
+        flags = ORDER_HAS_OPERATION
+        amount_fx = 0
+        if amount is None:
+            flags |= ORDER_NO_AMOUNT
+        elif amount._quantity is not None:
+            amount_fx = amount._quantity._to_fixed(scale)
+        else:
+            flags |= ORDER_VOLUME
+            amount_fx = amount._volume._to_fixed(scale)
+        price_fx = 0
+        if op._price is not None:
+            price_fx = op._price._to_fixed(scale)
+            flags |= ORDER_HAS_PRICE
+        if account is None:
+            flags |= ORDER_NO_ACCOUNT
+            key = 0
+        else:
+            key = account_key(account)
+        if side is None:
+            flags |= ORDER_NO_SIDE
+            side = SIDE_NONE
+        return (key, ids[0], ids[1], side, flags, price_fx, amount_fx)
 
     def report(self, report: Any) -> tuple[int, int, int, int, int, int, int, int]:
         """(account, underlying, settlement, side, flags, pnl, fee, scales) of one report.
 
         ``scales`` = ``pnl scale | fee scale << 8`` of the report's decimals: openpit
-        prints the accumulated P&L at the largest scale that went into it.
+        prints the accumulated P&L at the largest scale that went into it. An
+        operation without an account id or side sets ``REPORT_NO_ACCOUNT`` /
+        ``REPORT_NO_SIDE``.
         """
         op = report._operation
         fin = report._financial_impact
@@ -105,9 +141,14 @@ class RowMaker:
         underlying = settlement = -1
         if op is not None:
             flags |= ORDER_HAS_OPERATION
-            account = account_key(op._account_id)
+            if op._account_id is None:
+                flags |= REPORT_NO_ACCOUNT
+            else:
+                account = account_key(op._account_id)
             underlying, settlement = self.assets(op._instrument._key)
             side = _SIDES.get(op._side, SIDE_NONE)
+            if side == SIDE_NONE:
+                flags |= REPORT_NO_SIDE
         pnl = fee = 0
         scales = -1
         if fin is not None:

@@ -54,6 +54,7 @@ from openpit_shm.layout.segment import (
     SegmentHeader,
     SegmentHeaderError,
     header_check,
+    header_read,
 )
 
 __all__ = [
@@ -340,6 +341,28 @@ class Segment:
         seg = cls(name, mm, hdr, owner=False)
         _prefault_attached(mm, seg.buf)
         return seg
+
+    def grow(self, size: int, capacity: int | None = None) -> Segment:
+        """Extend the segment to ``size`` bytes in place and return a new mapping of it.
+
+        ``ftruncate`` keeps the name and the contents (new bytes read as zero);
+        the new pages are pre-faulted here. The header's ``seg_byt`` (and
+        ``capacity`` when given) are updated so later attaches validate. This
+        mapping stays valid until closed; the new one shares its owner flag.
+        """
+        if size <= self.size:
+            raise ValueError(f"segment {self.name} already has {self.size} bytes")
+        shm = posix_ipc.SharedMemory(self.name, size=size)
+        mm = _map(shm, size)
+        grown = Segment(self.name, mm, self.header, owner=False)
+        grown.owner, grown._pid = self.owner, self._pid
+        # Pre-fault the new tail only: other processes may be writing the old part.
+        grown.buf[self.size :] = 0
+        grown.words[HDR_W["segment_bytes"]] = size
+        if capacity is not None:
+            grown.words[HDR_W["capacity"]] = capacity
+        grown.header = header_read(_header_bytes(mm))
+        return grown
 
     # -- lifetime -------------------------------------------------------------------------
 

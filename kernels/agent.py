@@ -1,0 +1,220 @@
+"""A shard worker's duty cycle, entirely in Numba: drain rings, decide, answer, idle.
+
+``agent_run`` loops until something needs Python:
+
+1. for every attached client slot: take up to ``batch`` request records that
+   sit contiguously in its request ring, run them through
+   ``pipeline.process`` straight from the ring slots into the result ring
+   slots (no copies), release and publish each ring once per batch;
+2. note the heartbeat and the stats in the control block;
+3. when no slot had work: the idle strategy (``kernels.ring`` idle arrays):
+   spin with ``pause``, then ``sched_yield``, then park on *every* inbound
+   ring's futex word plus the control word at once (``futex_waitv``), after
+   the Dekker handshake (set each ``consumer_sleeping`` flag, fence, re-check),
+   so a producer only pays a ``FUTEX_WAKE`` when the worker really sleeps.
+
+It returns an ``AGENT_*`` code: control traffic is pending (``control_seq``
+moved), the arena must grow (``ST_NEED_SPACE``), or the shard is stopping.
+
+``rings`` is ``int64[n_slots, 5]``: ``(active, req_ctrl, req_slots, res_ctrl,
+res_slots)`` addresses of each slot's two ring segments (``ctrl`` pages of
+512 words, ``slots`` of ``capacity`` 8-word records); the caller keeps the
+segments mapped for the whole call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import carray, njit
+
+from openpit_shm.kernels.atomics import (
+    cpu_relax,
+    fence_seqcst,
+    load_acquire,
+    load_relaxed,
+    store_relaxed,
+    store_release,
+)
+from openpit_shm.kernels.codes import ST_NEED_SPACE
+from openpit_shm.kernels.futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
+from openpit_shm.kernels.pipeline import process
+from openpit_shm.kernels.ptr import addr_ptr
+from openpit_shm.kernels.ring import (
+    IDLE_BUSY_SPIN,
+    IDLE_KIND,
+    IDLE_PARK_NS,
+    IDLE_SPINS,
+    IDLE_YIELDS,
+    ring_push_batch,
+    ring_readable,
+    ring_release,
+    ring_tail,
+    ring_writable,
+)
+from openpit_shm.layout.control import (
+    CTL_S_CONTROL_ACK,
+    CTL_S_CONTROL_SEQ,
+    CTL_S_HEARTBEAT,
+    CTL_S_SLEEPING,
+    CTL_S_STATE,
+    CTL_S_STATS,
+    WORKER_STOPPING,
+)
+from openpit_shm.layout.ring import RING_CTRL_WORDS, RING_W_CONSUMER_SLEEPING
+
+__all__ = [
+    "AGENT_CONTROL",
+    "AGENT_NEED_SPACE",
+    "AGENT_STOP",
+    "RING_COLUMNS",
+    "agent_run",
+]
+
+AGENT_CONTROL = 1  #: control requests are waiting (``control_seq != control_ack``)
+AGENT_NEED_SPACE = 2  #: the state arena must grow before the next record
+AGENT_STOP = 3  #: the shard's state says STOPPING
+
+RING_COLUMNS = 5
+_ACTIVE, _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 0, 1, 2, 3, 4
+
+# Stats words (offsets from CTL_S_STATS), in STAT_NAMES order.
+_ST_BATCHES, _ST_RECORDS, _ST_MAX_BATCH, _ST_PARKS, _ST_WAKEUPS = 0, 1, 2, 3, 4
+_ST_DEPTH_MAX = 7
+
+
+@njit(cache=True)
+def _must_return(ctl, base):  # type: ignore[no-untyped-def]
+    if load_relaxed(ctl, base + CTL_S_STATE) == WORKER_STOPPING:
+        return AGENT_STOP
+    if load_acquire(ctl, base + CTL_S_CONTROL_SEQ) != load_relaxed(ctl, base + CTL_S_CONTROL_ACK):
+        return AGENT_CONTROL
+    return 0
+
+
+@njit(cache=True)
+def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch):  # type: ignore[no-untyped-def]
+    """One batch of one client slot: returns (records handled, status).
+
+    Requests are decided in place in their ring slots (up to the wrap; the rest
+    next cycle). Results go to ``scratch`` first, bounded by the free room of
+    the result ring, then into the ring in one wrap-aware copy and publish: a
+    request's records never straddle the wrap and never overflow the ring.
+    """
+    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+    avail = ring_readable(req_ctrl, req_slots, 1)
+    if avail <= 0:
+        return 0, 0
+    res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+    free = ring_writable(res_ctrl, res_slots, cap)
+    if free < room:
+        return 0, 0  # the client is not draining its results: backpressure, try later
+    tail = ring_tail(req_ctrl)
+    start = tail & (cap - 1)
+    n = avail if avail < batch else batch
+    if n > cap - start:
+        n = cap - start
+    limit = free if free < scratch.shape[0] else scratch.shape[0]
+    done, written, status = process(
+        state, shared, req_slots[start : start + n], scratch[:limit], now, False
+    )
+    if written > 0:
+        ring_push_batch(res_ctrl, res_slots, scratch, 0, written)
+    if done > 0:
+        ring_release(req_ctrl, tail + done)
+    s = base + CTL_S_STATS
+    ctl[s + _ST_BATCHES] += 1
+    ctl[s + _ST_RECORDS] += done
+    if done > ctl[s + _ST_MAX_BATCH]:
+        ctl[s + _ST_MAX_BATCH] = done
+    if avail > ctl[s + _ST_DEPTH_MAX]:
+        ctl[s + _ST_DEPTH_MAX] = avail
+    return done, status
+
+
+@njit(cache=True)
+def _any_readable(rings, cap):  # type: ignore[no-untyped-def]
+    for slot in range(rings.shape[0]):
+        if rings[slot, _ACTIVE] == 0:
+            continue
+        req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+        req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+        if ring_readable(req_ctrl, req_slots, 1) > 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _park(ctl, base, rings, cap, waiters, park_ns):  # type: ignore[no-untyped-def]
+    """Sleep on every inbound ring and the control word; the Dekker handshake first."""
+    k = 0
+    for slot in range(rings.shape[0]):
+        if rings[slot, _ACTIVE] == 0:
+            continue
+        req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+        store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
+        futex_waiter(waiters, k, req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
+        k += 1
+    store_relaxed(ctl, base + CTL_S_SLEEPING, 1)
+    futex_waiter(waiters, k, ctl, base + CTL_S_SLEEPING, 1)
+    k += 1
+    fence_seqcst()
+    if not _any_readable(rings, cap) and _must_return(ctl, base) == 0:
+        ctl[base + CTL_S_STATS + _ST_PARKS] += 1
+        futex_waitv(waiters, k, monotonic_ns() + park_ns)
+    store_relaxed(ctl, base + CTL_S_SLEEPING, 0)
+    for slot in range(rings.shape[0]):
+        if rings[slot, _ACTIVE] != 0:
+            req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+            store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 0)
+
+
+@njit(cache=True, nogil=True)
+def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, scratch):  # type: ignore[no-untyped-def]
+    """Serve every slot until control traffic, arena growth or a stop needs Python.
+
+    ``ctl``: the control segment's words; ``base``: this shard's block (word
+    index); ``state``/``shared``: the Book's arrays; ``cap``: ring capacity;
+    ``batch``: most records per ring per cycle; ``room``: result records one
+    request may need (``n_policies + 2``); ``idle``: the idle strategy;
+    ``waiters``: scratch ``int64[3 * (n_slots + 1)]`` for ``futex_waitv``;
+    ``scratch``: ``int64[batch + room, 8]`` for results on their way to a ring.
+    """
+    idle_polls = 0
+    spins = idle[IDLE_SPINS]
+    yields = idle[IDLE_YIELDS]
+    busy = idle[IDLE_KIND] == IDLE_BUSY_SPIN
+    while True:
+        why = _must_return(ctl, base)
+        if why != 0:
+            return why
+        now = monotonic_ns()
+        store_release(ctl, base + CTL_S_HEARTBEAT, now)
+        worked = 0
+        for slot in range(rings.shape[0]):
+            if rings[slot, _ACTIVE] == 0:
+                continue
+            done, status = _serve(
+                state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
+            )
+            worked += done
+            if status == ST_NEED_SPACE:
+                return AGENT_NEED_SPACE
+        if worked > 0:
+            idle_polls = 0
+            continue
+        idle_polls += 1
+        if busy or idle_polls <= spins:
+            cpu_relax()
+        elif idle_polls <= spins + yields:
+            sched_yield()
+        else:
+            _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
+            ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
+            idle_polls = 0
+
+
+def rings_table(n_slots: int) -> np.ndarray:
+    """An empty ``rings`` table (every slot inactive)."""
+    return np.zeros((n_slots, RING_COLUMNS), dtype=np.int64)

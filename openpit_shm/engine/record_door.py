@@ -1,0 +1,305 @@
+"""Record messages through the object pipeline: the door for engines with custom policies.
+
+The kernels (``Book.process``) decide records of engines whose policies are
+all builtin. When custom Python policies are registered, each record must
+become a real ``Order`` (or ``ExecutionReport``) and run through the engine's
+object pipeline so the custom hooks see objects. ``RecordDoor.answer`` does
+that for one record and returns its result records, like the kernels write
+them (one per reject, or one if accepted), plus the texts a record cannot
+hold (reject strings, or the exception a hook raised). The batch door keeps
+each request's first record; a shard worker sends them all.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..kernels.codes import (
+    RSN_BAD_AMOUNT,
+    RSN_BAD_FLAGS,
+    RSN_BAD_HANDLE,
+    RSN_BAD_INSTRUMENT,
+    RSN_BAD_KIND,
+    RSN_BAD_SIDE,
+)
+from ..layout.records import (
+    CODE_INVALID_FIELD_FORMAT,
+    CODE_INVALID_FIELD_VALUE,
+    CODE_NUMBER,
+    CODE_OTHER,
+    CODE_UNKNOWN_INSTRUMENT,
+    MSG_COMMIT,
+    MSG_DRY_ORDER,
+    MSG_DRY_START,
+    MSG_EXECUTE,
+    MSG_ORDER,
+    MSG_REPORT,
+    MSG_ROLLBACK,
+    MSG_START,
+    ORDER_AUTO_COMMIT,
+    ORDER_FLAGS_KNOWN,
+    ORDER_HAS_OPERATION,
+    ORDER_HAS_PRICE,
+    ORDER_VOLUME,
+    POLICY_ENGINE,
+    REPORT_HAS_FINANCIAL,
+    RESULT_COMMITTED,
+    RESULT_DRY_RUN,
+    RESULT_SCOPE_ACCOUNT,
+    SIDE_BUY,
+    SIDE_SELL,
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_REJECTED,
+)
+from ..layout.state import H_N_INSTR
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["Answer", "RecordDoor", "fixed_decimal"]
+
+_U64 = (1 << 64) - 1
+#: ``RESULT_DTYPE`` field order of one result row (``Answer.rows`` items).
+ROW_FIELDS = (
+    "seq", "reservation", "code", "policy", "reason", "status", "flags", "count", "index",
+    "d0", "d1", "d2", "d3", "d4",
+)  # fmt: skip
+
+
+def fixed_decimal(value: int, scale: int) -> Decimal:
+    """The shortest decimal equal to ``value / 10**scale``."""
+    whole, frac = divmod(value, 10**scale)
+    if frac == 0:
+        return Decimal(whole)
+    return Decimal(value).scaleb(-scale).normalize()
+
+
+class Answer:
+    """The result rows of one request and what they cannot carry.
+
+    ``rows``: tuples in ``ROW_FIELDS`` order. ``texts``: per row, the
+    ``(policy, code, reason, details, scope, user_data)`` of its reject when
+    the kernels' tables cannot rebuild it (custom rejects), else None.
+    ``error``: the exception a hook raised (the request then has one error row).
+    """
+
+    __slots__ = ("error", "rows", "texts")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, ...]] = []
+        self.texts: list[tuple | None] = []
+        self.error: BaseException | None = None
+
+    def ok(self, seq: int, reservation: int = 0, flags: int = 0) -> Answer:
+        self.rows.append((seq, reservation, 0, 0, 0, STATUS_OK, flags, 0, 0, 0, 0, 0, 0, 0))
+        self.texts.append(None)
+        return self
+
+    def fail(self, seq: int, code: int, reason: int, d0: int) -> Answer:
+        self.rows.append(
+            (seq, 0, code, POLICY_ENGINE, reason, STATUS_ERROR, 0, 1, 0, d0, 0, 0, 0, 0)
+        )
+        self.texts.append(None)
+        return self
+
+    def rejects(self, seq: int, status: int, items: list[Any], index_of: Any, flags: int) -> Answer:
+        for i, r in enumerate(items):
+            scope = RESULT_SCOPE_ACCOUNT if str(r.scope) == "account" else 0
+            self.rows.append(
+                (seq, 0, CODE_NUMBER[str(r.code)], index_of(r.policy), 0, status,
+                 flags | scope, len(items), i, 0, 0, 0, 0, 0)
+            )  # fmt: skip
+            self.texts.append(
+                (r.policy, str(r.code), r.reason, r.details, str(r.scope), r.user_data)
+            )
+        return self
+
+
+class RecordDoor:
+    """Answers ``ORDER_DTYPE`` records through one engine's object pipeline."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._names = {e.name: e.index for e in engine._entries}
+        self._next = 1
+        self._open: dict[int, Any] = {}  # handle -> Reservation | Request
+
+    def _index(self, policy: str) -> int:
+        return self._names.get(policy, POLICY_ENGINE)
+
+    def _handle(self, obj: Any) -> int:
+        h = self._next
+        self._next += 1
+        self._open[h] = obj
+        return h
+
+    # -- record -> object ----------------------------------------------------------------
+
+    def _assets(self, iid: int) -> tuple[str, str] | None:
+        book = self.engine._book
+        if not 0 <= iid < int(book.state[H_N_INSTR]):
+            return None
+        return book.instrument_assets(iid)
+
+    def order(self, rec: Any, answer: Answer) -> Any:
+        """The ``Order`` a record describes, or None after writing an error row."""
+        from .. import core, param
+
+        seq, flags = int(rec["seq"]), int(rec["flags"])
+        if flags & ~ORDER_FLAGS_KNOWN:
+            answer.fail(seq, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
+            return None
+        if not flags & ORDER_HAS_OPERATION:
+            return core.Order(operation=None)
+        assets = self._assets(int(rec["instrument"]))
+        if assets is None:
+            answer.fail(seq, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
+            return None
+        side = int(rec["side"])
+        if side not in (SIDE_BUY, SIDE_SELL):
+            answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
+            return None
+        amount = int(rec["amount"])
+        if amount < 0:
+            answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
+            return None
+        scale = self.engine._book.scale
+        value = fixed_decimal(amount, scale)
+        trade = (
+            param.TradeAmount.volume(param.Volume(value))
+            if flags & ORDER_VOLUME
+            else param.TradeAmount.quantity(param.Quantity(value))
+        )
+        price = (
+            param.Price(fixed_decimal(int(rec["price"]), scale))
+            if flags & ORDER_HAS_PRICE
+            else None
+        )
+        return core.Order(
+            operation=core.OrderOperation(
+                instrument=core.Instrument(*assets),
+                account_id=param.AccountId.from_int(int(rec["account"]) & _U64),
+                side=param.Side.BUY if side == SIDE_BUY else param.Side.SELL,
+                trade_amount=trade,
+                price=price,
+            )
+        )
+
+    def report(self, rec: Any, answer: Answer) -> Any:
+        from .. import core, param
+
+        flags = int(rec["flags"])
+        operation = financial = None
+        if flags & ORDER_HAS_OPERATION:
+            assets = self._assets(int(rec["instrument"]))
+            if assets is None:
+                iid = int(rec["instrument"])
+                answer.fail(int(rec["seq"]), CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, iid)
+                return None
+            operation = core.ExecutionReportOperation(
+                instrument=core.Instrument(*assets),
+                account_id=param.AccountId.from_int(int(rec["account"]) & _U64),
+                side=param.Side.BUY if int(rec["side"]) == SIDE_BUY else param.Side.SELL,
+            )
+        if flags & REPORT_HAS_FINANCIAL:
+            scale = self.engine._book.scale
+            financial = core.FinancialImpact(
+                pnl=param.Pnl(fixed_decimal(int(rec["pnl"]), scale)),
+                fee=param.Fee(fixed_decimal(int(rec["fee"]), scale)),
+            )
+        return core.ExecutionReport(operation=operation, financial_impact=financial)
+
+    # -- one record ----------------------------------------------------------------------
+
+    def answer(self, rec: Any) -> Answer:
+        """Run one record; hook exceptions are caught into ``Answer.error``."""
+        answer = Answer()
+        try:
+            self._run(rec, answer)
+        except Exception as exc:
+            answer.rows.clear()
+            answer.texts.clear()
+            answer.fail(int(rec["seq"]), CODE_OTHER, 0, 0)
+            answer.error = exc
+        return answer
+
+    def _executed(self, seq: int, result: Any, auto: bool, answer: Answer) -> None:
+        if not result.ok:
+            answer.rejects(seq, STATUS_REJECTED, result.rejects, self._index, 0)
+        elif auto:
+            result.reservation.commit()
+            answer.ok(seq, flags=RESULT_COMMITTED)
+        else:
+            answer.ok(seq, reservation=self._handle(result.reservation))
+
+    def _run(self, rec: Any, answer: Answer) -> None:
+        engine = self.engine
+        seq, kind = int(rec["seq"]), int(rec["kind"])
+        auto = bool(int(rec["flags"]) & ORDER_AUTO_COMMIT)
+        if kind in (MSG_ORDER, MSG_START, MSG_DRY_ORDER, MSG_DRY_START):
+            order = self.order(rec, answer)
+            if order is None:
+                return
+            if kind == MSG_ORDER:
+                self._executed(seq, engine.execute_pre_trade(order), auto, answer)
+            elif kind == MSG_START:
+                started = engine.start_pre_trade(order)
+                if started.ok:
+                    answer.ok(seq, reservation=self._handle(started.request))
+                else:
+                    answer.rejects(seq, STATUS_REJECTED, started.rejects, self._index, 0)
+            else:
+                run = (
+                    engine.execute_pre_trade_dry_run
+                    if kind == MSG_DRY_ORDER
+                    else engine.start_pre_trade_dry_run
+                )
+                report = run(order)
+                if report.is_pass:
+                    answer.ok(seq, flags=RESULT_DRY_RUN)
+                else:
+                    answer.rejects(
+                        seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN
+                    )
+        elif kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
+            handle = int(rec["ref"])
+            obj = self._open.get(handle)
+            is_request = obj is not None and type(obj).__name__ == "Request"
+            if obj is None or is_request != (kind == MSG_EXECUTE):
+                answer.fail(seq, CODE_OTHER, RSN_BAD_HANDLE, handle)
+                return
+            del self._open[handle]
+            if kind == MSG_EXECUTE:
+                self._executed(seq, obj.execute(), auto, answer)
+            elif kind == MSG_COMMIT:
+                obj.commit()
+                answer.ok(seq, flags=RESULT_COMMITTED)
+            else:
+                obj.rollback()
+                answer.ok(seq)
+        elif kind == MSG_REPORT:
+            report = self.report(rec, answer)
+            if report is None:
+                return
+            post = engine.apply_execution_report(report)
+            if not post.account_blocks:
+                answer.ok(seq)
+                return
+            # A report is applied (STATUS_OK); its records describe the blocks it produced.
+            blocks = [_BlockAsReject(b) for b in post.account_blocks]
+            answer.rejects(seq, STATUS_OK, blocks, self._index, 0)
+        else:
+            answer.fail(seq, CODE_OTHER, RSN_BAD_KIND, kind)
+
+
+class _BlockAsReject:
+    """An AccountBlock read like a Reject (account scope) for ``Answer.rejects``."""
+
+    __slots__ = ("code", "details", "policy", "reason", "user_data")
+    scope = "account"
+
+    def __init__(self, block: Any) -> None:
+        self.policy, self.code, self.reason = block.policy, block.code, block.reason
+        self.details, self.user_data = block.details, block.user_data

@@ -1,0 +1,105 @@
+"""The control segment of a sharded engine: worker state, heartbeats, control handshake, stats.
+
+One segment (``SEGMENT_KIND_CONTROL``, ``capacity`` = number of shards) per
+sharded engine, created by the supervisor (the client process)::
+
+    byte     0  segment header (128 B, layout.segment)
+    byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid
+    byte  1024  shard 0 block (1024 B)
+    byte  2048  shard 1 block
+    ...
+
+One shard block; every hot word alone in its 128-byte block::
+
+    +0    state         STARTING / READY / STOPPING / STOPPED      worker writes
+    +8    pid           the worker's pid                          worker writes
+    +16   generation    how many times this shard was started     supervisor writes
+    +24   arena_gen     state segments created so far (growth)     worker writes
+    +128  heartbeat_ns  CLOCK_MONOTONIC of the last duty cycle     worker writes
+    +256  control_seq   control requests sent                      client fetch-adds
+    +384  control_ack   control requests handled                   worker writes
+    +512  sleeping      futex word: 1 while the worker parks       worker sets, client clears
+    +640  stats         batches, records, max_batch, parks,        worker only
+                        wakeups, control, errors, depth_max
+
+Control requests themselves (configure, blocks, instruments, stats, stop)
+travel as pickles over a pipe; ``control_seq`` is how the worker's Numba
+loop notices them without a syscall, and ``sleeping`` lets the client wake
+a parked worker with one ``FUTEX_WAKE`` only when it really sleeps.
+"""
+
+from __future__ import annotations
+
+from .segment import SEGMENT_HEADER_BYTES
+
+__all__ = [
+    "CONTROL_BLOCK_BYTES",
+    "CONTROL_FIRST_BLOCK",
+    "CTL_E_CAPACITY",
+    "CTL_E_N_SHARDS",
+    "CTL_E_N_SLOTS",
+    "CTL_E_SUPERVISOR",
+    "CTL_S_ARENA_GEN",
+    "CTL_S_CONTROL_ACK",
+    "CTL_S_CONTROL_SEQ",
+    "CTL_S_GENERATION",
+    "CTL_S_HEARTBEAT",
+    "CTL_S_PID",
+    "CTL_S_SLEEPING",
+    "CTL_S_STATE",
+    "CTL_S_STATS",
+    "STAT_NAMES",
+    "WORKER_READY",
+    "WORKER_STARTING",
+    "WORKER_STOPPED",
+    "WORKER_STOPPING",
+    "control_segment_bytes",
+    "shard_word",
+]
+
+CONTROL_BLOCK_BYTES = 1024
+CONTROL_FIRST_BLOCK = 1024
+
+# Engine line (word indexes from the start of the segment).
+_E = SEGMENT_HEADER_BYTES // 8
+CTL_E_N_SHARDS = _E + 0
+CTL_E_N_SLOTS = _E + 1
+CTL_E_CAPACITY = _E + 2
+CTL_E_SUPERVISOR = _E + 3
+
+# Shard block (word offsets inside a block).
+CTL_S_STATE = 0
+CTL_S_PID = 1
+CTL_S_GENERATION = 2
+CTL_S_ARENA_GEN = 3
+CTL_S_HEARTBEAT = 128 // 8
+CTL_S_CONTROL_SEQ = 256 // 8
+CTL_S_CONTROL_ACK = 384 // 8
+CTL_S_SLEEPING = 512 // 8
+CTL_S_STATS = 640 // 8
+
+#: The stats words, in order from ``CTL_S_STATS``.
+STAT_NAMES = (
+    "batches",
+    "records",
+    "max_batch",
+    "parks",
+    "wakeups",
+    "control",
+    "errors",
+    "depth_max",
+)
+
+WORKER_STARTING = 1
+WORKER_READY = 2
+WORKER_STOPPING = 3
+WORKER_STOPPED = 4
+
+
+def shard_word(shard: int, offset: int) -> int:
+    """The int64 index of word ``offset`` of shard ``shard``'s block."""
+    return (CONTROL_FIRST_BLOCK + shard * CONTROL_BLOCK_BYTES) // 8 + offset
+
+
+def control_segment_bytes(n_shards: int) -> int:
+    return CONTROL_FIRST_BLOCK + n_shards * CONTROL_BLOCK_BYTES
