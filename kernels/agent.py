@@ -68,6 +68,8 @@ __all__ = [
     "AGENT_STOP",
     "RING_COLUMNS",
     "agent_run",
+    "agent_wait",
+    "rings_table",
 ]
 
 AGENT_CONTROL = 1  #: control requests are waiting (``control_seq != control_ack``)
@@ -218,3 +220,32 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
 def rings_table(n_slots: int) -> np.ndarray:
     """An empty ``rings`` table (every slot inactive)."""
     return np.zeros((n_slots, RING_COLUMNS), dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def agent_wait(ctl, base, rings, cap, idle, waiters):  # type: ignore[no-untyped-def]
+    """Idle until a request is readable (returns 0), or control / stop needs Python.
+
+    The same idle strategy as ``agent_run``, for workers that decide records in
+    Python (engines with custom policies).
+    """
+    polls = 0
+    spins = idle[IDLE_SPINS]
+    yields = idle[IDLE_YIELDS]
+    busy = idle[IDLE_KIND] == IDLE_BUSY_SPIN
+    while True:
+        why = _must_return(ctl, base)
+        if why != 0:
+            return why
+        store_release(ctl, base + CTL_S_HEARTBEAT, monotonic_ns())
+        if _any_readable(rings, cap):
+            return 0
+        polls += 1
+        if busy or polls <= spins:
+            cpu_relax()
+        elif polls <= spins + yields:
+            sched_yield()
+        else:
+            _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
+            ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
+            polls = 0

@@ -80,6 +80,14 @@ class AccountsState:
         self.book.unblock_account(account)
         self.causes.pop(account, None)
 
+    def replace_reason(self, account: int, cause: AccountBlock) -> bool:
+        """Replace a blocked account's cause; False if it is not blocked."""
+        if not self.book.is_account_blocked(account):
+            return False
+        self.book.block_account(account, replace=True)
+        self.causes[account] = cause
+        return True
+
     def block_engine(self, cause: AccountBlock) -> None:
         if self.engine_cause is None:
             self.engine_cause = cause
@@ -88,6 +96,32 @@ class AccountsState:
     def unblock_engine(self) -> None:
         self.engine_cause = None
         self.book.unblock_engine()
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def set_groups(self, accounts: list[int], group: int) -> None:
+        """Move accounts to ``group`` (0 = back to the default group)."""
+        for k in accounts:
+            if group:
+                self.group_of[k] = group
+            else:
+                self.group_of.pop(k, None)
+            self.book.set_group(k, group)
+
+    def block_group(self, group: int, reason: str) -> None:
+        if group not in self.group_reasons:
+            self.group_reasons[group] = reason
+            self.book.block_group(group)
+
+    def unblock_group(self, group: int) -> None:
+        if self.group_reasons.pop(group, None) is not None:
+            self.book.unblock_group(group)
+
+    def replace_group_reason(self, group: int, reason: str) -> bool:
+        if group not in self.group_reasons:
+            return False
+        self.group_reasons[group] = reason
+        return True
 
 
 class Accounts:
@@ -112,9 +146,7 @@ class Accounts:
             raise AccountGroupRegistrationError(
                 "account is already registered in a different group"
             )
-        for k in keys:
-            st.group_of[k] = gid
-            st.book.set_group(k, gid)
+        st.set_groups(keys, gid)
 
     def unregister_group(self, accounts: Iterable[Any], group: Any) -> None:
         """Return accounts from ``group`` to the default group, atomically."""
@@ -128,9 +160,7 @@ class Accounts:
                 raise AccountGroupRegistrationError(
                     f"account is not in the requested group; it belongs to {where}"
                 )
-        for k in keys:
-            del st.group_of[k]
-            st.book.set_group(k, 0)
+        st.set_groups(keys, 0)
 
     def group_of(self, account: Any) -> Any:
         from ..param import AccountGroupId
@@ -180,10 +210,9 @@ class Accounts:
     def replace_block_reason(self, account: Any, reason: str) -> None:
         key = _account(account)
         text = _text(reason)
-        st = self._state
-        if not st.book.is_account_blocked(key):
+        cause = AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text)
+        if not self._state.replace_reason(key, cause):
             raise AccountBlockError("account is not blocked")
-        st.causes[key] = AccountBlock._trusted(ENGINE_POLICY, CODE_ACCOUNT_BLOCKED, text, text)
 
     def unblock_all(self) -> None:
         """Clear the engine-wide block only (account and group blocks stay)."""
@@ -193,24 +222,15 @@ class Accounts:
 
     def block_group(self, group: Any, reason: str) -> None:
         gid = self._target_group(group, AccountBlockError)
-        text = _text(reason)
-        st = self._state
-        if gid not in st.group_reasons:
-            st.group_reasons[gid] = text
-            st.book.block_group(gid)
+        self._state.block_group(gid, _text(reason))
 
     def unblock_group(self, group: Any) -> None:
-        gid = self._target_group(group, AccountBlockError)
-        st = self._state
-        if st.group_reasons.pop(gid, None) is not None:
-            st.book.unblock_group(gid)
+        self._state.unblock_group(self._target_group(group, AccountBlockError))
 
     def replace_group_block_reason(self, group: Any, reason: str) -> None:
         gid = self._target_group(group, AccountBlockError)
-        text = _text(reason)
-        if gid not in self._state.group_reasons:
+        if not self._state.replace_group_reason(gid, _text(reason)):
             raise AccountBlockError("account group is not blocked")
-        self._state.group_reasons[gid] = text
 
     # -- helpers -------------------------------------------------------------------------------
 

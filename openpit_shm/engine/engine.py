@@ -363,12 +363,29 @@ for _name in (
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
     from ..builtins.book import Book
-    from ..core import ExecutionReport, Order
 
     validate_registrations(registrations)
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
-    customs = [e for e in registrations if isinstance(e, CustomEntry)]
     book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
+    return _assemble(registrations, settings, book)
+
+
+def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
+    """An ``account_sync`` engine over an existing Book (a shard worker's, in shared memory)."""
+    from .builder import SYNC_ACCOUNT
+
+    validate_registrations(registrations)
+    settings = _Settings()
+    settings.sync = SYNC_ACCOUNT
+    settings.scale = book.scale
+    return _assemble(registrations, settings, book)
+
+
+def _assemble(registrations: list[Registration], settings: _Settings, book: Any) -> Engine:
+    from ..builtins.book import Book
+    from ..core import ExecutionReport, Order
+
+    customs = [e for e in registrations if isinstance(e, CustomEntry)]
     cls = _FullSyncEngine if settings.sync == SYNC_FULL else Engine
     engine = object.__new__(cls)
     if cls is _FullSyncEngine:

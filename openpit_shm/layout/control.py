@@ -14,7 +14,8 @@ One shard block; every hot word alone in its 128-byte block::
     +0    state         STARTING / READY / STOPPING / STOPPED      worker writes
     +8    pid           the worker's pid                          worker writes
     +16   generation    how many times this shard was started     supervisor writes
-    +24   arena_gen     state segments created so far (growth)     worker writes
+    +24   arena_gen     times the state arena grew                 worker writes
+    +32   owner         who serves the rings: SUPERVISOR / WORKER  supervisor writes
     +128  heartbeat_ns  CLOCK_MONOTONIC of the last duty cycle     worker writes
     +256  control_seq   control requests sent                      client fetch-adds
     +384  control_ack   control requests handled                   worker writes
@@ -44,12 +45,16 @@ __all__ = [
     "CTL_S_CONTROL_SEQ",
     "CTL_S_GENERATION",
     "CTL_S_HEARTBEAT",
+    "CTL_S_OWNER",
     "CTL_S_PID",
     "CTL_S_SLEEPING",
     "CTL_S_STATE",
     "CTL_S_STATS",
+    "OWNER_SUPERVISOR",
+    "OWNER_WORKER",
     "STAT_NAMES",
     "WORKER_READY",
+    "WORKER_RUNNING",
     "WORKER_STARTING",
     "WORKER_STOPPED",
     "WORKER_STOPPING",
@@ -72,6 +77,7 @@ CTL_S_STATE = 0
 CTL_S_PID = 1
 CTL_S_GENERATION = 2
 CTL_S_ARENA_GEN = 3
+CTL_S_OWNER = 4
 CTL_S_HEARTBEAT = 128 // 8
 CTL_S_CONTROL_SEQ = 256 // 8
 CTL_S_CONTROL_ACK = 384 // 8
@@ -90,10 +96,16 @@ STAT_NAMES = (
     "depth_max",
 )
 
-WORKER_STARTING = 1
-WORKER_READY = 2
-WORKER_STOPPING = 3
-WORKER_STOPPED = 4
+WORKER_STARTING = 1  #: spawned, attaching and loading kernels
+WORKER_READY = 2  #: initialized; waits until the supervisor hands it the rings
+WORKER_STOPPING = 3  #: asked to stop (the duty cycle returns)
+WORKER_STOPPED = 4  #: exited its loop
+WORKER_RUNNING = 5  #: serving its rings
+
+#: ``owner``: who consumes the request rings (and produces results) right now. While a
+#: shard's worker is dead or starting, the supervisor answers SystemUnavailable itself.
+OWNER_SUPERVISOR = 1
+OWNER_WORKER = 2
 
 
 def shard_word(shard: int, offset: int) -> int:

@@ -73,10 +73,10 @@ def start_result(request: Request | None, rejects: list[Reject]) -> StartResult:
 class ExecuteResult:
     """Result of ``request.execute()`` / ``execute_pre_trade``: a ``reservation`` or ``rejects``."""
 
-    __slots__ = ("_ok", "_rejects", "_reservation")
+    __slots__ = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _no_public_constructor(type(self))
+        _no_public_constructor(ExecuteResult)
 
     @property
     def ok(self) -> bool:
@@ -99,8 +99,12 @@ class ExecuteResult:
         return f"ExecuteResult(ok=False, rejects={len(self._rejects)})"
 
 
+class _ExecuteResult(ExecuteResult):
+    __slots__ = ("_ok", "_rejects", "_reservation")
+
+
 def execute_result(reservation: Reservation | None, rejects: list[Reject]) -> ExecuteResult:
-    r = _new(ExecuteResult)
+    r = _new(_ExecuteResult)
     r._ok = reservation is not None
     r._reservation = reservation
     r._rejects = rejects
