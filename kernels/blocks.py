@@ -15,7 +15,8 @@ Groups are rows of the groups table (blocked flag); an account row's
 ``AC_BLOCK >> GROUP_SHIFT`` is its group (0 = default). ``H_ENGINE_BLOCK`` is the
 engine-wide block. ``H_N_BLOCKED_ACC``/``H_N_BLOCKED_GRP`` count live
 blocks so the gate costs nothing when nobody is blocked, and so an order
-without an account is rejected exactly while some block exists (openpit).
+without an account (no operation, or ``ORDER_NO_ACCOUNT``) is rejected
+exactly while some block exists (openpit).
 
 Precedence (openpit): the account's own block, then its group's, then the
 engine-wide one; the gate emits one record and runs no policy.
@@ -31,7 +32,6 @@ from numba import njit
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
     CODE_MISSING_REQUIRED_FIELD,
-    ORDER_HAS_OPERATION,
     POLICY_ENGINE,
     RESULT_SCOPE_ACCOUNT,
     RESULT_W_D0,
@@ -62,6 +62,7 @@ from .codes import (
     RSN_GATE_GROUP,
     RSN_GATE_NO_ACCOUNT,
 )
+from .fields import has_account
 from .hashtable import tbl_find, tbl_get_or_insert
 from .results import write_reject
 
@@ -101,7 +102,7 @@ def gate(state, out, account, flags):  # type: ignore[no-untyped-def]
     """Write the gate's reject into ``out[0]`` and return 1, or return 0 if the order may run."""
     if not any_block(state):
         return 0
-    if flags & ORDER_HAS_OPERATION == 0:
+    if not has_account(flags):  # no operation, or ORDER_NO_ACCOUNT
         code = CODE_MISSING_REQUIRED_FIELD
         return write_reject(out, 0, code, POLICY_ENGINE, RSN_GATE_NO_ACCOUNT, 0, 0, 0, 0, 0, 0)
     row = tbl_find(state, state[H_T_ACC], account, 0)

@@ -20,8 +20,10 @@ exactly, with no rounded intermediate and no possible overflow; only
 One reject, order scope: ``OrderQtyExceedsLimit`` / ``OrderNotionalExceedsLimit``
 / ``OrderExceedsLimit`` (both metrics on the same level), with the order's
 amount and price and both caps in the detail words (``kernels.codes``).
-Fields: the instrument is read first when asset-keyed barriers exist, then
-the trade amount.
+Fields (openpit's order of reads): the instrument first when asset-keyed
+barriers exist; the account when account+asset barriers exist (whether or
+not one matches); the trade amount only once some applicable cap needs a
+metric, and before the price.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from openpit_shm.layout.records import (
     CODE_ORDER_NOTIONAL_EXCEEDS_LIMIT,
     CODE_ORDER_QTY_EXCEEDS_LIMIT,
     CODE_ORDER_VALUE_CALCULATION_FAILED,
-    ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
     ORDER_VOLUME,
 )
@@ -66,6 +67,7 @@ from openpit_shm.layout.state import (
 )
 
 from .codes import (
+    FIELD_ACCOUNT,
     FIELD_INSTRUMENT,
     FIELD_TRADE_AMOUNT,
     OSL_ASSET_BITS,
@@ -84,6 +86,7 @@ from .codes import (
     RSN_OSL_QTY,
     RSN_OSL_QTY_BROKER,
 )
+from .fields import has_account, has_amount, has_instrument
 from .fixed import I64_MIN, mul_cmp
 from .hashtable import tbl_find
 from .results import write_reject
@@ -132,10 +135,15 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
     n_aa = state[H_OSL_N_AA]
     if bflags == 0 and n_asset == 0 and n_aa == 0:
         return n
-    if flags & ORDER_HAS_OPERATION == 0:
+    if not has_instrument(flags):
         field = FIELD_INSTRUMENT if n_asset > 0 or n_aa > 0 else FIELD_TRADE_AMOUNT
         return write_reject(
             out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0, field, 0, 0, 0, 0
+        )
+    if n_aa > 0 and not has_account(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_ACCOUNT, 0, 0, 0, 0,
         )
     # ---- resolve the two chains ----
     q_on = False
@@ -178,6 +186,11 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
     need_n = n_on or bn_on
     if not need_q and not need_n:
         return n
+    if not has_amount(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_TRADE_AMOUNT, 0, 0, 0, 0,
+        )
     is_volume = flags & ORDER_VOLUME != 0
     has_price = flags & ORDER_HAS_PRICE != 0
     if ((need_q and is_volume) or (need_n and not is_volume)) and not has_price:

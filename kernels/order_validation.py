@@ -1,6 +1,6 @@
 """Order validation (openpit ``OrderValidationPolicy``): start stage, stateless.
 
-* no trade amount (an order without an operation) -> ``MissingRequiredField``
+* no trade amount (no operation, or ``ORDER_NO_AMOUNT``) -> ``MissingRequiredField``
   (field ``trade amount``);
 * a zero quantity or a zero volume -> ``InvalidFieldValue`` (order scope).
 
@@ -14,11 +14,11 @@ from numba import njit
 from openpit_shm.layout.records import (
     CODE_INVALID_FIELD_VALUE,
     CODE_MISSING_REQUIRED_FIELD,
-    ORDER_HAS_OPERATION,
     ORDER_VOLUME,
 )
 
 from .codes import FIELD_TRADE_AMOUNT, RSN_MISSING_FIELD, RSN_OV_ZERO_QTY, RSN_OV_ZERO_VOLUME
+from .fields import has_amount
 from .results import write_reject
 
 __all__ = ["ov_check"]
@@ -27,7 +27,7 @@ __all__ = ["ov_check"]
 @njit(cache=True, inline='always')
 def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
     """Validate one order; append its reject (if any) at ``out[n]`` and return the new count."""
-    if flags & ORDER_HAS_OPERATION == 0:
+    if not has_amount(flags):
         return write_reject(
             out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
             FIELD_TRADE_AMOUNT, 0, 0, 0, 0,

@@ -47,6 +47,9 @@ from openpit_shm.layout.records import (
     ORDER_AUTO_COMMIT,
     ORDER_FLAGS_KNOWN,
     ORDER_HAS_OPERATION,
+    ORDER_NO_ACCOUNT,
+    ORDER_NO_AMOUNT,
+    ORDER_NO_SIDE,
     POLICY_ENGINE,
     RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
@@ -82,6 +85,7 @@ from openpit_shm.layout.state import (
     KIND_PNL_BOUNDS,
     KIND_RATE_LIMIT,
     RES_REQUEST,
+    RES_REQUEST_NO_ACCOUNT,
     RES_RESERVED,
     SCALE_SHIFT,
     TB_CAP,
@@ -104,6 +108,7 @@ from .codes import (
     RSN_RES_FULL,
     ST_NEED_SPACE,
 )
+from .fields import has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
 from .order_size import osl_check
 from .order_validation import ov_check
@@ -227,7 +232,7 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
     for j in range(n):
         head = out[j * 8 + RESULT_W_HEAD]
         if head_flags(head) & RESULT_SCOPE_ACCOUNT:
-            if head_policy(head) < latch_before and flags & ORDER_HAS_OPERATION:
+            if head_policy(head) < latch_before and has_account(flags):
                 if dry:
                     if is_blocked(state, account) == 0:
                         set_flags(out, j, RESULT_BLOCK_LATCHED)
@@ -327,7 +332,7 @@ def report_core(state, out, account, settlement, flags, pnl, fee, scales, latch,
         return ST_NEED_SPACE
     if n == 0:
         return 0
-    if flags & ORDER_HAS_OPERATION:
+    if has_account(flags):
         if latch and latch_kernel(state, account, out, 0, -1) == 1:
             set_flags(out, 0, RESULT_BLOCK_LATCHED)
     elif engine_latch:
@@ -382,9 +387,10 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             underlying, settlement = _assets(state, instrument)
             if underlying < 0:
                 return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-            if side != SIDE_BUY and side != SIDE_SELL:
+            # (a field flagged missing is not read, so it cannot be malformed)
+            if flags & ORDER_NO_SIDE == 0 and side != SIDE_BUY and side != SIDE_SELL:
                 return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-            if amount < 0:
+            if flags & ORDER_NO_AMOUNT == 0 and amount < 0:
                 return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
         dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
         n = start_core(
@@ -397,16 +403,24 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             return _accepted(out, 0, RESULT_DRY_RUN)
         if kind == MSG_ORDER and flags & ORDER_AUTO_COMMIT:
             return _accepted(out, 0, RESULT_COMMITTED)
-        h = res_alloc(state, account, RES_RESERVED if kind == MSG_ORDER else RES_REQUEST)
+        if kind == MSG_ORDER:
+            st = RES_RESERVED
+        else:  # the execute gate must know whether there is an account to check
+            st = RES_REQUEST if has_account(flags) else RES_REQUEST_NO_ACCOUNT
+        h = res_alloc(state, account if has_account(flags) else 0, st)
         if h == 0:
             return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
         return _accepted(out, h, 0)
     if kind == MSG_EXECUTE:
+        gate_flags = ORDER_HAS_OPERATION
         s = res_lookup(state, ref, RES_REQUEST)
+        if s < 0:
+            gate_flags = ORDER_HAS_OPERATION | ORDER_NO_ACCOUNT
+            s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         acct = res_account(state, s)
-        g = gate(state, out, acct, ORDER_HAS_OPERATION)
+        g = gate(state, out, acct, gate_flags)
         if g != 0:
             res_release(state, s)
             finish(out, g, STATUS_REJECTED, 0)

@@ -11,12 +11,14 @@ generation matches). Bounds are strict: a value equal to a bound is fine.
   or the account+asset barrier of that asset the report returns a
   ``PnlKillSwitchTriggered`` block (on every such report; the engine keeps
   the first cause). Missing fields give ``MissingRequiredField`` blocks
-  (instrument, then P&L); a sum that does not fit int64 gives an
+  (instrument, account, then P&L); a sum that does not fit int64 gives an
   ``OrderValueCalculationFailed`` block and leaves the accumulator unchanged.
 * **Start stage** (``pnl_check``): the accumulator of (account, settlement)
   against the broker barrier first, then the account+asset barrier; one
   ``PnlKillSwitchTriggered`` reject with **account scope** (so the engine
-  latches an ``AccountBlocked`` block covering the whole account).
+  latches an ``AccountBlocked`` block covering the whole account). It reads
+  the instrument and the account (``MissingRequiredField``, order scope,
+  when either is missing).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_ORDER_VALUE_CALCULATION_FAILED,
     CODE_PNL_KILL_SWITCH_TRIGGERED,
-    ORDER_HAS_OPERATION,
     REPORT_HAS_FINANCIAL,
     RESULT_SCOPE_ACCOUNT,
 )
@@ -55,6 +56,7 @@ from openpit_shm.layout.state import (
 )
 
 from .codes import (
+    FIELD_ACCOUNT,
     FIELD_INSTRUMENT,
     FIELD_PNL,
     PNL_BOUNDS_SHIFT,
@@ -69,6 +71,7 @@ from .codes import (
     RSN_PNL_POST,
     RSN_PNL_SUM_OVERFLOW,
 )
+from .fields import has_account, has_instrument
 from .fixed import add_checked, sub_checked
 from .hashtable import tbl_find, tbl_get_or_insert
 from .results import write_reject
@@ -99,10 +102,15 @@ def _broker_row(state, settlement):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def pnl_check(state, out, n, pol, account, settlement, flags):  # type: ignore[no-untyped-def]
     """Start stage: reject (account scope) an order whose (account, asset) P&L is out of bounds."""
-    if flags & ORDER_HAS_OPERATION == 0:
+    if not has_instrument(flags):
         return write_reject(
             out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
             FIELD_INSTRUMENT, 0, 0, 0, 0,
+        )
+    if not has_account(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_ACCOUNT, 0, 0, 0, 0,
         )
     t = state[H_T_AA]
     row = 0 if state[t + TB_COUNT] == 0 else tbl_find(state, t, account, settlement)
@@ -158,10 +166,15 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
     (``pnl | fee << 8``) so texts print the accumulator as openpit does.
     Returns the new record count, or -1 if the arena is short.
     """
-    if flags & ORDER_HAS_OPERATION == 0:
+    if not has_instrument(flags):
         return write_reject(
             out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, RESULT_SCOPE_ACCOUNT,
             FIELD_INSTRUMENT, 0, 0, 0, 0,
+        )
+    if not has_account(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, RESULT_SCOPE_ACCOUNT,
+            FIELD_ACCOUNT, 0, 0, 0, 0,
         )
     if flags & REPORT_HAS_FINANCIAL == 0:
         return write_reject(

@@ -23,9 +23,10 @@ report what a push would count, without pushing.
 
 Fields are read only when an axis needs them: the instrument if an asset or
 account+asset axis is configured (read first), the account if an account or
-account+asset axis is; an order without them is rejected with
-``MissingRequiredField`` before anything is counted. An empty policy admits
-everything without reading the order.
+account+asset axis is (``ORDER_NO_ACCOUNT``: an operation without one); an
+order without them is rejected with ``MissingRequiredField`` before anything
+is counted on any axis. An empty policy admits everything without reading the
+order.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_RATE_LIMIT_EXCEEDED,
     CODE_SYSTEM_UNAVAILABLE,
-    ORDER_HAS_OPERATION,
 )
 from openpit_shm.layout.state import (
     AA_RL_GEN,
@@ -83,6 +83,7 @@ from .codes import (
     RSN_RL_BROKER,
     RSN_RL_LOCK_TIMEOUT,
 )
+from .fields import has_account, has_instrument
 from .hashtable import tbl_find
 from .ptr import p_cas, p_store_release
 from .results import write_reject
@@ -162,17 +163,16 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     broker_on = shared[SH_BROKER + FW_ON] != 0
     if not broker_on and n_asset == 0 and n_acc == 0 and n_aa == 0:
         return n
-    if flags & ORDER_HAS_OPERATION == 0:
-        if n_asset > 0 or n_aa > 0:
-            return write_reject(
-                out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
-                FIELD_INSTRUMENT, 0, 0, 0, 0,
-            )
-        if n_acc > 0:
-            return write_reject(
-                out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
-                FIELD_ACCOUNT, 0, 0, 0, 0,
-            )
+    if (n_asset > 0 or n_aa > 0) and not has_instrument(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_INSTRUMENT, 0, 0, 0, 0,
+        )
+    if (n_acc > 0 or n_aa > 0) and not has_account(flags):
+        return write_reject(
+            out, n, CODE_MISSING_REQUIRED_FIELD, pol, RSN_MISSING_FIELD, 0,
+            FIELD_ACCOUNT, 0, 0, 0, 0,
+        )
     rsn = 0
     cnt = 0
     mx = 0

@@ -227,7 +227,22 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
     # ---- texts -------------------------------------------------------------------------------
 
     def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
-        # Runs for every rejected order: plain field reads, module constants, cached caps.
+        rsn = rec.reason
+        if rsn in (RSN_OSL_QTY, RSN_OSL_QTY_BROKER):
+            # The usual size reject, on the per-order path: an order's own quantity and a
+            # cached cap text, nothing else.
+            op = getattr(subject, "_operation", None)
+            amount = op._trade_amount if op is not None else None
+            qty = amount._quantity if amount is not None else None
+            if qty is not None:
+                cap = fixed_text(rec[D2], book.scale, (rec[D4] >> OSL_QSCALE_SHIFT) & _SCALE_MASK)
+                return (
+                    self.name, "OrderQtyExceedsLimit", "order quantity exceeded",
+                    f"requested {qty!s}, max allowed: {cap}", rec.scope, 0,
+                )
+        return self._describe(book, rec, subject)
+
+    def _describe(self, book: Book, rec: Record, subject: Any) -> Description:
         rsn = rec.reason
         what = _WHAT.get(rsn)
         if what is None:

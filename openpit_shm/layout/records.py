@@ -144,8 +144,17 @@ ORDER_VOLUME = 1 << 2  #: ``amount`` is a volume (notional), not a quantity
 ORDER_AUTO_COMMIT = 1 << 3  #: commit the reservation as soon as the order is accepted
 REPORT_HAS_OPERATION = 1 << 0  #: a report has an operation group (same bit as orders)
 REPORT_HAS_FINANCIAL = 1 << 4  #: ``pnl`` and ``fee`` carry a financial impact
+# Fields missing *inside* an operation (openpit accepts ``OrderOperation(account_id=None,
+# trade_amount=None, side=None)``; its builtins then reject with MissingRequiredField for
+# the field they read). Only meaningful with ORDER_HAS_OPERATION; the word they name is ignored.
+ORDER_NO_ACCOUNT = 1 << 5  #: the operation has no account id (``account`` is ignored)
+ORDER_NO_AMOUNT = 1 << 6  #: the operation has no trade amount (``amount``, ORDER_VOLUME ignored)
+ORDER_NO_SIDE = 1 << 7  #: the operation has no side (``side`` is ignored; no builtin reads it)
+REPORT_NO_ACCOUNT = ORDER_NO_ACCOUNT  #: a report's operation has no account id
+REPORT_NO_SIDE = ORDER_NO_SIDE  #: a report's operation has no side
 ORDER_FLAGS_KNOWN = (
     ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_VOLUME | ORDER_AUTO_COMMIT | REPORT_HAS_FINANCIAL
+    | ORDER_NO_ACCOUNT | ORDER_NO_AMOUNT | ORDER_NO_SIDE
 )
 
 # ---- result status (RESULT_DTYPE.status) ---------------------------------------------------

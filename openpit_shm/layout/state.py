@@ -93,7 +93,7 @@ Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the
 class follows from ``max_orders``, see ``kernels.sliding_log``).
 
-Reservation slot (``RS_*``, 2 words): ``gen << 2 | state``, account (or next free).
+Reservation slot (``RS_*``, 2 words): ``gen << 2 | state`` (``RES_*``), account (or next free).
 
 Shared array
 ============
@@ -284,6 +284,9 @@ W_RES = 2
 RES_FREE = 0
 RES_REQUEST = 1  #: started (MSG_START): waiting for MSG_EXECUTE
 RES_RESERVED = 2  #: accepted: waiting for MSG_COMMIT / MSG_ROLLBACK
+#: started (MSG_START) by an order without an account: MSG_EXECUTE's gate re-check then
+#: answers "account could not be verified" while any block exists (openpit)
+RES_REQUEST_NO_ACCOUNT = 3
 RES_CAP_DEFAULT = 1 << 12
 
 # ---- shared array --------------------------------------------------------------------------
