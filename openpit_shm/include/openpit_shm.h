@@ -94,6 +94,7 @@ extern "C" {
 #define OPSHM_RESULT_COMMITTED 4
 #define OPSHM_RESULT_DRY_RUN 8
 #define OPSHM_RESULT_SCOPE_ACCOUNT 1
+#define OPSHM_RESULT_TEXTS 16
 #define OPSHM_RESULT_W_D0 3
 #define OPSHM_RESULT_W_HEAD 2
 #define OPSHM_RESULT_W_RESERVATION 1
@@ -104,6 +105,7 @@ extern "C" {
 #define OPSHM_STATUS_ERROR 2
 #define OPSHM_STATUS_OK 0
 #define OPSHM_STATUS_REJECTED 1
+#define OPSHM_STATUS_TEXT 3
 
 /* Reject codes: RESULT code = index + 1 in REJECT_CODES; 0 = no reject. */
 #define OPSHM_CODE_MISSING_REQUIRED_FIELD 1

@@ -161,12 +161,17 @@ ORDER_FLAGS_KNOWN = (
 STATUS_OK = 0  #: accepted (no reject records follow)
 STATUS_REJECTED = 1  #: a business reject; ``code`` says which
 STATUS_ERROR = 2  #: the request itself was malformed or refers to nothing (``code`` says why)
+#: Sharded engines only, and only to client slots that asked for texts: a chunk of the
+#: pickled texts (custom rejects, block causes) of the request just answered; ``count``
+#: chunks, ``reservation`` = total bytes, 40 payload bytes in ``d0..d4``.
+STATUS_TEXT = 3
 
 # ---- result flags --------------------------------------------------------------------------
 RESULT_SCOPE_ACCOUNT = 1 << 0  #: the reject has account scope
 RESULT_BLOCK_LATCHED = 1 << 1  #: this request latched an account block (first account reject)
 RESULT_COMMITTED = 1 << 2  #: the accepted order's reservation was committed (auto-commit)
 RESULT_DRY_RUN = 1 << 3  #: a dry run: nothing was changed
+RESULT_TEXTS = 1 << 4  #: ``STATUS_TEXT`` records follow this request's last record
 
 #: ``RESULT_DTYPE.policy`` value for rejects produced by the engine itself.
 POLICY_ENGINE = 255

@@ -166,4 +166,3 @@ class Topology:
                 ring.close()
         for seg in (*self.state, self.shared, self.control, *self.extra):
             seg.close()
-

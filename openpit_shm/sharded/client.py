@@ -1,0 +1,457 @@
+"""ShardedEngine: the engine's API over shard workers, per order and per NumPy batch.
+
+The same calls and result objects as ``Engine`` (``start_pre_trade``,
+``request.execute()``, ``execute_pre_trade``, reservations, dry runs,
+``apply_execution_report``, ``accounts()``, ``configure()``,
+``execute_batch``), answered by the worker that owns the order's account.
+Texts come from a local replica of the builtins' configuration (the same
+tables the workers decide with), so rejects read exactly as in process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from ..builtins.record import Record
+from ..engine.accounts import Accounts, accounts_handle
+from ..engine.engine import _latched_cause
+from ..engine.rejects import KILL_SWITCH_ENGINE_CAUSE, RecordReader
+from ..engine.request import bare_reservation, held_reservation, request
+from ..errors import ShardUnavailableError
+from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
+from ..layout.records import (
+    MSG_COMMIT,
+    MSG_DRY_ORDER,
+    MSG_DRY_START,
+    MSG_EXECUTE,
+    MSG_ORDER,
+    MSG_REPORT,
+    MSG_ROLLBACK,
+    MSG_START,
+    ORDER_DTYPE,
+    POLICY_ENGINE,
+    RESULT_BLOCK_LATCHED,
+    RESULT_DTYPE,
+    STATUS_OK,
+)
+from ..layout.ring import RING_W_TAIL
+from ..layout.shard import shard_of, shard_of_array
+from ..pretrade.rejects import AccountBlock, Reject, make_reject
+from ..pretrade.results import (
+    DryRunReport,
+    ExecuteResult,
+    PostTradeResult,
+    StartResult,
+    dry_run_report,
+    execute_result,
+    post_trade_result,
+    start_result,
+)
+from .accounts import RemoteAccountsState
+from .supervisor import RSN_SHARD_DOWN
+
+__all__ = ["ShardedEngine", "assemble"]
+
+_U64 = (1 << 64) - 1
+_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
+_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
+
+
+def _shard_down_reject(shard: int) -> Reject:
+    return make_reject(
+        "Engine",
+        "SystemUnavailable",
+        "shard worker unavailable",
+        f"the worker of shard {shard} is not running; the request was not evaluated",
+        "order",
+    )
+
+
+class ShardedEngine:
+    """A pre-trade engine sharded by account over worker processes (see ``docs/sharded.md``).
+
+    Build it with ``Engine.builder().account_sync().sharded(workers=N)...build()``.
+    Use it as a context manager, or call ``close()``: that stops the workers and
+    removes every shared-memory segment.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("build a ShardedEngine with Engine.builder().account_sync().sharded()")
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def _call(self, shard: int, op: str, args: Any = ()) -> Any:
+        """One control request to one shard (serialized with restarts)."""
+        with self._control_lock:
+            return self._supervisor.channel(shard).call(op, args)
+
+    def _broadcast(self, op: str, args: Any = ()) -> list[Any]:
+        return [self._call(k, op, args) for k in range(self._n)]
+
+    def _instrument(self, key: tuple[str, str]) -> int:
+        iid = self._iids.get(key)
+        if iid is None:
+            with self._control_lock:
+                iid = self._iids.get(key)
+                if iid is None:
+                    iid = self._replica.instrument_id(*key)
+                    for k in range(self._n):
+                        got = self._supervisor.channel(k).call("instrument", key)
+                        if got != iid:
+                            raise RuntimeError(f"shard {k} numbered {key} {got}, expected {iid}")
+                    self._iids[key] = iid
+        return iid
+
+    def _roundtrip(self, shard: int, kind: int, row: tuple, ref: int = 0) -> tuple[list, Any]:
+        """Send one request to ``shard``; its result records and texts payload."""
+        link = self._links[shard]
+        account, instrument, side, flags, price, amount = row
+        with link.lock:
+            self._seq += 1
+            seq = self._seq
+            self._resend(link, shard)
+            link.send((seq, account, instrument, kind, side, flags, price, amount, 0, 0, ref))
+            return link.receive(seq)
+
+    def _resend(self, link: Any, shard: int) -> None:
+        while link.retry:
+            handle, commit = link.retry.pop()
+            self._finalize_send(link, shard, handle, commit)
+
+    def _finalize_send(self, link: Any, shard: int, handle: int, commit: bool) -> None:
+        self._seq += 1
+        link.unsettled[self._seq] = (handle, commit)
+        kind = MSG_COMMIT if commit else MSG_ROLLBACK
+        link.send((self._seq, 0, 0, kind, 0, 0, 0, 0, 0, 0, handle))
+
+    def _finalizer(self, shard: int, handle: int) -> Any:
+        link = self._links[shard]
+
+        def finalize(commit: bool) -> None:
+            with link.lock:
+                self._finalize_send(link, shard, handle, commit)
+                link.drain()
+
+        return finalize
+
+    def _row(self, order: Any) -> tuple[int, tuple]:
+        """(shard, record fields) of an order."""
+        a, _, _, side, flags, price, amount = self._rows.order(order)
+        op = order._operation
+        instrument = 0 if op is None else self._instrument(op._instrument._key)
+        account = a & _U64
+        return shard_of(account, self._n), (account, instrument, side, flags, price, amount)
+
+    # ---- reading answers ---------------------------------------------------------------------
+
+    def _reject(self, rec: Record, text: Any, subject: Any) -> Reject:
+        if text is not None:
+            return make_reject(*text)
+        if rec.policy == POLICY_ENGINE and rec.reason == RSN_SHARD_DOWN:
+            return _shard_down_reject(rec.d[0])
+        if rec.policy == POLICY_ENGINE and rec.reason in (
+            RSN_GATE_ACCOUNT,
+            RSN_GATE_GROUP,
+            RSN_GATE_ENGINE,
+        ):
+            return self._gate_reader._gate(rec)
+        described = self._replica.describe(rec, subject)
+        if described is None:
+            return self._gate_reader._gate(rec)
+        return make_reject(*described)
+
+    def _rejects(self, rows: list[Record], payload: Any, subject: Any) -> list[Reject]:
+        if payload is not None and payload[0] == "error":
+            raise payload[1]
+        texts = payload[1] if payload is not None else [None] * len(rows)
+        return [self._reject(rec, text, subject) for rec, text in zip(rows, texts)]
+
+    # ---- pre-trade ---------------------------------------------------------------------------
+
+    def _check_order(self, order: Any) -> None:
+        if not isinstance(order, self._order_type):
+            raise TypeError(_ORDER_TYPE_ERROR)
+
+    def start_pre_trade(self, order: Any) -> StartResult:
+        self._check_order(order)
+        shard, row = self._row(order)
+        rows, payload = self._roundtrip(shard, MSG_START, row)
+        if rows[0].status == STATUS_OK and rows[0].count == 0:
+            return start_result(request(self, order, (shard, rows[0].reservation)), [])
+        return start_result(None, self._rejects(rows, payload, order))
+
+    def execute_request(self, order: Any, handle: tuple[int, int]) -> ExecuteResult:
+        """``Request.execute()`` of a started order: its main stage on the owning shard."""
+        shard, ref = handle
+        rows, payload = self._roundtrip(shard, MSG_EXECUTE, (0, 0, 0, 0, 0, 0), ref)
+        return self._executed(shard, rows, payload, order)
+
+    def execute_pre_trade(self, order: Any) -> ExecuteResult:
+        self._check_order(order)
+        shard, row = self._row(order)
+        rows, payload = self._roundtrip(shard, MSG_ORDER, row)
+        return self._executed(shard, rows, payload, order)
+
+    def _executed(self, shard: int, rows: list, payload: Any, order: Any) -> ExecuteResult:
+        first = rows[0]
+        if first.status == STATUS_OK and first.count == 0:
+            if first.reservation == 0:
+                return execute_result(bare_reservation(), [])
+            finalize = self._finalizer(shard, first.reservation)
+            return execute_result(held_reservation(None, [], None, [], remote=finalize), [])
+        return execute_result(None, self._rejects(rows, payload, order))
+
+    def _dry(self, kind: int, order: Any) -> DryRunReport:
+        from ..pretrade.lock import Lock
+
+        self._check_order(order)
+        shard, row = self._row(order)
+        rows, payload = self._roundtrip(shard, kind, row)
+        first = rows[0]
+        if first.status == STATUS_OK and first.count == 0:
+            return dry_run_report(None, Lock(), [], None)
+        rejects = self._rejects(rows, payload, order)
+        block = None
+        for rec, r in zip(rows, rejects):
+            if rec.flags & RESULT_BLOCK_LATCHED:
+                block = _latched_cause(r)
+                break
+        return dry_run_report(rejects, Lock(), [], block)
+
+    def start_pre_trade_dry_run(self, order: Any) -> DryRunReport:
+        return self._dry(MSG_DRY_START, order)
+
+    def execute_pre_trade_dry_run(self, order: Any) -> DryRunReport:
+        return self._dry(MSG_DRY_ORDER, order)
+
+    # ---- post-trade --------------------------------------------------------------------------
+
+    def apply_execution_report(self, report: Any) -> PostTradeResult:
+        if not isinstance(report, self._report_type):
+            raise TypeError(_REPORT_TYPE_ERROR)
+        a, _, _, side, flags, pnl, fee, scales = self._rows.report(report)
+        op = report._operation
+        instrument = 0 if op is None else self._instrument(op._instrument._key)
+        account = a & _U64
+        shard = shard_of(account, self._n)
+        ref = scales if scales >= 0 else 0
+        link = self._links[shard]
+        with link.lock:
+            self._seq += 1
+            seq = self._seq
+            self._resend(link, shard)
+            link.send((seq, account, instrument, MSG_REPORT, side, flags, 0, 0, pnl, fee, ref))
+            rows, payload = link.receive(seq)
+        first = rows[0]
+        if first.count == 0:
+            if first.status != STATUS_OK:
+                raise ShardUnavailableError("the report was not applied: its shard is down")
+            return post_trade_result([], [], [])
+        blocks = [
+            AccountBlock._trusted(r._policy, r._code, r._reason, r._details, r._user_data)
+            for r in self._rejects(rows, payload, report)
+        ]
+        if op is None:  # no account to block: the whole engine, on every shard
+            self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+        return post_trade_result(blocks, [], [])
+
+    # ---- batches -----------------------------------------------------------------------------
+
+    def batch_out(self, n: int) -> np.ndarray:
+        """A reusable results array for ``execute_batch`` of up to ``n`` records."""
+        return np.empty(n, dtype=RESULT_DTYPE)
+
+    def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Run ``ORDER_DTYPE`` records on their shards; one ``RESULT_DTYPE`` result per record.
+
+        Records are grouped by the shard of their account and pumped to every
+        shard at once; each answer is the request's first record (``count``
+        says how many rejects it got), as in the in-process batch door. A
+        record of a shard that is down is answered ``SystemUnavailable``.
+        """
+        from ..kernels.client import UNANSWERED, pump_batch
+
+        if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
+            raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
+        records = np.ascontiguousarray(records)
+        n = records.shape[0]
+        if out is None:
+            out = self.batch_out(n)
+        elif out.dtype != RESULT_DTYPE or out.shape[0] < n:
+            raise ValueError("out must be a RESULT_DTYPE array with at least len(records) rows")
+        result = out[:n]
+        if n == 0:
+            return result
+        shards = shard_of_array(records["account"], self._n)
+        order = np.argsort(shards, kind="stable")
+        starts = np.searchsorted(shards[order], np.arange(self._n + 1)).astype(np.int64)
+        rows = result.view(np.int64).reshape(n, 8)
+        rows[:, 2] = UNANSWERED
+        with self._batch_lock:
+            for link in self._links:
+                link.lock.acquire()
+            try:
+                for link in self._links:
+                    link.drain()
+                done = pump_batch(
+                    self._ring_table, self._capacity, records.view(np.int64).reshape(n, 8),
+                    order.astype(np.int64), starts, rows, int(self._timeout * 1e9),
+                )  # fmt: skip
+                for link in self._links:
+                    link.tail = int(link.ctrl[RING_W_TAIL])
+            finally:
+                for link in self._links:
+                    link.lock.release()
+        if done != n:
+            raise ShardUnavailableError(f"only {done} of {n} records were answered in time")
+        result["seq"] = records["seq"]
+        return result
+
+    # ---- handles -----------------------------------------------------------------------------
+
+    def accounts(self) -> Accounts:
+        return accounts_handle(self._accounts)
+
+    def configure(self) -> Any:
+        from .configure import sharded_configurator
+
+        return sharded_configurator(self)
+
+    def register_instrument(self, instrument: Any) -> int:
+        """The instrument id order records use for ``instrument`` (registered on every shard)."""
+        return self._instrument(instrument._key)
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Per shard: batches, records, largest batch, parks, queue depths, restarts."""
+        out = []
+        for k in range(self._n):
+            try:
+                s = self._call(k, "stats")
+            except ShardUnavailableError:
+                s = {"down": True}
+            s["restarts"] = self._supervisor.restarts[k]
+            out.append(s)
+        return out
+
+    def external_client(self, slot: int = 1) -> dict[str, Any]:
+        """What a C program needs to feed shard rings from client slot ``slot`` (1..).
+
+        Returns the ring names per shard (requests it produces, results it
+        consumes), the ring capacity, the shard count and the fixed-point scale;
+        ``opshm_shard_of`` in the C header routes accounts exactly as Python does.
+        """
+        names = self._topology.names
+        if not 1 <= slot < names.n_slots:
+            raise ValueError(f"client slot must be in 1..{names.n_slots - 1}")
+        return {
+            "slot": slot,
+            "n_shards": names.n_shards,
+            "capacity": names.capacity,
+            "scale": names.scale,
+            "request": list(names.request[slot]),
+            "result": list(names.result[slot]),
+            "instruments": {f"{u}/{s}": iid for (u, s), iid in self._iids.items()},
+        }
+
+    @property
+    def workers(self) -> list[int]:
+        """The worker pids, by shard."""
+        return [w.process.pid for w in self._supervisor.workers]
+
+    # ---- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the workers and remove every shared-memory segment (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._supervisor.stop()
+        finally:
+            self._topology.close()
+
+    def __enter__(self) -> ShardedEngine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class _GateReader(RecordReader):
+    """Formats gate records from the client's block texts (no engine ``out`` needed)."""
+
+    def __init__(self, accounts: RemoteAccountsState) -> None:
+        self._engine = _AccountsOnly(accounts)  # type: ignore[assignment]
+        self.latched = False
+
+
+class _AccountsOnly:
+    __slots__ = ("_accounts",)
+
+    def __init__(self, accounts: RemoteAccountsState) -> None:
+        self._accounts = accounts
+
+
+def assemble(
+    *,
+    registrations: list,
+    replica: Any,
+    topology: Any,
+    supervisor: Any,
+    settings: Any,
+    idle: np.ndarray,
+    timeout: float,
+) -> ShardedEngine:
+    """Wire a ShardedEngine (called by the builder once the workers are ready)."""
+    from ..core import ExecutionReport, Order
+    from ..engine.rows import RowMaker
+    from ..kernels.agent import rings_table
+    from .link import ShardLink
+
+    engine = object.__new__(ShardedEngine)
+    names = topology.names
+    engine._closed = True  # until fully built
+    engine._n = names.n_shards
+    engine._capacity = names.capacity
+    engine._timeout = timeout
+    engine._topology = topology
+    engine._supervisor = supervisor
+    engine._registrations = registrations
+    engine._entries = registrations
+    engine._replica = replica
+    engine._settings = settings
+    engine._rows = RowMaker(replica)
+    engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
+    engine._seq = 0
+    engine._control_lock = threading.RLock()
+    engine._batch_lock = threading.Lock()
+    engine._links = [
+        ShardLink(topology.request[0][k], topology.result[0][k], idle, timeout)
+        for k in range(names.n_shards)
+    ]
+    table = rings_table(names.n_shards)
+    for k in range(names.n_shards):
+        req, res = topology.request[0][k], topology.result[0][k]
+        table[k] = (1, req.ctrl.ctypes.data, req.slots.ctypes.data, res.ctrl.ctypes.data,
+                    res.slots.ctypes.data)  # fmt: skip
+    engine._ring_table = table
+    engine._accounts = RemoteAccountsState(names.n_shards, engine._call)
+    engine._gate_reader = _GateReader(engine._accounts)
+    engine._order_type = Order
+    engine._report_type = ExecutionReport
+    engine._closed = False
+    return engine

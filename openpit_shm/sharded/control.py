@@ -1,0 +1,128 @@
+"""The control channel: configure, blocks, groups, instruments, stats and stop, between batches.
+
+Client side, ``ControlChannel.call(op, args)``: the request goes down a pipe
+(any picklable payload), then ``control_seq`` moves in the shard's control
+block, which the worker's Numba loop checks every duty cycle; the client
+wakes the worker only if it is parked. The reply comes back on the pipe.
+Producers of orders never get this channel: only the engine's owner may
+change limits.
+
+Worker side, ``apply_control(shard, op, args)`` performs one request on the
+shard's Book and engine between two batches (account_sync: the worker is the
+only writer of its shard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ShardUnavailableError
+from ..layout.control import (
+    CTL_S_CONTROL_SEQ,
+    CTL_S_SLEEPING,
+    CTL_S_STATE,
+    CTL_S_STATS,
+    STAT_NAMES,
+    WORKER_STOPPING,
+)
+
+if TYPE_CHECKING:
+    from .worker import _Shard
+
+__all__ = ["ControlChannel", "apply_control"]
+
+_POLL_S = 0.02
+
+
+class ControlChannel:
+    """Request/reply with one shard's worker."""
+
+    def __init__(
+        self, ctl: np.ndarray, base: int, conn: Connection, alive: Callable[[], bool]
+    ) -> None:
+        self.ctl = ctl
+        self.base = base
+        self.conn = conn
+        self.alive = alive
+        self.seq = int(ctl[base + CTL_S_CONTROL_SEQ])
+
+    def call(self, op: str, args: Any = (), timeout: float = 60.0) -> Any:
+        """Send one request and wait for its reply; the worker's exception is re-raised here."""
+        from ..kernels.client import notify
+
+        self.conn.send((op, args))
+        self.seq += 1
+        notify(self.ctl, self.base + CTL_S_CONTROL_SEQ, self.base + CTL_S_SLEEPING, self.seq)
+        waited = 0.0
+        while not self.conn.poll(_POLL_S):
+            waited += _POLL_S
+            if not self.alive():
+                raise ShardUnavailableError(f"shard worker died before answering {op!r}")
+            if waited >= timeout:
+                raise ShardUnavailableError(f"shard worker did not answer {op!r} in {timeout} s")
+        ok, value = self.conn.recv()
+        if not ok:
+            raise value
+        return value
+
+
+def _stats(shard: _Shard) -> dict[str, Any]:
+    base = shard.base + CTL_S_STATS
+    out: dict[str, Any] = {name: int(shard.ctl[base + i]) for i, name in enumerate(STAT_NAMES)}
+    out["queue_depth"] = [r.stats()["depth"] for r in shard.requests]
+    out["arena_bytes"] = int(shard.book.used_bytes())
+    return out
+
+
+def apply_control(shard: _Shard, op: str, args: Any) -> Any:
+    """Perform one control request inside the worker; returns the reply value."""
+    engine = shard.engine
+    book = shard.book
+    accounts = engine._accounts
+    if op == "instrument":
+        return book.instrument_id(*args)
+    if op == "configure":
+        index, method, settings = args
+        book.configure(index, method, **settings)
+        return None
+    if op == "latch":
+        account, cause = args
+        return accounts.latch(account, cause)
+    if op == "unblock":
+        accounts.unblock(args)
+        return None
+    if op == "is_blocked":
+        return book.is_account_blocked(args)
+    if op == "replace_reason":
+        account, cause = args
+        return accounts.replace_reason(account, cause)
+    if op == "set_groups":
+        keys, group = args
+        accounts.set_groups(keys, group)
+        return None
+    if op == "block_group":
+        accounts.block_group(*args)
+        return None
+    if op == "unblock_group":
+        accounts.unblock_group(args)
+        return None
+    if op == "group_reason":
+        return accounts.replace_group_reason(*args)
+    if op == "block_engine":
+        accounts.block_engine(args)
+        return None
+    if op == "unblock_engine":
+        accounts.unblock_engine()
+        return None
+    if op == "stats":
+        return _stats(shard)
+    if op == "snapshot":
+        return book.snapshot(args)
+    if op == "stop":
+        shard.ctl[shard.base + CTL_S_STATE] = WORKER_STOPPING
+        return None
+    raise ValueError(f"unknown control request {op!r}")
