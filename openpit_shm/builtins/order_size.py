@@ -38,6 +38,7 @@ from openpit_shm.kernels.codes import (
     RSN_OSL_QTY,
     RSN_OSL_QTY_BROKER,
 )
+from openpit_shm.layout.records import RESULT_SCOPE_ACCOUNT
 from openpit_shm.layout.state import (
     A_OSL_FLAGS,
     A_OSL_NOTIONAL,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = ["OrderSizeLimitPolicy"]
 
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
+_TEXTS_MAX = 1 << 12  # memoized quantity-reject texts per policy (cleared when full)
 _NO_PRICE = "price not provided for evaluating cash flow/notional/volume"
 _OVERFLOW = "price or quantity could not be used to evaluate order notional"
 
@@ -103,6 +105,7 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
         self.broker: Caps | None = cfg["broker"]
         self.assets: dict[str, Caps] = dict(cfg["assets"])
         self.account_assets: dict[tuple[int, str], Caps] = dict(cfg["account_assets"])
+        self._qty_texts: dict[tuple[int, ...], Description] = {}
 
     # ---- state writes ------------------------------------------------------------------------
 
@@ -229,17 +232,25 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
     def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
         rsn = rec.reason
         if rsn in (RSN_OSL_QTY, RSN_OSL_QTY_BROKER):
-            # The usual size reject, on the per-order path: an order's own quantity and a
-            # cached cap text, nothing else.
+            # The usual size reject, on the per-order path of every rejected order. Its text
+            # depends only on the order's quantity (digits and scale) and the cap, and the
+            # same quantities meet the same caps again and again: memoized, bounded.
             op = getattr(subject, "_operation", None)
             amount = op._trade_amount if op is not None else None
             qty = amount._quantity if amount is not None else None
             if qty is not None:
-                cap = fixed_text(rec[D2], book.scale, (rec[D4] >> OSL_QSCALE_SHIFT) & _SCALE_MASK)
-                return (
-                    self.name, "OrderQtyExceedsLimit", "order quantity exceeded",
-                    f"requested {qty!s}, max allowed: {cap}", rec.scope, 0,
-                )
+                q_scale = (rec[D4] >> OSL_QSCALE_SHIFT) & _SCALE_MASK
+                key = (qty._m, qty._s, rec[D2], q_scale, rec.flags & RESULT_SCOPE_ACCOUNT)
+                text = self._qty_texts.get(key)
+                if text is None:
+                    if len(self._qty_texts) >= _TEXTS_MAX:
+                        self._qty_texts.clear()
+                    cap = fixed_text(rec[D2], book.scale, q_scale)
+                    text = self._qty_texts[key] = (
+                        self.name, "OrderQtyExceedsLimit", "order quantity exceeded",
+                        f"requested {qty!s}, max allowed: {cap}", rec.scope, 0,
+                    )
+                return text
         return self._describe(book, rec, subject)
 
     def _describe(self, book: Book, rec: Record, subject: Any) -> Description:

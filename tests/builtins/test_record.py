@@ -112,3 +112,40 @@ def test_should_print_order_size_rejects_with_the_orders_own_decimals(
     assert [(r.policy, r.code, r.reason, r.details, r.scope) for r in ours.rejects] == [
         (r.policy, r.code, r.reason, r.details, r.scope) for r in theirs.rejects
     ]
+
+
+def test_should_keep_memoized_size_texts_exact_across_scales_and_retunes() -> None:
+    def run(pkg: object) -> list[str]:
+        P, p = pkg.pretrade.policies, pkg.param
+        engine = _size_engine(pkg, {"max_quantity": "985"})
+        texts = []
+        for step, qty in enumerate(["990", "990.0", "990", "990.00", "1000", "990.0"]):
+            if step == 3:  # the same cap value, printed at another scale
+                engine.configure().order_size_limit(
+                    "OrderSizeLimitPolicy",
+                    asset_barriers=[P.OrderSizeAssetBarrier(
+                        P.OrderSizeLimit(max_quantity=p.Quantity("985.0")), "AAPL"
+                    )],
+                )  # fmt: skip
+            result = engine.execute_pre_trade(_order(pkg, qty, None, "1"))
+            texts += [r.details for r in result.rejects]
+        return texts
+
+    ours = run(openpit_shm)
+    assert ours == run(openpit)
+    assert ours[0] != ours[1] and ours[2] == ours[0] and ours[3].endswith("985.0")
+
+
+def test_should_tell_apart_quantities_with_the_same_digits_in_memoized_texts() -> None:
+    def run(pkg: object) -> list[str]:
+        engine = _size_engine(pkg, {"max_quantity": "9"})
+        return [
+            engine.execute_pre_trade(_order(pkg, qty, None, "1")).rejects[0].details
+            for qty in ("99", "9.9", "99", "99.0")
+        ]
+
+    ours = run(openpit_shm)
+    assert ours == run(openpit) == [
+        "requested 99, max allowed: 9", "requested 9.9, max allowed: 9",
+        "requested 99, max allowed: 9", "requested 99.0, max allowed: 9",
+    ]  # fmt: skip
