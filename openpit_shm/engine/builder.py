@@ -6,7 +6,10 @@
 
 openpit_shm extensions, available on every stage before ``build()``:
 ``with_clock(fn)`` injects the nanosecond clock the rate limit reads, and
-``with_fixed_point_scale(n)`` sets the decimal scale of kernel state.
+``with_fixed_point_scale(n)`` sets the decimal scale of kernel state. After
+``account_sync()``, ``sharded(workers=N, ...)`` makes ``build()`` return a
+``ShardedEngine`` (``openpit_shm.sharded``): the same policies, each account
+decided by one of N worker processes over shared memory.
 """
 
 from __future__ import annotations
@@ -30,16 +33,17 @@ _MAX_FIXED_SCALE = 18
 class _Settings:
     """What every builder stage carries forward."""
 
-    __slots__ = ("clock", "scale", "sync")
+    __slots__ = ("clock", "scale", "sharded", "sync")
 
     def __init__(self) -> None:
         self.sync = SYNC_NONE
         self.clock: Callable[[], int] = time.monotonic_ns
         self.scale = FIXED_SCALE_DEFAULT
+        self.sharded: Any = None
 
     def copy(self) -> _Settings:
         s = _Settings()
-        s.sync, s.clock, s.scale = self.sync, self.clock, self.scale
+        s.sync, s.clock, s.scale, s.sharded = self.sync, self.clock, self.scale, self.sharded
         return s
 
 
@@ -64,6 +68,47 @@ class _Extensions:
         ):
             raise ValueError(f"fixed-point scale must be an integer in 0..={_MAX_FIXED_SCALE}")
         self._settings.scale = scale
+        return self
+
+
+class _Sharding:
+    """The ``sharded(...)`` option of the second and third builder stages."""
+
+    _settings: _Settings
+
+    def sharded(
+        self,
+        workers: int = 2,
+        *,
+        idle: str | tuple[int, int, int] = "backoff",
+        ring_capacity: int = 1 << 14,
+        batch: int = 256,
+        external_clients: int = 1,
+        timeout: float = 10.0,
+        start_timeout: float = 300.0,
+    ) -> Any:
+        """Decide orders in ``workers`` processes, each owning the accounts of one shard.
+
+        ``idle``: ``"backoff"`` (spin, yield, then park: the default, right when
+        workers share cores), ``"busy"`` (spin only: a dedicated core per
+        worker) or ``(spins, yields, park_ns)``. ``ring_capacity``: records per
+        ring (a power of two); ``batch``: most records a worker takes from one
+        ring per duty cycle; ``external_clients``: extra ring pairs for C
+        producers; ``timeout``: the bound on any wait for a shard (seconds).
+        """
+        from ..sharded.builder import ShardedSettings
+
+        if self._settings.sync != SYNC_ACCOUNT:
+            raise ValueError("a sharded engine is account_sync: call .account_sync() first")
+        self._settings.sharded = ShardedSettings.of(
+            workers=workers,
+            idle=idle,
+            ring_capacity=ring_capacity,
+            batch=batch,
+            external_clients=external_clients,
+            timeout=timeout,
+            start_timeout=start_timeout,
+        )
         return self
 
 
@@ -93,7 +138,7 @@ class EngineBuilder(_Extensions):
         return self._synced(SYNC_ACCOUNT)
 
 
-class SyncedEngineBuilder(_Extensions):
+class SyncedEngineBuilder(_Extensions, _Sharding):
     """Second stage: register the first policy."""
 
     __slots__ = ("_settings",)
@@ -113,7 +158,7 @@ class SyncedEngineBuilder(_Extensions):
         return self._ready().builtin(builtin_ready_builder)
 
 
-class ReadyEngineBuilder(_Extensions):
+class ReadyEngineBuilder(_Extensions, _Sharding):
     """Third stage: more policies, then ``build()`` (once)."""
 
     __slots__ = ("_consumed", "_registrations", "_settings")
@@ -163,4 +208,8 @@ class ReadyEngineBuilder(_Extensions):
 
         self._check_alive()
         self._consumed = True
+        if self._settings.sharded is not None:
+            from ..sharded.builder import build_sharded
+
+            return build_sharded(self._registrations, self._settings)  # type: ignore[return-value]
         return build_engine(self._registrations, self._settings)

@@ -25,11 +25,7 @@ from ..layout.control import (
     control_segment_bytes,
 )
 from ..layout.records import ORDER_DTYPE, RESULT_DTYPE
-from ..layout.segment import (
-    SEGMENT_KIND_CONTROL,
-    SEGMENT_KIND_SHARED,
-    SEGMENT_KIND_STATE,
-)
+from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_STATE
 from ..shm.ring import Ring
 from ..shm.segment import Segment
 
@@ -65,27 +61,21 @@ class TopologyNames:
 
 @dataclass
 class Topology:
-    """The segments themselves, owned by the supervisor."""
+    """The segments themselves, owned by the supervisor (the state and shared segments are
+    added by ``book_io.create_shard_books`` once the arenas' sizes are known)."""
 
-    names: TopologyNames
+    n_shards: int
+    n_slots: int
+    capacity: int
+    scale: int
     control: Segment
-    shared: Segment
-    state: list[Segment]
     request: list[list[Ring]]
     result: list[list[Ring]]
-    extra: list[Segment] = field(default_factory=list)
+    shared: Segment | None = None
+    state: list[Segment] = field(default_factory=list)
 
     @classmethod
-    def create(
-        cls,
-        *,
-        n_shards: int,
-        n_slots: int,
-        capacity: int,
-        scale: int,
-        state_words: int,
-        shared_words: int,
-    ) -> Topology:
+    def create(cls, *, n_shards: int, n_slots: int, capacity: int, scale: int) -> Topology:
         made: list = []
         try:
             control = Segment.create(
@@ -99,70 +89,64 @@ class Topology:
             w = control.words
             w[CTL_E_N_SHARDS], w[CTL_E_N_SLOTS], w[CTL_E_CAPACITY] = n_shards, n_slots, capacity
             w[CTL_E_SUPERVISOR] = control.header.creator_pid
-            shared = Segment.create(
-                SEGMENT_KIND_SHARED,
-                array_segment_bytes(shared_words),
-                capacity=shared_words,
-                fixed_scale=scale,
-                data_offset=ARRAY_OFFSET,
-            )
-            made.append(shared)
-            state = []
-            for k in range(n_shards):
-                seg = Segment.create(
-                    SEGMENT_KIND_STATE,
-                    array_segment_bytes(state_words),
-                    capacity=state_words,
-                    shard_id=k,
-                    shard_count=n_shards,
-                    fixed_scale=scale,
-                    data_offset=ARRAY_OFFSET,
-                )
-                made.append(seg)
-                state.append(seg)
             request, result = [], []
             for _slot in range(n_slots):
                 req_row, res_row = [], []
                 for k in range(n_shards):
-                    req = Ring.create(
-                        capacity, dtype=ORDER_DTYPE, shard_id=k, shard_count=n_shards,
-                        fixed_scale=scale, tag="req",
-                    )  # fmt: skip
-                    made.append(req)
-                    res = Ring.create(
-                        capacity, dtype=RESULT_DTYPE, shard_id=k, shard_count=n_shards,
-                        fixed_scale=scale, tag="res",
-                    )  # fmt: skip
-                    made.append(res)
-                    req_row.append(req)
-                    res_row.append(res)
+                    for dtype, tag, row in (
+                        (ORDER_DTYPE, "req", req_row),
+                        (RESULT_DTYPE, "res", res_row),
+                    ):
+                        ring = Ring.create(
+                            capacity, dtype=dtype, shard_id=k, shard_count=n_shards,
+                            fixed_scale=scale, tag=tag,
+                        )  # fmt: skip
+                        made.append(ring)
+                        row.append(ring)
                 request.append(req_row)
                 result.append(res_row)
         except BaseException:
             for thing in reversed(made):
                 thing.close()
             raise
-        names = TopologyNames(
-            n_shards=n_shards,
-            n_slots=n_slots,
-            capacity=capacity,
-            scale=scale,
-            control=control.name,
-            shared=shared.name,
-            state=tuple(s.name for s in state),
-            request=tuple(tuple(r.name for r in row) for row in request),
-            result=tuple(tuple(r.name for r in row) for row in result),
-        )
-        return cls(names, control, shared, state, request, result)
+        return cls(n_shards, n_slots, capacity, scale, control, request, result)
 
-    def segments(self) -> list[Segment]:
-        rings = [r.segment for row in self.request + self.result for r in row]
-        return [self.control, self.shared, *self.state, *rings, *self.extra]
+    def array_segment(self, kind: int, words: int, shard: int = 0) -> Segment:
+        """Create a state (``shard``) or shared segment holding ``words`` int64 after its header."""
+        seg = Segment.create(
+            kind,
+            array_segment_bytes(words),
+            capacity=words,
+            shard_id=shard,
+            shard_count=self.n_shards if kind == SEGMENT_KIND_STATE else 1,
+            fixed_scale=self.scale,
+            data_offset=ARRAY_OFFSET,
+        )
+        if kind == SEGMENT_KIND_STATE:
+            self.state.append(seg)
+        else:
+            self.shared = seg
+        return seg
+
+    @property
+    def names(self) -> TopologyNames:
+        return TopologyNames(
+            n_shards=self.n_shards,
+            n_slots=self.n_slots,
+            capacity=self.capacity,
+            scale=self.scale,
+            control=self.control.name,
+            shared=self.shared.name if self.shared is not None else "",
+            state=tuple(s.name for s in self.state),
+            request=tuple(tuple(r.name for r in row) for row in self.request),
+            result=tuple(tuple(r.name for r in row) for row in self.result),
+        )
 
     def close(self) -> None:
         """Unmap and unlink every segment (idempotent)."""
         for row in self.request + self.result:
             for ring in row:
                 ring.close()
-        for seg in (*self.state, self.shared, self.control, *self.extra):
-            seg.close()
+        for seg in (*self.state, self.shared, self.control):
+            if seg is not None:
+                seg.close()

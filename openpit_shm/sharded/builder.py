@@ -1,0 +1,136 @@
+"""Building a ShardedEngine: segments, shard arenas, workers, then the client object."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..engine.registry import BuiltinEntry, Registration, validate_registrations
+from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff
+from ..layout.ring import ring_capacity_check
+
+__all__ = ["ShardedSettings", "build_sharded"]
+
+_MAX_WORKERS = 64
+
+
+@dataclass(frozen=True)
+class ShardedSettings:
+    """The ``sharded(...)`` options, validated."""
+
+    workers: int
+    idle: tuple[int, int, int, int]
+    ring_capacity: int
+    batch: int
+    external_clients: int
+    timeout: float
+    start_timeout: float
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        workers: int,
+        idle: Any,
+        ring_capacity: int,
+        batch: int,
+        external_clients: int,
+        timeout: float,
+        start_timeout: float,
+    ) -> ShardedSettings:
+        if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
+            raise ValueError(f"workers must be an integer in 1..={_MAX_WORKERS}")
+        if idle == "backoff":
+            strategy = tuple(int(x) for x in idle_backoff())
+        elif idle == "busy":
+            strategy = (IDLE_BUSY_SPIN, 0, 0, 1)
+        elif isinstance(idle, tuple) and len(idle) == 3:
+            spins, yields, park_ns = idle
+            strategy = tuple(int(x) for x in idle_backoff(spins, yields, park_ns))
+        else:
+            raise ValueError('idle must be "backoff", "busy" or (spins, yields, park_ns)')
+        capacity = ring_capacity_check(ring_capacity)
+        if not 1 <= batch <= capacity // 2:
+            raise ValueError("batch must be in 1..ring_capacity/2")
+        if not 0 <= external_clients <= 16:
+            raise ValueError("external_clients must be in 0..=16")
+        if timeout <= 0 or start_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+        assert strategy[0] in (IDLE_BACKOFF, IDLE_BUSY_SPIN)
+        return cls(
+            workers,
+            strategy,  # type: ignore[arg-type]
+            capacity,
+            batch,
+            external_clients,
+            float(timeout),
+            float(start_timeout),
+        )
+
+
+def _pickled(registrations: list[Registration]) -> bytes:
+    try:
+        return pickle.dumps(registrations, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise TypeError(
+            "the custom policies of a sharded engine are pickled into every worker: define "
+            f"them as module-level classes with picklable state ({exc})"
+        ) from exc
+
+
+def build_sharded(registrations: list[Registration], settings: Any) -> Any:
+    """Create the segments and shard arenas, start the workers, return the ShardedEngine."""
+    from ..builtins.book import Book
+    from .book_io import create_shard_books
+    from .client import assemble
+    from .supervisor import Supervisor
+    from .topology import Topology
+    from .worker import WorkerSpec
+
+    validate_registrations(registrations)
+    s: ShardedSettings = settings.sharded
+    builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
+    n_policies = len(registrations)
+    blob = _pickled(registrations)
+    # The client's replica: the builtins' configuration for texts and instrument ids.
+    replica = Book.create(builtins, n_policies=n_policies, scale=settings.scale)
+    topology = Topology.create(
+        n_shards=s.workers,
+        n_slots=1 + s.external_clients,
+        capacity=s.ring_capacity,
+        scale=settings.scale,
+    )
+    supervisor = None
+    try:
+        descriptions = create_shard_books(topology, builtins, n_policies, settings.scale)
+        specs = [
+            WorkerSpec(
+                shard=k,
+                names=topology.names,
+                registrations=blob,
+                book=descriptions[k],
+                idle=s.idle,
+                batch=s.batch,
+                text_slots=(0,),
+            )
+            for k in range(s.workers)
+        ]
+        supervisor = Supervisor(topology, specs, s.start_timeout)
+        supervisor.start()
+        return assemble(
+            registrations=registrations,
+            replica=replica,
+            topology=topology,
+            supervisor=supervisor,
+            settings=settings,
+            idle=np.array(s.idle, dtype=np.int64),
+            timeout=s.timeout,
+        )
+    except BaseException:
+        if supervisor is not None:
+            supervisor.stop()
+        topology.close()
+        raise
