@@ -87,14 +87,16 @@ class ExposureBook(Policy):
         return None
 
 
-engine = (
-    openpit.Engine.builder()
-    .no_sync()
-    .builtin(openpit.pretrade.policies.build_order_validation())
-    .pre_trade(NotionalGate(Volume("50000")))
-    .pre_trade(policy=ExposureBook(Volume("80000"), Pnl("-500")))
-    .build()
-)
+def build_engine():
+    return (
+        openpit.Engine.builder()
+        .no_sync()
+        .builtin(openpit.pretrade.policies.build_order_validation())
+        .pre_trade(NotionalGate(Volume("50000")))
+        .pre_trade(policy=ExposureBook(Volume("80000"), Pnl("-500")))
+        .build()
+    )
+
 
 account = AccountId.from_int(99224416)
 
@@ -115,44 +117,51 @@ def describe(rejects):
     return ", ".join(f"{r.policy} [{r.code}]: {r.reason}: {r.details}" for r in rejects)
 
 
-# The explicit two-stage flow.
-for quantity in ("100", "0", "1000", "250"):
-    start = engine.start_pre_trade(order(quantity))
-    if not start:
-        print("start rejected:", describe(start.rejects))
-        continue
-    result = start.request.execute()
-    if not result:
-        print("main rejected:", describe(result.rejects))
-        continue
-    print("accepted", quantity, "lock", result.reservation.lock.to_json())
-    result.reservation.commit()
+def main(engine):
+    # The explicit two-stage flow.
+    for quantity in ("100", "0", "1000", "250"):
+        start = engine.start_pre_trade(order(quantity))
+        if not start:
+            print("start rejected:", describe(start.rejects))
+            continue
+        result = start.request.execute()
+        if not result:
+            print("main rejected:", describe(result.rejects))
+            continue
+        print("accepted", quantity, "lock", result.reservation.lock.to_json())
+        result.reservation.commit()
 
-# The shortcut, rolled back: the venue refused the order.
-result = engine.execute_pre_trade(order("50"))
-print("shortcut ok:", result.ok)
-result.reservation.rollback()
-try:
-    result.reservation.commit()
-except RuntimeError as error:
-    print("second finalization:", error)
+    # The shortcut, rolled back: the venue refused the order.
+    result = engine.execute_pre_trade(order("50"))
+    print("shortcut ok:", result.ok)
+    result.reservation.rollback()
+    try:
+        result.reservation.commit()
+    except RuntimeError as error:
+        print("second finalization:", error)
 
-# A rejected shortcut rolls its own mutations back.
-print("over the limit:", describe(engine.execute_pre_trade(order("200")).rejects))
+    # A rejected shortcut rolls its own mutations back.
+    print("over the limit:", describe(engine.execute_pre_trade(order("200")).rejects))
 
-# Post-trade: a loss that trips the custom kill switch blocks the account.
-for pnl in ("-300", "-400"):
-    report = openpit.ExecutionReport(
-        operation=openpit.ExecutionReportOperation(
-            instrument=openpit.Instrument("AAPL", "USD"),
-            account_id=account,
-            side=Side.BUY,
-        ),
-        financial_impact=openpit.FinancialImpact(pnl=Pnl(pnl), fee=openpit.param.Fee("1.5")),
-    )
-    post = engine.apply_execution_report(report)
-    print("report", pnl, "blocks:", [(b.policy, b.code, b.details) for b in post.account_blocks])
+    # Post-trade: a loss that trips the custom kill switch blocks the account.
+    for pnl in ("-300", "-400"):
+        report = openpit.ExecutionReport(
+            operation=openpit.ExecutionReportOperation(
+                instrument=openpit.Instrument("AAPL", "USD"),
+                account_id=account,
+                side=Side.BUY,
+            ),
+            financial_impact=openpit.FinancialImpact(pnl=Pnl(pnl), fee=openpit.param.Fee("1.5")),
+        )
+        post = engine.apply_execution_report(report)
+        print(
+            "report", pnl, "blocks:", [(b.policy, b.code, b.details) for b in post.account_blocks]
+        )
 
-print("after the kill switch:", describe(engine.execute_pre_trade(order("1")).rejects))
-engine.accounts().unblock(account)
-print("after unblock:", engine.execute_pre_trade(order("1")).ok)
+    print("after the kill switch:", describe(engine.execute_pre_trade(order("1")).rejects))
+    engine.accounts().unblock(account)
+    print("after unblock:", engine.execute_pre_trade(order("1")).ok)
+
+
+if __name__ == "__main__":
+    main(build_engine())

@@ -23,5 +23,6 @@ def test_should_run_the_openpit_example_unchanged_with_the_same_output() -> None
     assert "import openpit\n" in source
     ours = source.replace("import openpit\n", "import openpit_shm as openpit\n", 1)
     assert "from openpit" not in ours
-    assert run_example(ours) == run_example(source)
-    assert "after the kill switch: ExposureBook [PnlKillSwitchTriggered]" in run_example(ours)
+    expected = run_example(source)
+    assert run_example(ours) == expected
+    assert "after the kill switch: ExposureBook [PnlKillSwitchTriggered]" in expected
