@@ -38,6 +38,14 @@ class BuiltinPolicy:
     def install(self, book: Book) -> None:
         """Write the build-time configuration into the kernel state."""
 
+    def restore(self, book: Book) -> None:
+        """Rebuild the live configuration from the kernel state (``Book.attach``).
+
+        The arena is authoritative: runtime retunes survive a restart because
+        they are read back from the rows and header words ``install`` and
+        ``configure`` wrote, never from a copy kept elsewhere.
+        """
+
     def configure(self, book: Book, method: str, **settings: Any) -> None:
         """Apply a runtime retune (``engine.configure().<method>(name, **settings)``)."""
         raise PolicyConfigureError(f"no configurable policy named {self.name}")

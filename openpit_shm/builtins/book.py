@@ -16,13 +16,20 @@ Growth: mutating kernels return ``ST_NEED_SPACE`` *before* changing anything
 when the arena could run short; the Book then doubles the arena (a copy,
 amortized like a list's) and calls again. Tables inside the arena grow
 incrementally (``kernels.hashtable``) and never pause.
+
+Memory (``builtins.memory``): NumPy arrays by default; ``allocate``/``release``
+hooks put both arrays (and every grown arena) where the caller wants, e.g.
+shared-memory segments. ``Book.attach`` rebuilds a Book over an existing
+arena without touching its kernel state: the arena is self-describing (asset
+names, instruments, every policy's live configuration, runtime retunes
+included), so what a restarted worker needs besides the two arrays is the
+static, picklable ``Book.description()``.
 """
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,14 +48,16 @@ from openpit_shm.layout.records import (
 )
 
 from .base import BuiltinPolicy
+from .memory import Allocate, Memory, Release, checked
 from .order_size import OrderSizeLimitPolicy
 from .order_validation import OrderValidation
 from .pnl_bounds import PnlBoundsKillSwitch
 from .rate_limit import RateLimitPolicy
+from .registry import name_words, read_assets, read_instruments, table_rows, write_name
 from .specs import BuiltinSpec
 from .texts import Description, Record, engine_description
 
-__all__ = ["Book"]
+__all__ = ["Book", "BookDescription"]
 
 _POLICY_CLASSES: dict[str, type[BuiltinPolicy]] = {
     cls.kind: cls
@@ -108,31 +117,26 @@ class Book:
         log_cap: int = L.LOG_CAP_DEFAULT,
         asset_cap: int = L.ASSET_CAP_DEFAULT,
         table_cap: int = L.TABLE_CAP_DEFAULT,
+        allocate: Allocate | None = None,
+        release: Release | None = None,
     ) -> Book:
         """A fresh Book for ``specs`` (builtin specs; see ``_indexed`` for how indexes are read).
 
         ``n_policies`` counts every registered policy (custom ones too);
         ``scale`` is the engine-wide fixed-point scale (0..18);
-        ``log_cap`` bounds the sliding-log ring per key (a power of two <= 64).
+        ``log_cap`` bounds the sliding-log ring per key (a power of two <= 64);
+        ``asset_cap`` sizes the asset rows and the ``shared`` array (which a
+        sharded engine should size for every asset it will see: growing
+        ``shared`` gives this Book a new array the other shards do not see);
+        ``allocate``/``release``: where the arrays live (``builtins.memory``).
         """
         if not 0 <= scale <= 18:
             raise ValueError("fixed-point scale must be in 0..=18")
         if log_cap not in (1, 2, 4, 8, 16, 32, 64):
             raise ValueError("log_cap must be a power of two in 1..=64")
-        self = object.__new__(cls)
-        self.scale = scale
-        self._assets: dict[str, int] = {}
-        self._asset_names: list[str] = []
-        self._instruments: dict[tuple[str, str], int] = {}
-        self._out_src: Any = None
-        self._out_view: Any = None
-        self._out_addr = 0
-        indexed = _indexed(specs)
-        kinds = [s.kind for _, s in indexed]
-        if len(set(kinds)) != len(kinds):
-            raise ValueError("each builtin policy can be registered at most once per engine")
-        st = np.zeros(max(reserve_words, 1 << 16), dtype=np.int64)
-        _huge_pages(st)
+        order = _ordered(specs, n_policies)
+        self = cls._blank(scale, order, n_policies, Memory(allocate, release))
+        st = self._memory.new(max(reserve_words, _initial_words(asset_cap, table_cap)), "state")
         st[L.H_MAGIC] = L.STATE_MAGIC
         st[L.H_VERSION] = L.STATE_VERSION
         st[L.H_SCALE] = scale
@@ -150,29 +154,108 @@ class Book:
         st[L.H_T_GRP] = KC.ctl_tbl_create(st, 1, 64, L.W_GRP)
         st[L.H_ASSET_BASE] = _bump(st, asset_cap * L.W_ASSET)
         st[L.H_ASSET_CAP] = asset_cap
+        st[L.H_ANAME_BASE] = _bump(st, asset_cap * L.W_ANAME)
         st[L.H_INSTR_BASE] = _bump(st, L.INSTR_CAP_DEFAULT * L.W_INSTR)
         st[L.H_INSTR_CAP] = L.INSTR_CAP_DEFAULT
         st[L.H_RES_BASE] = _bump(st, L.RES_CAP_DEFAULT * L.W_RES)
         st[L.H_RES_CAP] = L.RES_CAP_DEFAULT
         self.state = st
-        sh = np.zeros(L.shared_words(asset_cap), dtype=np.int64)
+        sh = self._memory.new(L.shared_words(asset_cap), "shared")
         sh[L.SH_MAGIC] = L.SHARED_MAGIC
         sh[L.SH_VERSION] = L.STATE_VERSION
         sh[L.SH_ASSET_CAP] = asset_cap
         self.shared = sh
         self._refresh()
-        self.policies: list[BuiltinPolicy | None] = [None] * n_policies
-        order = sorted(indexed, key=lambda pair: pair[0])
         for pos, (index, spec) in enumerate(order):
-            if not 0 <= index < n_policies:
-                raise ValueError(f"builtin registration index {index} outside 0..{n_policies - 1}")
             policy = _POLICY_CLASSES[spec.kind](spec, index)
             self.policies[index] = policy
             st[L.H_POLICY_INDEX + policy.kind_id] = index
             st[L.H_EXEC + pos] = policy.kind_id
         st[L.H_N_BUILTINS] = len(order)
-        for _, spec in order:
-            self.policies_by_kind()[spec.kind].install(self)
+        for index, _ in order:
+            self.policies[index].install(self)  # type: ignore[union-attr]
+        return self
+
+    @classmethod
+    def attach(
+        cls,
+        specs: Sequence[Any],
+        *,
+        n_policies: int,
+        scale: int,
+        state: np.ndarray,
+        shared: np.ndarray,
+        allocate: Allocate | None = None,
+        release: Release | None = None,
+    ) -> Book:
+        """A Book over an existing arena and shared array (a restarted shard worker's).
+
+        Nothing in the kernel state is re-initialized: the asset and instrument
+        registries are read back from the arena, and so is each builtin's live
+        configuration (runtime retunes included; the arena is authoritative).
+        ``specs``/``n_policies``/``scale`` must be the ones the arena was
+        created with (checked: ``ValueError`` names the mismatch). Growth then
+        goes through ``allocate``/``release`` like a created Book's.
+        """
+        order = _ordered(specs, n_policies)
+        self = cls._blank(scale, order, n_policies, Memory(allocate, release))
+        st = checked(state, L.H_SIZE, "state")
+        sh = checked(shared, L.SH_ASSETS, "shared")
+        _check_header(st, sh, scale, n_policies, order)
+        if int(st[L.H_CAP]) > st.shape[0]:
+            raise ValueError(f"the arena records {int(st[L.H_CAP])} words, the array has fewer")
+        st[L.H_CAP] = st.shape[0]  # an arena handed back larger (grown in place) uses it all
+        self.state, self.shared = st, sh
+        self._refresh()
+        self._asset_names = read_assets(st)
+        self._assets = {name: aid for aid, name in enumerate(self._asset_names)}
+        for iid, (u, s) in enumerate(read_instruments(st)):
+            self._instruments[(self._asset_names[u], self._asset_names[s])] = iid
+        for index, spec in order:
+            policy = _POLICY_CLASSES[spec.kind](spec, index)
+            self.policies[index] = policy
+            policy.restore(self)
+        return self
+
+    @classmethod
+    def from_description(
+        cls,
+        description: BookDescription,
+        *,
+        state: np.ndarray,
+        shared: np.ndarray,
+        allocate: Allocate | None = None,
+        release: Release | None = None,
+    ) -> Book:
+        """``attach`` with what ``Book.description()`` returned (e.g. in another process)."""
+        return cls.attach(
+            description.specs, n_policies=description.n_policies, scale=description.scale,
+            state=state, shared=shared, allocate=allocate, release=release,
+        )  # fmt: skip
+
+    def description(self) -> BookDescription:
+        """The static, picklable part of this Book: ``Book.from_description`` + the arrays.
+
+        It never changes after ``create``: everything that does (assets,
+        instruments, retunes, blocks, P&L, windows) lives in the arrays.
+        """
+        return BookDescription(self._specs, len(self.policies), self.scale)
+
+    @classmethod
+    def _blank(
+        cls, scale: int, order: list[tuple[int, BuiltinSpec]], n_policies: int, memory: Memory
+    ) -> Book:
+        self = object.__new__(cls)
+        self.scale = scale
+        self._specs = tuple(order)
+        self._memory = memory
+        self._assets: dict[str, int] = {}
+        self._asset_names: list[str] = []
+        self._instruments: dict[tuple[str, str], int] = {}
+        self._out_src: Any = None
+        self._out_view: Any = None
+        self._out_addr = 0
+        self.policies: list[BuiltinPolicy | None] = [None] * n_policies
         return self
 
     def policies_by_kind(self) -> dict[str, BuiltinPolicy]:
@@ -184,15 +267,23 @@ class Book:
     # ---- registries --------------------------------------------------------------------------
 
     def asset_id(self, asset: str) -> int:
-        """The dense id of an asset (registered on first use)."""
+        """The dense id of an asset (registered on first use, name kept in the arena)."""
         aid = self._assets.get(asset)
         if aid is None:
+            name = str(asset)
             aid = len(self._asset_names)
             if aid >= int(self.state[L.H_ASSET_CAP]):
                 self._grow_assets(2 * (aid + 1))
-            self._assets[str(asset)] = aid
-            self._asset_names.append(str(asset))
+            words = name_words(name)
+            self._ensure(words)
+            write_name(self.state, aid, name, _bump(self.state, words))
+            self._assets[name] = aid
+            self._asset_names.append(name)
         return aid
+
+    def asset_names(self) -> list[str]:
+        """Registered asset names, in id order."""
+        return list(self._asset_names)
 
     def asset_name(self, aid: int) -> str:
         return self._asset_names[aid]
@@ -222,6 +313,10 @@ class Book:
         self._instruments[key] = iid
         return iid
 
+    def instruments(self) -> list[tuple[str, str]]:
+        """Registered instruments (underlying, settlement), in id order."""
+        return sorted(self._instruments, key=self._instruments.__getitem__)
+
     def instrument_assets(self, iid: int) -> tuple[str, str]:
         row = int(self.state[L.H_INSTR_BASE]) + iid * L.W_INSTR
         st = self.state
@@ -237,13 +332,17 @@ class Book:
             return
         cap = int(st[L.H_CAP])
         new_cap = max(2 * cap, int(st[L.H_TOP]) + words + (1 << 16))
-        grown = np.zeros(new_cap, dtype=np.int64)
-        _huge_pages(grown)
+        grown = self._memory.new(new_cap, "state")
         top = int(st[L.H_TOP])
-        grown[:top] = st[:top]
-        grown[L.H_CAP] = new_cap
+        grown[:top] = st[:top]  # (the rest is zero: never-written arena words)
+        grown[L.H_CAP] = grown.shape[0]
         self.state = grown
         self._refresh()
+        self._memory.drop(st)
+
+    def grow(self, words: int = 0) -> None:
+        """Make room for the kernels' next request (after ``ST_NEED_SPACE``) plus ``words``."""
+        self._ensure(int(KC.ctl_space_needed(self.state)) + words + (1 << 16))
 
     def _grow_for_kernel(self) -> None:
         self._ensure(int(KC.ctl_space_needed(self.state)) + (1 << 16))
@@ -251,18 +350,27 @@ class Book:
     def _grow_assets(self, cap: int) -> None:
         st = self.state
         old_cap = int(st[L.H_ASSET_CAP])
-        self._ensure(cap * L.W_ASSET)
+        self._ensure(cap * (L.W_ASSET + L.W_ANAME))
         st = self.state
         base = _bump(st, cap * L.W_ASSET)
         old = int(st[L.H_ASSET_BASE])
         st[base : base + old_cap * L.W_ASSET] = st[old : old + old_cap * L.W_ASSET]
+        names = _bump(st, cap * L.W_ANAME)
+        old = int(st[L.H_ANAME_BASE])
+        st[names : names + old_cap * L.W_ANAME] = st[old : old + old_cap * L.W_ANAME]
+        st[L.H_ANAME_BASE] = names
         st[L.H_ASSET_BASE] = base
         st[L.H_ASSET_CAP] = cap
-        sh = np.zeros(L.shared_words(cap), dtype=np.int64)
-        sh[: self.shared.shape[0]] = self.shared
-        sh[L.SH_ASSET_CAP] = cap
-        self.shared = sh
+        old_sh = self.shared
+        if (old_sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < cap:
+            sh = self._memory.new(L.shared_words(cap), "shared")
+            sh[: old_sh.shape[0]] = old_sh
+            self.shared = sh
+        if int(self.shared[L.SH_ASSET_CAP]) < cap:  # (a pre-sized shared array just says so)
+            self.shared[L.SH_ASSET_CAP] = cap
         self._refresh()
+        if self.shared is not old_sh:
+            self._memory.drop(old_sh)
 
     def _row(self, table_word: int, k0: int, k1: int) -> int:
         while True:
@@ -523,21 +631,9 @@ class Book:
         return int(self.state[int(self.state[word]) + L.TB_COUNT])
 
     def _table_rows(self, word: int) -> list[tuple[int, int, int]]:
-        """(key0, key1, row) of every key in a table (both regions while it migrates)."""
-        st = self.state
-        t = int(st[word])
-        keyw = int(st[t + L.TB_KEYW])
-        slotw = keyw + 1
-        found: dict[tuple[int, int], int] = {}
-        regions = [(int(st[t + L.TB_SLOTS]), int(st[t + L.TB_CAP]))]
-        if int(st[t + L.TB_OLD_CAP]):
-            regions.append((int(st[t + L.TB_OLD_SLOTS]), int(st[t + L.TB_OLD_CAP])))
-        for base, cap in regions:
-            slots = st[base : base + cap * slotw].reshape(cap, slotw)
-            for s in slots[slots[:, keyw] != 0]:
-                key = (int(s[0]), int(s[1]) if keyw == 2 else 0)
-                found.setdefault(key, int(s[keyw]))
-        return [(k0, k1, row) for (k0, k1), row in sorted(found.items())]
+        """(key0, key1, row) of every key in a table, sorted."""
+        k0, k1, rows = table_rows(self.state, word)
+        return sorted(zip(k0.tolist(), k1.tolist(), rows.tolist(), strict=True))
 
     def snapshot(self, now: int) -> dict[str, Any]:
         """The decision-relevant state, keyed by names (not by ids or offsets).
@@ -592,28 +688,24 @@ class Book:
         }
 
 
-_HUGE = 1 << 21
-_HUGE_MIN_BYTES = 64 << 20  # small engines (tests, few accounts) keep 4 KiB pages
-_MADV_HUGEPAGE = 14
+@dataclass(frozen=True)
+class BookDescription:
+    """The static part of a Book (``Book.description()``): picklable, never updated.
 
-
-def _huge_pages(arr: np.ndarray) -> None:
-    """Ask Linux for transparent huge pages under a big array (a hint; errors ignored).
-
-    With a million accounts the arena spans hundreds of MB; on 4 KiB pages most
-    random row and table accesses also miss the TLB, and software prefetches
-    that miss it are not always honoured.
+    With the ``state`` and ``shared`` arrays it is all ``Book.from_description``
+    needs: everything that changes at runtime is in the arrays.
     """
-    if arr.nbytes < _HUGE_MIN_BYTES or not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        start = (arr.ctypes.data + _HUGE - 1) & ~(_HUGE - 1)
-        end = (arr.ctypes.data + arr.nbytes) & ~(_HUGE - 1)
-        if end > start:
-            libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), _MADV_HUGEPAGE)
-    except (OSError, AttributeError):
-        pass
+
+    specs: tuple[tuple[int, BuiltinSpec], ...]  #: (registration index, spec), by index
+    n_policies: int
+    scale: int
+
+
+def _initial_words(asset_cap: int, table_cap: int) -> int:
+    """Arena words ``create`` bump-allocates, plus room for the first rows."""
+    tables = 3 * L.TB_SIZE + table_cap * (2 + 3) + 64 * 2  # accounts, pairs, groups
+    fixed = L.INSTR_CAP_DEFAULT * L.W_INSTR + L.RES_CAP_DEFAULT * L.W_RES
+    return L.H_SIZE + tables + asset_cap * (L.W_ASSET + L.W_ANAME) + fixed + (1 << 12)
 
 
 def _bump(st: np.ndarray, n: int) -> int:
@@ -643,3 +735,41 @@ def _indexed(specs: Sequence[Any]) -> list[tuple[int, BuiltinSpec]]:
         else:
             out.append((pos, item))
     return out
+
+
+def _ordered(specs: Sequence[Any], n_policies: int) -> list[tuple[int, BuiltinSpec]]:
+    """(registration index, spec) pairs by index, checked (one per kind, indexes in range)."""
+    order = sorted(_indexed(specs), key=lambda pair: pair[0])
+    kinds = [spec.kind for _, spec in order]
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("each builtin policy can be registered at most once per engine")
+    for index, _ in order:
+        if not 0 <= index < n_policies:
+            raise ValueError(f"builtin registration index {index} outside 0..{n_policies - 1}")
+    return order
+
+
+def _check_header(
+    st: np.ndarray, sh: np.ndarray, scale: int, n_policies: int,
+    order: list[tuple[int, BuiltinSpec]],
+) -> None:  # fmt: skip
+    """``ValueError`` unless the arrays hold a Book of this layout and configuration."""
+    if int(st[L.H_MAGIC]) != L.STATE_MAGIC or int(sh[L.SH_MAGIC]) != L.SHARED_MAGIC:
+        raise ValueError("not a Book arena / shared array (bad magic)")
+    for name, version in (("arena", int(st[L.H_VERSION])), ("shared", int(sh[L.SH_VERSION]))):
+        if version != L.STATE_VERSION:
+            raise ValueError(f"{name} layout version {version}, this build reads {L.STATE_VERSION}")
+    if int(st[L.H_SCALE]) != scale:
+        raise ValueError(f"arena scale {int(st[L.H_SCALE])}, expected {scale}")
+    if int(st[L.H_N_POLICIES]) != n_policies:
+        raise ValueError(f"arena has {int(st[L.H_N_POLICIES])} policies, expected {n_policies}")
+    kinds = [_POLICY_CLASSES[spec.kind].kind_id for _, spec in order]
+    stored = [int(st[L.H_EXEC + pos]) for pos in range(int(st[L.H_N_BUILTINS]))]
+    indexes = [int(st[L.H_POLICY_INDEX + k]) for k in kinds]
+    if stored != kinds or indexes != [index for index, _ in order]:
+        raise ValueError(
+            f"arena builtins (kinds {stored}) differ from the specs (kinds {kinds} at "
+            f"{[index for index, _ in order]})"
+        )
+    if (sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < int(sh[L.SH_ASSET_CAP]):
+        raise ValueError("the shared array is shorter than its recorded asset capacity")

@@ -58,6 +58,7 @@ from openpit_shm.layout.state import (
     H_OSL_BROKER_SCALES,
     H_OSL_N_AA,
     H_OSL_N_ASSET,
+    H_T_AA,
     KIND_ORDER_SIZE,
     SCALE_SHIFT,
 )
@@ -65,6 +66,7 @@ from openpit_shm.layout.state import (
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
 from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
 from .record import D2, D3, D4
+from .registry import table_rows
 from .specs import Caps, order_size_axes
 from .texts import Description, Record, missing_field
 
@@ -77,6 +79,24 @@ _SCALE_MASK = (1 << SCALE_SHIFT) - 1
 _TEXTS_MAX = 1 << 12  # memoized quantity-reject texts per policy (cleared when full)
 _NO_PRICE = "price not provided for evaluating cash flow/notional/volume"
 _OVERFLOW = "price or quantity could not be used to evaluate order notional"
+
+
+_U64_MAX = (1 << 64) - 1
+_ASSET_WORDS = (A_OSL_FLAGS, A_OSL_QTY, A_OSL_NOTIONAL, A_OSL_SCALES)
+_PAIR_WORDS = (AA_OSL_FLAGS, AA_OSL_QTY, AA_OSL_NOTIONAL, AA_OSL_SCALES)
+
+
+def _caps_of(flags: int, qty: int, notional: int, scales: int, es: int) -> Caps | None:
+    """The Caps that ``_cap_words`` wrote (same values, same decimal scales), or None."""
+    if not flags & (CAP_QTY | CAP_NOTIONAL):
+        return None
+    q = fixed_to_decimal(qty, es, scales & _SCALE_MASK) if flags & CAP_QTY else None
+    n = (
+        fixed_to_decimal(notional, es, (scales >> SCALE_SHIFT) & _SCALE_MASK)
+        if flags & CAP_NOTIONAL
+        else None
+    )
+    return Caps(q, n)
 
 
 def _cap_words(caps: Caps, scale: int) -> tuple[int, int, int, int]:
@@ -156,6 +176,30 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
         self._write_broker(book)
         self._write_assets(book, {})
         self._write_account_assets(book)
+
+    def restore(self, book: Book) -> None:
+        st, es = book.state, book.scale
+        self.broker = _caps_of(
+            int(st[H_OSL_BROKER_FLAGS]), int(st[H_OSL_BROKER_QTY]),
+            int(st[H_OSL_BROKER_NOTIONAL]), int(st[H_OSL_BROKER_SCALES]), es,
+        )  # fmt: skip
+        names = book.asset_names()
+        self.assets = {}
+        for aid, name in enumerate(names):
+            row = book.asset_row(aid)
+            caps = _caps_of(*(int(st[row + w]) for w in _ASSET_WORDS), es)
+            if caps is not None:
+                self.assets[name] = caps
+        accounts, assets, rows = table_rows(st, H_T_AA)
+        live = (st[rows + AA_OSL_GEN] == st[H_OSL_AA_GEN]) & (st[rows + AA_OSL_FLAGS] != 0)
+        self.account_assets = {}
+        for a, k, row in zip(accounts[live].tolist(), assets[live].tolist(), rows[live].tolist(),
+                             strict=True):  # fmt: skip
+            caps = _caps_of(*(int(st[row + w]) for w in _PAIR_WORDS), es)
+            self.account_assets[(a & _U64_MAX, names[k])] = caps  # type: ignore[assignment]
+        # (counters a crash mid-retune left behind the rows: make them agree)
+        st[H_OSL_N_ASSET] = len(self.assets)
+        st[H_OSL_N_AA] = len(self.account_assets)
 
     # ---- runtime retune ----------------------------------------------------------------------
 

@@ -38,12 +38,14 @@ from openpit_shm.layout.state import (
     H_PNL_AA_GEN,
     H_PNL_N_AA,
     H_PNL_N_BROKER,
+    H_T_AA,
     KIND_PNL_BOUNDS,
     SCALE_SHIFT,
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
 from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
+from .registry import table_rows
 from .specs import Bounds, pnl
 from .texts import Description, Record, missing_field
 
@@ -54,6 +56,23 @@ __all__ = ["PnlBoundsKillSwitch"]
 
 _MASK = (1 << SCALE_SHIFT) - 1
 _NONE_ERROR = "at least one broker or account+asset barrier must be configured"
+
+
+_U64_MAX = (1 << 64) - 1
+_ASSET_WORDS = (A_PNL_FLAGS, A_PNL_LOWER, A_PNL_UPPER, A_PNL_SCALES)
+_PAIR_WORDS = (AA_PNL_FLAGS, AA_PNL_LOWER, AA_PNL_UPPER, AA_PNL_SCALES)
+
+
+def _bounds_of(flags: int, lower: int, upper: int, scales: int, es: int) -> Bounds | None:
+    """The Bounds that ``_bound_words`` wrote (same values, same decimal scales), or None."""
+    if not flags & (BOUND_LOWER | BOUND_UPPER):
+        return None
+    lo = hi = None
+    if flags & BOUND_LOWER:
+        lo = fixed_to_decimal(lower, es, scales & _MASK)
+    if flags & BOUND_UPPER:
+        hi = fixed_to_decimal(upper, es, (scales >> SCALE_SHIFT) & _MASK)
+    return Bounds(lo, hi)
 
 
 def _bound_words(bounds: Bounds, scale: int) -> tuple[int, int, int, int]:
@@ -123,6 +142,27 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         self._write_accounts(book)
         for (account, asset), raw in seeds.items():
             self._set_pnl(book, account, asset, raw, decimal_scale(self._initial[(account, asset)]))
+
+    def restore(self, book: Book) -> None:
+        st, es = book.state, book.scale
+        names = book.asset_names()
+        self.broker = {}
+        for aid, name in enumerate(names):
+            row = book.asset_row(aid)
+            bounds = _bounds_of(*(int(st[row + w]) for w in _ASSET_WORDS), es)
+            if bounds is not None:
+                self.broker[name] = bounds
+        accounts, assets, rows = table_rows(st, H_T_AA)
+        live = (st[rows + AA_PNL_GEN] == st[H_PNL_AA_GEN]) & (st[rows + AA_PNL_FLAGS] != 0)
+        self.accounts = {}
+        for a, k, row in zip(accounts[live].tolist(), assets[live].tolist(), rows[live].tolist(),
+                             strict=True):  # fmt: skip
+            bounds = _bounds_of(*(int(st[row + w]) for w in _PAIR_WORDS), es)
+            self.accounts[(a & _U64_MAX, names[k])] = bounds  # type: ignore[assignment]
+        self._initial = {}  # seeds are applied once, at build; the accumulators are in the rows
+        # (counters a crash mid-retune left behind the rows: make them agree)
+        st[H_PNL_N_BROKER] = len(self.broker)
+        st[H_PNL_N_AA] = len(self.accounts)
 
     @staticmethod
     def _set_pnl(book: Book, account: int, asset: str, raw: int, scale: int) -> None:

@@ -43,12 +43,16 @@ from openpit_shm.layout.state import (
     H_RL_N_AA,
     H_RL_N_ACC,
     H_RL_N_ASSET,
+    H_T_AA,
+    H_T_ACC,
     KIND_RATE_LIMIT,
+    SH_ASSET_CAP,
     SH_BROKER,
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
 from .numbers import fmt_duration
+from .registry import table_rows
 from .specs import check_max_orders
 from .texts import Description, Record, missing_field
 
@@ -73,6 +77,13 @@ Rate = tuple[int, int]  # (max_orders, window ns), both u64
 def u64_bits(value: int) -> int:
     """A u64 as the int64 bit pattern the state stores."""
     return value - _U64 if value >= 1 << 63 else value
+
+
+def _window_rate(sh: Any, row: int) -> Rate | None:
+    """(max_orders, window ns) of a configured fixed window in ``shared``, else None."""
+    if not sh[row + FW_ON]:
+        return None
+    return int(sh[row + FW_MAX]) & _U64_MAX, int(sh[row + FW_WINDOW]) & _U64_MAX
 
 
 def _duration_ns(window: Any) -> int:
@@ -154,6 +165,40 @@ class RateLimitPolicy(BuiltinPolicy):
         self._write_assets(book, {})
         self._write_accounts(book)
         self._write_account_assets(book)
+
+    def restore(self, book: Book) -> None:
+        st, sh = book.state, book.shared
+        names = book.asset_names()
+        self.broker = _window_rate(sh, SH_BROKER)
+        self.assets = {}
+        for aid, name in enumerate(names[: int(sh[SH_ASSET_CAP])]):
+            rate = _window_rate(sh, book.shared_asset_row(aid))
+            if rate is not None:
+                self.assets[name] = rate
+        accounts, _, rows = table_rows(st, H_T_ACC)
+        live = st[rows + AC_RL_GEN] >> GEN_SHIFT == st[H_RL_ACC_GEN]
+        self.accounts = {
+            a & _U64_MAX: (mx & _U64_MAX, ns & _U64_MAX)
+            for a, mx, ns in zip(
+                accounts[live].tolist(), st[rows[live] + AC_RL_MAX].tolist(),
+                st[rows[live] + AC_RL_WINDOW].tolist(), strict=True,
+            )
+        }  # fmt: skip
+        accounts, assets, rows = table_rows(st, H_T_AA)
+        live = st[rows + AA_RL_GEN] >> GEN_SHIFT == st[H_RL_AA_GEN]
+        self.account_assets = {
+            (a & _U64_MAX, names[k]): (mx & _U64_MAX, ns & _U64_MAX)
+            for a, k, mx, ns in zip(
+                accounts[live].tolist(), assets[live].tolist(),
+                st[rows[live] + AA_RL_MAX].tolist(), st[rows[live] + AA_RL_WINDOW].tolist(),
+                strict=True,
+            )
+        }  # fmt: skip
+        # The axis counters gate the kernel; a retune cut short by a crash may have left
+        # them behind the rows it wrote. Make them agree with what the rows enforce.
+        st[H_RL_N_ASSET] = len(self.assets)
+        st[H_RL_N_ACC] = len(self.accounts)
+        st[H_RL_N_AA] = len(self.account_assets)
 
     # ---- runtime retune ----------------------------------------------------------------------
 

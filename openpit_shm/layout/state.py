@@ -42,6 +42,7 @@ Header (``H_*``)::
      56..62 order size: broker flags, broker max qty, broker max notional,
             broker cap scales, #asset barriers, #account+asset barriers, a+a generation
      64..66 P&L kill switch: #broker barriers, #account+asset barriers, a+a generation
+     68 assets registered   69 asset-name directory (``AN_*``, H_ASSET_CAP entries)
 
 A **generation** tags account-keyed configuration: a row's barrier is live
 only while its ``*_GEN`` word equals the header's generation, so replacing a
@@ -81,6 +82,13 @@ Asset row (``A_*``, 8 words, indexed by the dense asset id)::
 
 Instrument row (``I_*``, 2 words, indexed by instrument id): underlying, settlement.
 
+Asset-name directory entry (``AN_*``, 2 words, indexed by asset id): word offset
+and byte length of the asset's UTF-8 name, bump-allocated in the arena. With
+the instrument rows it makes the arena self-describing: a process attaching to
+it (a restarted shard worker) rebuilds the asset and instrument registries
+from the arena alone, and the policies' configuration from the rows and
+header words above (``Book.attach``).
+
 Group row (``G_*``, 2 words): blocked flag, reserved.
 
 Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
@@ -118,7 +126,7 @@ constants it imports.
 from __future__ import annotations
 
 STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*)
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
@@ -175,6 +183,8 @@ H_OSL_AA_GEN = 62
 H_PNL_N_BROKER = 64
 H_PNL_N_AA = 65
 H_PNL_AA_GEN = 66
+H_N_ASSETS = 68
+H_ANAME_BASE = 69
 H_SIZE = 128
 
 NO_POLICY = -1
@@ -247,6 +257,11 @@ W_ASSET = 8
 I_UNDERLYING = 0
 I_SETTLEMENT = 1
 W_INSTR = 2
+
+# ---- asset-name directory entry ------------------------------------------------------------
+AN_OFFSET = 0  # word offset of the UTF-8 bytes
+AN_BYTES = 1  # byte length
+W_ANAME = 2
 
 # ---- group row -----------------------------------------------------------------------------
 G_BLOCKED = 0
