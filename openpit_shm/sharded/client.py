@@ -39,7 +39,6 @@ from ..layout.records import (
     RESULT_DTYPE,
     STATUS_OK,
 )
-from ..layout.ring import RING_W_TAIL
 from ..layout.shard import shard_of, shard_of_array
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
 from ..pretrade.results import (
@@ -200,10 +199,16 @@ class ShardedEngine:
     def _executed(self, shard: int, rows: list, payload: Any, order: Any) -> ExecuteResult:
         first = rows[0]
         if first.status == STATUS_OK and first.count == 0:
+            lock, adjustments = None, []
+            if payload is not None and payload[0] == "reserved":
+                from ..pretrade.lock import Lock
+
+                lock, adjustments = Lock.from_json(payload[1]), list(payload[2])
             if first.reservation == 0:
-                return execute_result(bare_reservation(), [])
+                return execute_result(bare_reservation(lock, adjustments), [])
             finalize = self._finalizer(shard, first.reservation)
-            return execute_result(held_reservation(None, [], None, [], remote=finalize), [])
+            reservation = held_reservation(None, [], lock, adjustments, remote=finalize)
+            return execute_result(reservation, [])
         return execute_result(None, self._rejects(rows, payload, order))
 
     def _dry(self, kind: int, order: Any) -> DryRunReport:
@@ -303,7 +308,7 @@ class ShardedEngine:
                     order.astype(np.int64), starts, rows, int(self._timeout * 1e9),
                 )  # fmt: skip
                 for link in self._links:
-                    link.tail = int(link.ctrl[RING_W_TAIL])
+                    link.resync()
             finally:
                 for link in self._links:
                     link.lock.release()

@@ -38,6 +38,7 @@ class ShardLink:
         self.slots = result.slots
         self.mask = result.capacity - 1
         self.tail = int(result.ctrl[RING_W_TAIL])
+        self.limit = self.tail  # records below this cursor are known to be published
         self.idle = idle
         self.timeout = timeout
         self.lock = threading.Lock()
@@ -53,17 +54,21 @@ class ShardLink:
         """The next result record (waits, bounded)."""
         import time
 
-        while True:
+        while self.tail >= self.limit:
+            # Hand the records read so far back to the worker, then wait for more: the
+            # ring's own tail is what its readable count is measured from.
+            ring_release(self.ctrl, self.tail)
             avail = ring_wait_readable(self.ctrl, self.slots, 1, self.idle, _SLICE_NS)
             if avail > 0:
-                rec = Record.at(self.slots, self.tail & self.mask)
-                self.tail += 1
-                return rec
-            if time.monotonic_ns() > deadline_ns:
+                self.limit = self.tail + avail
+            elif time.monotonic_ns() > deadline_ns:
                 raise ShardUnavailableError(
                     "no answer from the shard in time (the worker is stuck or the host is "
                     "overloaded)"
                 )
+        rec = Record.at(self.slots, self.tail & self.mask)
+        self.tail += 1
+        return rec
 
     def receive(self, seq: int) -> tuple[list[Record], Any]:
         """The records answering request ``seq``, and the texts payload that followed them."""
@@ -102,13 +107,19 @@ class ShardLink:
         """Settle every answer already readable (keeps the result ring from filling)."""
         from ..kernels.ring import ring_readable
 
+        ring_release(self.ctrl, self.tail)
         avail = ring_readable(self.ctrl, self.slots, 1)
         if avail <= 0:
             return
         for _ in range(avail):
             self._settle(Record.at(self.slots, self.tail & self.mask))
             self.tail += 1
+        self.limit = self.tail
         ring_release(self.ctrl, self.tail)
+
+    def resync(self) -> None:
+        """Re-read the ring's cursor after someone else (the batch pump) consumed from it."""
+        self.tail = self.limit = int(self.ctrl[RING_W_TAIL])
 
 
 def _shard_down() -> int:

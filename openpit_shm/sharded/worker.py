@@ -171,6 +171,8 @@ def _serve_objects(shard: _Shard) -> int:
                     payload = ("error", answer.error)
                 elif wants_texts and any(t is not None for t in answer.texts):
                     payload = ("texts", answer.texts)
+                elif wants_texts and answer.reserved is not None:
+                    payload = ("reserved", *answer.reserved)
                 if payload is not None:
                     last = list(rows[-1])
                     last[6] |= RESULT_TEXTS

@@ -1,0 +1,99 @@
+"""Shard Books in shared memory: created by the supervisor, re-attached by (re)started workers.
+
+Each shard's arena lives in its own state segment; all shards share one
+``shared`` array (the cross-shard rate windows), so a broker limit holds
+across them. Arenas grow in place: the same segment is extended with
+``ftruncate`` (``Segment.grow``), so its name never changes and a restarted
+worker finds the grown arena where the first one left it. The arena is
+authoritative (assets, instruments, live configuration are read back from
+it), so attaching needs only the Book's static description.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..layout.segment import SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
+from .topology import ARRAY_OFFSET, Topology, array_segment_bytes, segment_array
+
+if TYPE_CHECKING:
+    from ..shm.segment import Segment
+    from .worker import WorkerSpec
+
+__all__ = ["SHARDED_ASSET_CAP", "attach_book", "create_shard_books"]
+
+#: Assets a sharded engine's shared array is sized for (growing it would split the shards).
+SHARDED_ASSET_CAP = 1024
+
+
+def create_shard_books(
+    topology: Topology, builtins: list[Any], n_policies: int, scale: int
+) -> list[bytes]:
+    """Create every shard's arena (and the one shared array); their pickled descriptions."""
+    from ..builtins.book import Book
+
+    descriptions = []
+    for k in range(topology.n_shards):
+
+        def allocate(words: int, kind: str, k: int = k) -> np.ndarray:
+            if kind == "state":
+                return segment_array(topology.array_segment(SEGMENT_KIND_STATE, words, shard=k))
+            if k == 0:
+                return segment_array(topology.array_segment(SEGMENT_KIND_SHARED, words))
+            # Shards 1.. initialize a private copy (identical to shard 0's, same specs);
+            # their workers attach the one shared segment instead.
+            return np.zeros(words, dtype=np.int64)
+
+        book = Book.create(
+            builtins,
+            n_policies=n_policies,
+            scale=scale,
+            asset_cap=SHARDED_ASSET_CAP,
+            allocate=allocate,
+        )
+        descriptions.append(pickle.dumps(book.description(), protocol=pickle.HIGHEST_PROTOCOL))
+        del book
+    return descriptions
+
+
+class _GrowInPlace:
+    """A worker's allocator: the state arena grows by extending its own segment."""
+
+    def __init__(self, state: Segment) -> None:
+        self.state = state
+        self.retired: list[Segment] = []
+
+    def allocate(self, words: int, kind: str) -> np.ndarray:
+        if kind != "state":
+            raise MemoryError("the shared array of a sharded engine cannot grow")
+        grown = self.state.grow(array_segment_bytes(words), capacity=words)
+        self.retired.append(self.state)
+        self.state = grown
+        return segment_array(grown)
+
+    def release(self, old: np.ndarray) -> None:
+        for seg in self.retired:
+            seg.close()  # not the owner: unmaps this old view only; the name stays
+        self.retired.clear()
+
+
+def attach_book(spec: WorkerSpec, state: Segment, shared: Segment, registrations: list) -> Any:
+    """The shard's Book over its surviving arena (a fresh or a restarted worker)."""
+    from ..builtins.book import Book
+
+    memory = _GrowInPlace(state)
+    book = Book.from_description(
+        pickle.loads(spec.book),
+        state=segment_array(state),
+        shared=segment_array(shared),
+        allocate=memory.allocate,
+        release=memory.release,
+    )
+    book._io = memory  # keeps the current state segment mapped for the Book's lifetime
+    return book
+
+
+assert ARRAY_OFFSET % 4096 == 0

@@ -1,0 +1,62 @@
+"""Sharded-engine fixtures: engines are expensive to start (processes), so tests share them."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import openpit_shm as op
+
+pol = op.pretrade.policies
+P = op.param
+
+
+def c1_builder(sync: str = "no_sync", broker_limit: int = 10**9) -> Any:
+    """The C1 policies (PERF.md) with a tight-enough broker limit to matter in tests."""
+    rate = (
+        pol.build_rate_limit()
+        .broker_barrier(pol.RateLimitBrokerBarrier(pol.RateLimit(broker_limit, datetime.timedelta(hours=1))))
+        .asset_barriers(pol.RateLimitAssetBarrier(pol.RateLimit(10**9, datetime.timedelta(hours=1)), "USD"))
+        .account_barriers(
+            *[
+                pol.RateLimitAccountBarrier(
+                    pol.RateLimit(40, datetime.timedelta(hours=1)), P.AccountId.from_int(a)
+                )
+                for a in range(0, 60, 3)
+            ]
+        )
+    )
+    size = (
+        pol.build_order_size_limit()
+        .asset_barriers(
+            pol.OrderSizeAssetBarrier(
+                pol.OrderSizeLimit(max_quantity=P.Quantity(900), max_notional=P.Volume(300000)), "USD"
+            )
+        )
+        .broker_barrier(pol.OrderSizeBrokerBarrier(pol.OrderSizeLimit(max_quantity=P.Quantity(980))))
+    )
+    pnl = pol.build_pnl_bounds_killswitch().broker_barriers(
+        pol.PnlBoundsBrokerBarrier("USD", P.Pnl(-2000), P.Pnl(5000))
+    )
+    builder = getattr(op.Engine.builder(), sync)()
+    return (
+        builder.builtin(pol.build_order_validation())
+        .builtin(rate)
+        .builtin(size)
+        .builtin(pnl)
+    )
+
+
+def shm_entries() -> set[str]:
+    return {f for f in os.listdir("/dev/shm") if f.startswith("opshm.")}
+
+
+@pytest.fixture(scope="module")
+def sharded_c1() -> Iterator[Any]:
+    engine = c1_builder("account_sync", broker_limit=2500).sharded(workers=2).build()
+    with engine:
+        yield engine
