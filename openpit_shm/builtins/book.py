@@ -348,6 +348,13 @@ class Book:
         self._ensure(int(KC.ctl_space_needed(self.state)) + (1 << 16))
 
     def _grow_assets(self, cap: int) -> None:
+        # The shared array first: an allocator that cannot grow it (a sharded engine's,
+        # shared by every shard) fails here, before the arena is touched.
+        old_sh = self.shared
+        if (old_sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < cap:
+            sh = self._memory.new(L.shared_words(cap), "shared")
+            sh[: old_sh.shape[0]] = old_sh
+            self.shared = sh
         st = self.state
         old_cap = int(st[L.H_ASSET_CAP])
         self._ensure(cap * (L.W_ASSET + L.W_ANAME))
@@ -361,11 +368,6 @@ class Book:
         st[L.H_ANAME_BASE] = names
         st[L.H_ASSET_BASE] = base
         st[L.H_ASSET_CAP] = cap
-        old_sh = self.shared
-        if (old_sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < cap:
-            sh = self._memory.new(L.shared_words(cap), "shared")
-            sh[: old_sh.shape[0]] = old_sh
-            self.shared = sh
         if int(self.shared[L.SH_ASSET_CAP]) < cap:  # (a pre-sized shared array just says so)
             self.shared[L.SH_ASSET_CAP] = cap
         self._refresh()

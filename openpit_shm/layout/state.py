@@ -117,10 +117,11 @@ Fixed-window row (``FW_*``): ``0 lock`` (0 free, else owner tag), ``1 configured
 ``6 started``. The count/start pair is updated under the row's tiny spin lock
 (CAS), so a broker limit holds exactly across shards.
 
-Changing any offset here changes compiled kernels: bump ``STATE_VERSION`` and
-clear Numba's cache (``find kernels -name '*.nb[ic]' -delete``), because
-Numba's on-disk cache is keyed on each kernel's own source file, not on the
-constants it imports.
+Changing any offset here changes compiled kernels: bump ``STATE_VERSION``
+(``Book.attach`` refuses an arena of another version). Numba's on-disk cache
+is keyed on each kernel's own source file, not on the constants it imports;
+``kernels.cacheguard`` drops it on import whenever a layout or kernel module
+changed.
 """
 
 from __future__ import annotations

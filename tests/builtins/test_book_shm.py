@@ -184,3 +184,21 @@ def test_should_continue_over_the_arena_after_its_owner_is_killed(
     assert proc.exitcode == 0
     _same(before + after, reference[0])
     assert snapshot == reference[1]
+
+
+def test_should_fail_before_touching_the_arena_when_the_shared_array_cannot_grow() -> None:
+    made: list[str] = []
+
+    def allocate(words: int, kind: str) -> np.ndarray:
+        if kind == "shared" and "shared" in made:
+            raise MemoryError("the shared array of a sharded engine cannot grow")
+        made.append(kind)
+        return np.zeros(words, dtype=np.int64)
+
+    book = Book.create(H.specs(), n_policies=H.N_POLICIES, asset_cap=16, allocate=allocate)
+    for i in range(16 - len(book.asset_names())):
+        book.asset_id(f"A{i}")
+    before = book.state.tobytes(), book.shared.tobytes(), book.asset_names()
+    with pytest.raises(MemoryError, match="cannot grow"):
+        book.asset_id("one too many")
+    assert (book.state.tobytes(), book.shared.tobytes(), book.asset_names()) == before
