@@ -14,6 +14,7 @@ first result record is kept (``count`` says how many rejects it got);
 
 from __future__ import annotations
 
+import numpy as np
 from numba import carray, njit
 
 from openpit_shm.kernels.atomics import (
@@ -34,8 +35,9 @@ from openpit_shm.kernels.ring import (
     ring_writable,
 )
 from openpit_shm.layout.ring import RING_CTRL_WORDS
+from openpit_shm.layout.shard import shard_of_nb
 
-__all__ = ["UNANSWERED", "notify", "pump_batch"]
+__all__ = ["UNANSWERED", "group_by_shard", "notify", "pump_batch"]
 
 _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 1, 2, 3, 4
 _STATUS_TEXT = 3
@@ -126,3 +128,28 @@ def pump_batch(rings, cap, records, order, starts, out, timeout_ns):  # type: ig
             if monotonic_ns() > deadline:
                 return answered
     return answered
+
+
+@njit(cache=True)
+def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped-def]
+    """Counting sort of record indexes by the shard of their account (word 1 of each record).
+
+    Fills ``order`` (``int64[n]``) so that shard ``k`` owns
+    ``order[starts[k]:starts[k + 1]]`` (``starts``: ``int64[n_shards + 1]``),
+    keeping each shard's records in batch order.
+    """
+    n = records.shape[0]
+    counts = np.zeros(n_shards + 1, dtype=np.int64)
+    shards = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = shard_of_nb(records[i, 1], n_shards)
+        shards[i] = k
+        counts[k + 1] += 1
+    for k in range(n_shards):
+        counts[k + 1] += counts[k]
+    for k in range(n_shards + 1):
+        starts[k] = counts[k]
+    for i in range(n):
+        k = shards[i]
+        order[counts[k]] = i
+        counts[k] += 1

@@ -39,7 +39,7 @@ from ..layout.records import (
     RESULT_DTYPE,
     STATUS_OK,
 )
-from ..layout.shard import shard_of, shard_of_array
+from ..layout.shard import shard_of
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
 from ..pretrade.results import (
     DryRunReport,
@@ -279,7 +279,7 @@ class ShardedEngine:
         says how many rejects it got), as in the in-process batch door. A
         record of a shard that is down is answered ``SystemUnavailable``.
         """
-        from ..kernels.client import UNANSWERED, pump_batch
+        from ..kernels.client import UNANSWERED, group_by_shard, pump_batch
 
         if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
             raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
@@ -292,9 +292,10 @@ class ShardedEngine:
         result = out[:n]
         if n == 0:
             return result
-        shards = shard_of_array(records["account"], self._n)
-        order = np.argsort(shards, kind="stable")
-        starts = np.searchsorted(shards[order], np.arange(self._n + 1)).astype(np.int64)
+        words = records.view(np.int64).reshape(n, 8)
+        order = np.empty(n, dtype=np.int64)
+        starts = np.empty(self._n + 1, dtype=np.int64)
+        group_by_shard(words, self._n, order, starts)
         rows = result.view(np.int64).reshape(n, 8)
         rows[:, 2] = UNANSWERED
         with self._batch_lock:
@@ -304,8 +305,8 @@ class ShardedEngine:
                 for link in self._links:
                     link.drain()
                 done = pump_batch(
-                    self._ring_table, self._capacity, records.view(np.int64).reshape(n, 8),
-                    order.astype(np.int64), starts, rows, int(self._timeout * 1e9),
+                    self._ring_table, self._capacity, words, order, starts, rows,
+                    int(self._timeout * 1e9),
                 )  # fmt: skip
                 for link in self._links:
                     link.resync()

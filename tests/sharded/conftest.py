@@ -19,8 +19,12 @@ def c1_builder(sync: str = "no_sync", broker_limit: int = 10**9) -> Any:
     """The C1 policies (PERF.md) with a tight-enough broker limit to matter in tests."""
     rate = (
         pol.build_rate_limit()
-        .broker_barrier(pol.RateLimitBrokerBarrier(pol.RateLimit(broker_limit, datetime.timedelta(hours=1))))
-        .asset_barriers(pol.RateLimitAssetBarrier(pol.RateLimit(10**9, datetime.timedelta(hours=1)), "USD"))
+        .broker_barrier(
+            pol.RateLimitBrokerBarrier(pol.RateLimit(broker_limit, datetime.timedelta(hours=1)))
+        )
+        .asset_barriers(
+            pol.RateLimitAssetBarrier(pol.RateLimit(10**9, datetime.timedelta(hours=1)), "USD")
+        )
         .account_barriers(
             *[
                 pol.RateLimitAccountBarrier(
@@ -34,21 +38,19 @@ def c1_builder(sync: str = "no_sync", broker_limit: int = 10**9) -> Any:
         pol.build_order_size_limit()
         .asset_barriers(
             pol.OrderSizeAssetBarrier(
-                pol.OrderSizeLimit(max_quantity=P.Quantity(900), max_notional=P.Volume(300000)), "USD"
+                pol.OrderSizeLimit(max_quantity=P.Quantity(900), max_notional=P.Volume(300000)),
+                "USD",
             )
         )
-        .broker_barrier(pol.OrderSizeBrokerBarrier(pol.OrderSizeLimit(max_quantity=P.Quantity(980))))
+        .broker_barrier(
+            pol.OrderSizeBrokerBarrier(pol.OrderSizeLimit(max_quantity=P.Quantity(980)))
+        )
     )
     pnl = pol.build_pnl_bounds_killswitch().broker_barriers(
         pol.PnlBoundsBrokerBarrier("USD", P.Pnl(-2000), P.Pnl(5000))
     )
     builder = getattr(op.Engine.builder(), sync)()
-    return (
-        builder.builtin(pol.build_order_validation())
-        .builtin(rate)
-        .builtin(size)
-        .builtin(pnl)
-    )
+    return builder.builtin(pol.build_order_validation()).builtin(rate).builtin(size).builtin(pnl)
 
 
 def shm_entries() -> set[str]:

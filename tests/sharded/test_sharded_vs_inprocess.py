@@ -24,10 +24,13 @@ def test_should_decide_per_order_like_the_in_process_engine(seed: int) -> None:
 
 
 def test_should_decide_batches_like_the_in_process_engine() -> None:
+    # Shards decide a batch concurrently, so which orders a broker-wide limit cuts
+    # depends on interleaving: here it is not reached (the per-order test and the
+    # next one cover broker limits).
     rng = np.random.default_rng(5)
     n = 20000
-    local = c1_builder("no_sync", broker_limit=15000).build()
-    sharded = c1_builder("account_sync", broker_limit=15000).sharded(workers=2).build()
+    local = c1_builder("no_sync").build()
+    sharded = c1_builder("account_sync").sharded(workers=2).build()
     with sharded:
         for engine in (local, sharded):
             ids = [engine.register_instrument(op.Instrument(f"S{i:03d}", "USD")) for i in range(20)]
@@ -52,3 +55,23 @@ def test_should_decide_batches_like_the_in_process_engine() -> None:
                 assert np.array_equal(got[field], want[field]), field
         assert (want["code"] != 0).sum() > 100, "the batch must reject"
     assert not shm_entries()
+
+
+def test_should_hold_a_broker_limit_exactly_across_shards_in_a_batch() -> None:
+    engine = c1_builder("account_sync", broker_limit=15000).sharded(workers=2).build()
+    with engine:
+        iid = engine.register_instrument(op.Instrument("S000", "USD"))
+        rng = np.random.default_rng(9)
+        n = 20000
+        orders = order_records(
+            account=rng.integers(100, 10_000, n), instrument=iid, side=1,
+            quantity=5.0, price=10.0, auto_commit=True,
+        )  # fmt: skip
+        results = engine.execute_batch(orders)
+        shards = {s["records"] for s in engine.stats()}
+    accepted = int((results["status"] == 0).sum())
+    assert accepted == 15000
+    assert set(np.unique(results["code"][results["status"] != 0])) == {
+        op.layout.records.CODE_NUMBER["RateLimitExceeded"]
+    }
+    assert all(r > 1000 for r in shards), "both shards worked"
