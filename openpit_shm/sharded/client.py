@@ -93,23 +93,44 @@ class ShardedEngine:
         return [self._call(k, op, args) for k in range(self._n)]
 
     def _instrument(self, key: tuple[str, str]) -> int:
+        """The instrument id of (underlying, settlement), registered on every shard.
+
+        The client's replica numbers instruments; a shard that is down learns
+        the new ones before its next request (``_catch_up``).
+        """
         iid = self._iids.get(key)
         if iid is None:
             with self._control_lock:
                 iid = self._iids.get(key)
                 if iid is None:
                     iid = self._replica.instrument_id(*key)
-                    for k in range(self._n):
-                        got = self._supervisor.channel(k).call("instrument", key)
-                        if got != iid:
-                            raise RuntimeError(f"shard {k} numbered {key} {got}, expected {iid}")
                     self._iids[key] = iid
+                    for k in range(self._n):
+                        self._pending[k].append(key)
+                        self._catch_up(k)
         return iid
+
+    def _catch_up(self, k: int) -> None:
+        """Send shard ``k`` the instruments it has not seen yet (when it is up)."""
+        if not self._pending[k] or not self._supervisor.alive(k):
+            return
+        with self._control_lock:
+            while self._pending[k]:
+                key = self._pending[k][0]
+                try:
+                    got = self._supervisor.channel(k).call("instrument", key)
+                except ShardUnavailableError:
+                    return  # down again: retried before its next request
+                if got != self._iids[key]:
+                    raise RuntimeError(f"shard {k} numbered {key} {got}, not {self._iids[key]}")
+                self._pending[k].pop(0)
 
     def _roundtrip(self, shard: int, kind: int, row: tuple, ref: int = 0) -> tuple[list, Any]:
         """Send one request to ``shard``; its result records and texts payload."""
         link = self._links[shard]
         account, instrument, side, flags, price, amount = row
+        if self._pending[shard]:
+            self._catch_up(shard)
         with link.lock:
             self._seq += 1
             seq = self._seq
@@ -246,6 +267,8 @@ class ShardedEngine:
         shard = shard_of(account, self._n)
         ref = scales if scales >= 0 else 0
         link = self._links[shard]
+        if self._pending[shard]:
+            self._catch_up(shard)
         with link.lock:
             self._seq += 1
             seq = self._seq
@@ -298,6 +321,9 @@ class ShardedEngine:
         group_by_shard(words, self._n, order, starts)
         rows = result.view(np.int64).reshape(n, 8)
         rows[:, 2] = UNANSWERED
+        for k in range(self._n):
+            if self._pending[k]:
+                self._catch_up(k)
         with self._batch_lock:
             for link in self._links:
                 link.lock.acquire()
@@ -442,6 +468,7 @@ def assemble(
     engine._settings = settings
     engine._rows = RowMaker(replica)
     engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
+    engine._pending: list[list[tuple[str, str]]] = [[] for _ in range(names.n_shards)]
     engine._seq = 0
     engine._control_lock = threading.RLock()
     engine._batch_lock = threading.Lock()

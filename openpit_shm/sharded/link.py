@@ -19,7 +19,7 @@ from ..builtins.record import Record
 from ..errors import ShardUnavailableError
 from ..kernels.ring import ring_release, ring_wait_readable
 from ..layout.records import RESULT_TEXTS, STATUS_TEXT
-from ..layout.ring import RING_W_TAIL
+from ..layout.ring import RING_W_HEAD, RING_W_TAIL
 from ..shm.ring import Ring
 from .texts import decode_texts
 
@@ -118,8 +118,10 @@ class ShardLink:
         ring_release(self.ctrl, self.tail)
 
     def resync(self) -> None:
-        """Re-read the ring's cursor after someone else (the batch pump) consumed from it."""
+        """Re-read both cursors after the batch pump pushed and popped on this ring pair."""
         self.tail = self.limit = int(self.ctrl[RING_W_TAIL])
+        producer = self.producer
+        producer._head = producer._limit = int(self.request_ring.ctrl[RING_W_HEAD])
 
 
 def _shard_down() -> int:

@@ -204,10 +204,23 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     return running
 
 
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this worker when its supervisor dies (Linux ``prctl``)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the supervisor died before the prctl: nobody to serve
+        os._exit(1)
+
+
 def worker_main(spec: WorkerSpec, conn: Connection) -> None:
     """Process entry point (``multiprocessing`` spawn target)."""
     from ..kernels.agent import AGENT_STOP
 
+    _die_with_parent()
     shard = None
     try:
         shard = _Shard(spec)

@@ -27,6 +27,7 @@ def test_should_decide_batches_like_the_in_process_engine() -> None:
     # Shards decide a batch concurrently, so which orders a broker-wide limit cuts
     # depends on interleaving: here it is not reached (the per-order test and the
     # next one cover broker limits).
+    before = shm_entries()
     rng = np.random.default_rng(5)
     n = 20000
     local = c1_builder("no_sync").build()
@@ -54,7 +55,7 @@ def test_should_decide_batches_like_the_in_process_engine() -> None:
             for field in ("seq", "status", "code", "policy", "reason", "count", "flags"):
                 assert np.array_equal(got[field], want[field]), field
         assert (want["code"] != 0).sum() > 100, "the batch must reject"
-    assert not shm_entries()
+    assert shm_entries() <= before
 
 
 def test_should_hold_a_broker_limit_exactly_across_shards_in_a_batch() -> None:
