@@ -32,15 +32,17 @@ from openpit_shm.kernels.ring import (
     ring_readable,
     ring_release,
     ring_tail,
+    ring_wait_readable,
     ring_writable,
 )
 from openpit_shm.layout.ring import RING_CTRL_WORDS
 from openpit_shm.layout.shard import shard_of_nb
 
-__all__ = ["UNANSWERED", "group_by_shard", "notify", "pump_batch"]
+__all__ = ["UNANSWERED", "exchange", "group_by_shard", "notify", "pump_batch"]
 
 _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 1, 2, 3, 4
 _STATUS_TEXT = 3
+_RESULT_TEXTS = 1 << 4
 #: ``out[i, 2]`` (the head word) before record ``i`` is answered; the caller fills it.
 _UNANSWERED = -1
 UNANSWERED = _UNANSWERED
@@ -153,3 +155,84 @@ def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped
         k = shards[i]
         order[counts[k]] = i
         counts[k] += 1
+
+
+@njit(cache=True, nogil=True)
+def exchange(  # type: ignore[no-untyped-def]
+    req_ctrl_addr, req_slots_addr, res_ctrl_addr, res_slots_addr, cap,
+    w0, w1, w2, w3, w4, w5, w6, w7, out_addr, out_cap, idle_addr, timeout_ns,
+):  # fmt: skip
+    """One synchronous request: push one record, wait, copy its answer out; all in one call.
+
+    The request is the 8 words ``w0..w7`` (``w0`` its seq). Result records are
+    copied to ``out`` (``int64[out_cap, 8]`` at ``out_addr``) in ring order, up
+    to and including the last record answering ``w0`` (``index + 1 == count``,
+    or ``count == 0``) and the ``STATUS_TEXT`` records that follow it when it is
+    flagged ``RESULT_TEXTS``. Records of earlier requests (answers to messages
+    sent without waiting) come first and are copied too, for the caller to
+    settle. Python pays one call per order instead of a push, a wait and a
+    release. Returns the number of records copied; ``-1`` if the request ring
+    stayed full, ``-2`` on timeout, ``-3`` if ``out`` filled up first.
+    """
+    req_ctrl = carray(addr_ptr(req_ctrl_addr), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(req_slots_addr), (cap, 8))
+    res_ctrl = carray(addr_ptr(res_ctrl_addr), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(res_slots_addr), (cap, 8))
+    out = carray(addr_ptr(out_addr), (out_cap, 8))
+    idle = carray(addr_ptr(idle_addr), (4,))
+    deadline = monotonic_ns() + timeout_ns
+    polls = 0
+    while ring_writable(req_ctrl, req_slots, 1) < 1:
+        polls += 1
+        if polls % 64 == 0 and monotonic_ns() > deadline:
+            return -1
+        sched_yield()
+    head = ring_head(req_ctrl)
+    slot = head & (cap - 1)
+    req_slots[slot, 0] = w0
+    req_slots[slot, 1] = w1
+    req_slots[slot, 2] = w2
+    req_slots[slot, 3] = w3
+    req_slots[slot, 4] = w4
+    req_slots[slot, 5] = w5
+    req_slots[slot, 6] = w6
+    req_slots[slot, 7] = w7
+    ring_publish(req_ctrl, head + 1)
+    n = 0
+    texts = False  # reading the text records that follow the answer
+    texts_left = 0
+    while True:
+        avail = ring_wait_readable(res_ctrl, res_slots, 1, idle, 5_000_000)
+        if avail <= 0:
+            if monotonic_ns() > deadline:
+                return -2
+            continue
+        tail = ring_tail(res_ctrl)
+        for j in range(avail):
+            if n >= out_cap:
+                ring_release(res_ctrl, tail + j)
+                return -3
+            s = (tail + j) & (cap - 1)
+            for w in range(8):
+                out[n, w] = res_slots[s, w]
+            n += 1
+            head_word = res_slots[s, 2]
+            count = (head_word >> 48) & 0xFF
+            if texts:
+                if texts_left == 0:
+                    texts_left = count
+                texts_left -= 1
+                if texts_left == 0:
+                    ring_release(res_ctrl, tail + j + 1)
+                    return n
+                continue
+            if res_slots[s, 0] != w0 or (head_word >> 32) & 0xFF == _STATUS_TEXT:
+                continue  # an earlier request's answer, or the texts of one
+            index = (head_word >> 56) & 0xFF
+            if count <= 1 or index + 1 >= count:
+                if (head_word >> 40) & _RESULT_TEXTS:
+                    texts = True
+                    continue
+                ring_release(res_ctrl, tail + j + 1)
+                return n
+        ring_release(res_ctrl, tail + avail)

@@ -33,6 +33,7 @@ from ..layout.records import (
     MSG_REPORT,
     MSG_ROLLBACK,
     MSG_START,
+    ORDER_AUTO_COMMIT,
     ORDER_DTYPE,
     POLICY_ENGINE,
     RESULT_BLOCK_LATCHED,
@@ -59,6 +60,11 @@ __all__ = ["ShardedEngine", "assemble"]
 _U64 = (1 << 64) - 1
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
 _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
+
+
+def _s64(v: int) -> int:
+    """A u64 bit pattern as the int64 a record word holds."""
+    return v - (1 << 64) if v >= 1 << 63 else v
 
 
 def _shard_down_reject(shard: int) -> Reject:
@@ -125,18 +131,24 @@ class ShardedEngine:
                     raise RuntimeError(f"shard {k} numbered {key} {got}, not {self._iids[key]}")
                 self._pending[k].pop(0)
 
-    def _roundtrip(self, shard: int, kind: int, row: tuple, ref: int = 0) -> tuple[list, Any]:
+    def _roundtrip(
+        self, shard: int, kind: int, row: tuple, ref: int = 0, pnl: int = 0, fee: int = 0
+    ) -> tuple[list, Any]:
         """Send one request to ``shard``; its result records and texts payload."""
         link = self._links[shard]
         account, instrument, side, flags, price, amount = row
         if self._pending[shard]:
             self._catch_up(shard)
+        if self._nothing_held and kind in (MSG_ORDER, MSG_EXECUTE):
+            # All-builtin engines hold nothing in a reservation: commit in the kernel
+            # and hand out a bare one, sparing a finalization message per order.
+            flags |= ORDER_AUTO_COMMIT
+        word2 = (instrument & 0xFFFFFFFF) | kind << 32 | side << 40 | flags << 48
         with link.lock:
             self._seq += 1
             seq = self._seq
             self._resend(link, shard)
-            link.send((seq, account, instrument, kind, side, flags, price, amount, 0, 0, ref))
-            return link.receive(seq)
+            return link.exchange(seq, _s64(account), _s64(word2), price, amount, pnl, fee, ref)
 
     def _resend(self, link: Any, shard: int) -> None:
         while link.retry:
@@ -159,13 +171,21 @@ class ShardedEngine:
 
         return finalize
 
+    def _shard(self, account: int) -> int:
+        shard = self._shards.get(account)
+        if shard is None:
+            shard = self._shards[account] = shard_of(account, self._n)
+        return shard
+
     def _row(self, order: Any) -> tuple[int, tuple]:
         """(shard, record fields) of an order."""
         a, _, _, side, flags, price, amount = self._rows.order(order)
         op = order._operation
-        instrument = 0 if op is None else self._instrument(op._instrument._key)
+        instrument = 0 if op is None else self._iids.get(op._instrument._key)
+        if instrument is None:
+            instrument = self._instrument(op._instrument._key)
         account = a & _U64
-        return shard_of(account, self._n), (account, instrument, side, flags, price, amount)
+        return self._shard(account), (account, instrument, side, flags, price, amount)
 
     # ---- reading answers ---------------------------------------------------------------------
 
@@ -264,17 +284,11 @@ class ShardedEngine:
         op = report._operation
         instrument = 0 if op is None else self._instrument(op._instrument._key)
         account = a & _U64
-        shard = shard_of(account, self._n)
+        shard = self._shard(account)
         ref = scales if scales >= 0 else 0
-        link = self._links[shard]
-        if self._pending[shard]:
-            self._catch_up(shard)
-        with link.lock:
-            self._seq += 1
-            seq = self._seq
-            self._resend(link, shard)
-            link.send((seq, account, instrument, MSG_REPORT, side, flags, 0, 0, pnl, fee, ref))
-            rows, payload = link.receive(seq)
+        rows, payload = self._roundtrip(
+            shard, MSG_REPORT, (account, instrument, side, flags, 0, 0), ref, pnl, fee
+        )
         first = rows[0]
         if first.count == 0:
             if first.status != STATUS_OK:
@@ -469,7 +483,9 @@ def assemble(
     engine._rows = RowMaker(replica)
     engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
     engine._pending: list[list[tuple[str, str]]] = [[] for _ in range(names.n_shards)]
+    engine._nothing_held = not any(not getattr(e, "is_builtin", False) for e in registrations)
     engine._seq = 0
+    engine._shards: dict[int, int] = {}  # account -> shard, memoized (the hash is Python ints)
     engine._control_lock = threading.RLock()
     engine._batch_lock = threading.Lock()
     engine._links = [

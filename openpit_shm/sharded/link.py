@@ -28,6 +28,24 @@ __all__ = ["ShardLink"]
 _SLICE_NS = 20_000_000  # re-check the overall deadline this often while waiting
 
 
+_EXCHANGE: Any = None
+_OUT_ROWS = 512  # a request's records plus stale answers and texts read in one exchange
+
+
+def _exchange_entry() -> Any:
+    """The compiled entry point of ``kernels.client.exchange`` (all-int64 arguments)."""
+    global _EXCHANGE
+    if _EXCHANGE is None:
+        from numba import types
+
+        from ..kernels.client import exchange
+
+        sig = (types.int64,) * 17
+        exchange.compile(sig)
+        _EXCHANGE = exchange.overloads[sig].entry_point
+    return _EXCHANGE
+
+
 class ShardLink:
     """The engine's own slot (0) to one shard."""
 
@@ -39,15 +57,62 @@ class ShardLink:
         self.mask = result.capacity - 1
         self.tail = int(result.ctrl[RING_W_TAIL])
         self.limit = self.tail  # records below this cursor are known to be published
+        self.stale = False
         self.idle = idle
         self.timeout = timeout
         self.lock = threading.Lock()
         #: seq -> (handle, commit) of finalizations sent without waiting for their answers.
         self.unsettled: dict[int, tuple[int, bool]] = {}
         self.retry: list[tuple[int, bool]] = []  # finalizations a dead shard answered: resend
+        self.out = np.zeros((_OUT_ROWS, 8), dtype=np.int64)
+        self._exchange = _exchange_entry()
+        self._addrs = (
+            request.ctrl.ctypes.data,
+            request.slots.ctypes.data,
+            result.ctrl.ctypes.data,
+            result.slots.ctypes.data,
+            result.capacity,
+        )
+        self._out_addr = self.out.ctypes.data
+        self._idle_addr = idle.ctypes.data
+        self._timeout_ns = int(timeout * 1e9)
+
+    def exchange(self, seq: int, w1: int, w2: int, w3: int, w4: int, w5: int, w6: int, w7: int
+                 ) -> tuple[list[Record], Any]:  # fmt: skip
+        """Send request ``seq`` (its other 7 words) and return its records and texts payload.
+
+        One compiled call pushes, waits and copies; answers to earlier messages
+        that arrive first are settled here.
+        """
+        req_ctrl, req_slots, res_ctrl, res_slots, cap = self._addrs
+        n = self._exchange(
+            req_ctrl, req_slots, res_ctrl, res_slots, cap, seq, w1, w2, w3, w4, w5, w6, w7,
+            self._out_addr, _OUT_ROWS, self._idle_addr, self._timeout_ns,
+        )  # fmt: skip
+        if n < 0:
+            why = "its request ring stayed full" if n == -1 else "no answer in time"
+            raise ShardUnavailableError(f"shard unavailable: {why} (stuck worker, busy host)")
+        out = self.out
+        rows: list[Record] = []
+        texts: list[Record] = []
+        for i in range(n):
+            rec = Record.at(out, i)
+            if rec.seq != seq:
+                self._settle(rec)
+            elif rec.status == STATUS_TEXT:
+                texts.append(rec)
+            else:
+                rows.append(rec)
+        self.stale = True  # the ring cursors moved under the Python-side ends
+        payload = None
+        if texts and rows[-1].flags & RESULT_TEXTS:
+            payload = decode_texts([np.array((*c[:2], 0, *c[9:]), np.int64) for c in texts])
+        return rows, payload
 
     def send(self, record: tuple) -> None:
-        """Push one request (a tuple in ``ORDER_DTYPE`` field order)."""
+        """Push one request (a tuple in ``ORDER_DTYPE`` field order) without waiting."""
+        if self.stale:
+            self.resync()
         self.producer.push(record)
 
     def _next(self, deadline_ns: int) -> Record:
@@ -74,6 +139,8 @@ class ShardLink:
         """The records answering request ``seq``, and the texts payload that followed them."""
         import time
 
+        if self.stale:
+            self.resync()
         deadline = time.monotonic_ns() + int(self.timeout * 1e9)
         rows: list[Record] = []
         payload = None
@@ -107,6 +174,8 @@ class ShardLink:
         """Settle every answer already readable (keeps the result ring from filling)."""
         from ..kernels.ring import ring_readable
 
+        if self.stale:
+            self.resync()
         ring_release(self.ctrl, self.tail)
         avail = ring_readable(self.ctrl, self.slots, 1)
         if avail <= 0:
@@ -118,7 +187,8 @@ class ShardLink:
         ring_release(self.ctrl, self.tail)
 
     def resync(self) -> None:
-        """Re-read both cursors after the batch pump pushed and popped on this ring pair."""
+        """Re-read both cursors after a kernel (exchange, batch pump) used this ring pair."""
+        self.stale = False
         self.tail = self.limit = int(self.ctrl[RING_W_TAIL])
         producer = self.producer
         producer._head = producer._limit = int(self.request_ring.ctrl[RING_W_HEAD])
