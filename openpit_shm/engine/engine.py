@@ -267,7 +267,8 @@ class Engine:
         if not isinstance(report, self._report_type):
             raise TypeError(_REPORT_TYPE_ERROR)
         row = self._rows.report(report)
-        has_account = report._operation is not None
+        op = report._operation
+        has_account = op is not None and op._account_id is not None
         latch_in_kernel = not self._customs and has_account
         n = self._book.apply_report(self._out, *row[:7], latch_in_kernel, row[7])
         kernel_blocks = self._reader.blocks(n, report) if n else []

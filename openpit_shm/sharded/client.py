@@ -298,7 +298,7 @@ class ShardedEngine:
             AccountBlock._trusted(r._policy, r._code, r._reason, r._details, r._user_data)
             for r in self._rejects(rows, payload, report)
         ]
-        if op is None:  # no account to block: the whole engine, on every shard
+        if op is None or op._account_id is None:  # no account: block the whole engine
             self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
         return post_trade_result(blocks, [], [])
 

@@ -225,11 +225,6 @@ def test_should_report_missing_report_fields_like_openpit(
     _both(run, "all four")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.apply_execution_report treats an operation without an account id as "
-    "having one (has_account = report._operation is not None): no engine-wide block",
-)
 def test_should_block_every_account_after_a_report_without_an_account_id() -> None:
     def run(pkg: Any, engine: Any) -> list[tuple]:
         engine.apply_execution_report(_report(pkg, account=False, side=True, financial=True))
