@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,37 +12,19 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from openpit_shm.hostinfo import git_commit as _git_commit
+from openpit_shm.hostinfo import host_lines
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def host_info() -> list[str]:
     """Host, CPU, versions and git commit, one fact per line."""
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return [
-        f"host: {platform.node()}  {platform.machine()}  {os.cpu_count()} CPUs  {cpu}",
-        f"python {platform.python_version()}  numpy {np.__version__}  numba {numba.__version__}  "
-        f"kernel {platform.release()}",
-        f"git commit: {git_commit()}",
-    ]
+    return host_lines()
 
 
 def git_commit() -> str:
-    try:
-        run = {"cwd": ROOT, "capture_output": True, "text": True}
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], **run
-        ).stdout.strip()
-        return commit + (" (dirty)" if dirty else "")
-    except OSError:
-        return "?"
+    return _git_commit()
 
 
 def versions() -> dict[str, str]:

@@ -43,11 +43,29 @@ def _sweep_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=8.0, help="how long to stream orders")
+    p.add_argument("--accounts", type=int, default=4000, help="market-making accounts")
+    p.add_argument("--workers", type=int, default=2, help="shard worker processes")
+
+
+def _demo_run(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.seconds, args.accounts, args.workers)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "sweep": (
         "remove /dev/shm/opshm.* segments whose creator process is dead",
         _sweep_args,
         _sweep_run,
+    ),
+    "demo": (
+        "stream a market-making flow through a sharded engine (the main job)",
+        _demo_args,
+        _demo_run,
     ),
 }
 
