@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
-from ..layout.records import RESULT_DTYPE
+from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.results import (
@@ -150,7 +150,7 @@ class Engine:
         lock = self._new_lock(main.lock_entries)
         if main.rejects:
             rejects = [r for _, r in main.rejects]
-            return dry_run_report(rejects, lock, [], self._would_block(row[0], rejects))
+            return dry_run_report(rejects, lock, [], self._would_block(row, rejects))
         return dry_run_report(None, lock, main.adjustments, None)
 
     # ---- stages ------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ class Engine:
             raise error
         rejects = _merge(kernel, custom)
         if custom and first_custom != _NO_CUSTOM_LATCH and not self._reader.latched:
-            self._latch_first(account, rejects)
+            self._latch_first(row, rejects)
         return rejects
 
     def execute_request(self, order: Any, row: tuple) -> ExecuteResult:
@@ -192,7 +192,7 @@ class Engine:
             raise main.error
         if main.rejects:
             rejects = [r for _, r in main.rejects]
-            self._latch_first(account, rejects)
+            self._latch_first(row, rejects)
             error = run_finalizers(main.mutations, commit=False)
             if error is not None:
                 self.on_finalizer_failure()
@@ -215,18 +215,20 @@ class Engine:
         rejects = _merge(kernel, custom)
         if not rejects:
             return None, None
-        return rejects, self._would_block(account, rejects)
+        return rejects, self._would_block(row, rejects)
 
     # ---- blocks ------------------------------------------------------------------------------
 
-    def _latch_first(self, account: int, rejects: Sequence[Reject]) -> None:
+    def _latch_first(self, row: tuple, rejects: Sequence[Reject]) -> None:
+        if not _has_account(row[4]):
+            return  # openpit latches nothing for an order without an account
         for r in rejects:
             if r._scope == "account":
-                self._accounts.latch(account, _latched_cause(r))
+                self._accounts.latch(row[0], _latched_cause(r))
                 return
 
-    def _would_block(self, account: int, rejects: Sequence[Reject]) -> AccountBlock | None:
-        if self._book.is_account_blocked(account):
+    def _would_block(self, row: tuple, rejects: Sequence[Reject]) -> AccountBlock | None:
+        if not _has_account(row[4]) or self._book.is_account_blocked(row[0]):
             return None
         for r in rejects:
             if r._scope == "account":
@@ -322,6 +324,10 @@ class Engine:
         from .batch import batch_out
 
         return batch_out(self, n)
+
+
+def _has_account(flags: int) -> bool:
+    return flags & ORDER_HAS_OPERATION != 0 and flags & ORDER_NO_ACCOUNT == 0
 
 
 def _latched_cause(reject: Reject) -> AccountBlock:

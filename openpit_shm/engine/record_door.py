@@ -41,6 +41,9 @@ from ..layout.records import (
     ORDER_FLAGS_KNOWN,
     ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
+    ORDER_NO_ACCOUNT,
+    ORDER_NO_AMOUNT,
+    ORDER_NO_SIDE,
     ORDER_VOLUME,
     POLICY_ENGINE,
     REPORT_HAS_FINANCIAL,
@@ -76,6 +79,32 @@ def fixed_decimal(value: int, scale: int) -> Decimal:
     return Decimal(value).scaleb(-scale).normalize()
 
 
+_BAD = object()  # a record field that got an error row
+
+
+def _side(rec: Any, flags: int, answer: Answer) -> Any:
+    """The record's Side (None when flagged absent), or ``_BAD`` after an error row."""
+    from ..param import Side
+
+    if flags & ORDER_NO_SIDE:
+        return None
+    side = int(rec["side"])
+    if side == SIDE_BUY:
+        return Side.BUY
+    if side == SIDE_SELL:
+        return Side.SELL
+    answer.fail(int(rec["seq"]), CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
+    return _BAD
+
+
+def _account(rec: Any, flags: int) -> Any:
+    from ..param import AccountId
+
+    if flags & ORDER_NO_ACCOUNT:
+        return None
+    return AccountId.from_int(int(rec["account"]) & _U64)
+
+
 class Answer:
     """The result rows of one request and what they cannot carry.
 
@@ -83,14 +112,17 @@ class Answer:
     ``(policy, code, reason, details, scope, user_data)`` of its reject when
     the kernels' tables cannot rebuild it (custom rejects), else None.
     ``error``: the exception a hook raised (the request then has one error row).
+    ``reserved``: what an accepted order's reservation carries besides its handle.
     """
 
-    __slots__ = ("error", "rows", "texts")
+    __slots__ = ("error", "reserved", "rows", "texts")
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, ...]] = []
         self.texts: list[tuple | None] = []
         self.error: BaseException | None = None
+        #: (lock JSON, account adjustments) of an accepted order's reservation, when non-empty.
+        self.reserved: tuple[str, list[Any]] | None = None
 
     def ok(self, seq: int, reservation: int = 0, flags: int = 0) -> Answer:
         self.rows.append((seq, reservation, 0, 0, 0, STATUS_OK, flags, 0, 0, 0, 0, 0, 0, 0))
@@ -157,21 +189,22 @@ class RecordDoor:
         if assets is None:
             answer.fail(seq, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
             return None
-        side = int(rec["side"])
-        if side not in (SIDE_BUY, SIDE_SELL):
-            answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-            return None
-        amount = int(rec["amount"])
-        if amount < 0:
-            answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
+        side = _side(rec, flags, answer)
+        if side is _BAD:
             return None
         scale = self.engine._book.scale
-        value = fixed_decimal(amount, scale)
-        trade = (
-            param.TradeAmount.volume(param.Volume(value))
-            if flags & ORDER_VOLUME
-            else param.TradeAmount.quantity(param.Quantity(value))
-        )
+        trade = None
+        if not flags & ORDER_NO_AMOUNT:
+            amount = int(rec["amount"])
+            if amount < 0:
+                answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
+                return None
+            value = fixed_decimal(amount, scale)
+            trade = (
+                param.TradeAmount.volume(param.Volume(value))
+                if flags & ORDER_VOLUME
+                else param.TradeAmount.quantity(param.Quantity(value))
+            )
         price = (
             param.Price(fixed_decimal(int(rec["price"]), scale))
             if flags & ORDER_HAS_PRICE
@@ -180,8 +213,8 @@ class RecordDoor:
         return core.Order(
             operation=core.OrderOperation(
                 instrument=core.Instrument(*assets),
-                account_id=param.AccountId.from_int(int(rec["account"]) & _U64),
-                side=param.Side.BUY if side == SIDE_BUY else param.Side.SELL,
+                account_id=_account(rec, flags),
+                side=side,
                 trade_amount=trade,
                 price=price,
             )
@@ -198,10 +231,11 @@ class RecordDoor:
                 iid = int(rec["instrument"])
                 answer.fail(int(rec["seq"]), CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, iid)
                 return None
+            side = _side(rec, flags, answer)
+            if side is _BAD:
+                return None
             operation = core.ExecutionReportOperation(
-                instrument=core.Instrument(*assets),
-                account_id=param.AccountId.from_int(int(rec["account"]) & _U64),
-                side=param.Side.BUY if int(rec["side"]) == SIDE_BUY else param.Side.SELL,
+                instrument=core.Instrument(*assets), account_id=_account(rec, flags), side=side
             )
         if flags & REPORT_HAS_FINANCIAL:
             scale = self.engine._book.scale
@@ -232,7 +266,11 @@ class RecordDoor:
             result.reservation.commit()
             answer.ok(seq, flags=RESULT_COMMITTED)
         else:
-            answer.ok(seq, reservation=self._handle(result.reservation))
+            reservation = result.reservation
+            answer.ok(seq, reservation=self._handle(reservation))
+            lock, adjustments = reservation.lock, reservation.account_adjustments
+            if len(lock) or adjustments:
+                answer.reserved = (lock.to_json(), adjustments)
 
     def _run(self, rec: Any, answer: Answer) -> None:
         engine = self.engine

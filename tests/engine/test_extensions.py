@@ -203,3 +203,43 @@ def test_should_refuse_arrays_of_another_dtype() -> None:
     engine = op.Engine.builder().no_sync().builtin(pol.build_order_validation()).build()
     with pytest.raises(TypeError, match="ORDER_DTYPE"):
         engine.execute_batch(np.zeros(3, dtype=np.int64))
+
+
+def test_should_read_missing_field_flags_alike_on_the_object_path() -> None:
+    from openpit_shm.layout.records import ORDER_NO_ACCOUNT, ORDER_NO_AMOUNT, ORDER_NO_SIDE
+
+    def engine(with_custom: bool) -> Any:
+        b = (
+            op.Engine.builder()
+            .no_sync()
+            .builtin(pol.build_order_validation())
+            .builtin(
+                pol.build_rate_limit().account_barriers(
+                    pol.RateLimitAccountBarrier(
+                        pol.RateLimit(10, datetime.timedelta(hours=1)),
+                        op.param.AccountId.from_int(1),
+                    )
+                )
+            )
+        )
+        if with_custom:
+            b = b.pre_trade(Recorder(op, "PassThrough", []))
+        return b.build()
+
+    answers = []
+    for with_custom in (False, True):
+        e = engine(with_custom)
+        iid = e.register_instrument(op.Instrument("AAPL", "USD"))
+        recs = order_records(account=[1, 1, 1, 1], instrument=iid, side=1, quantity=1.0, price=1.0)
+        recs["flags"][1] |= ORDER_NO_ACCOUNT
+        recs["flags"][2] |= ORDER_NO_AMOUNT
+        recs["flags"][3] |= ORDER_NO_SIDE
+        recs["side"][3] = 0
+        res = e.execute_batch(recs)
+        answers.append(
+            [(int(r["status"]), int(r["code"]), int(r["policy"]), int(r["count"])) for r in res]
+        )
+    assert answers[0] == answers[1]
+    assert answers[0][1][1] == CODE_NUMBER["MissingRequiredField"]
+    assert answers[0][2][1] == CODE_NUMBER["MissingRequiredField"]
+    assert answers[0][3][0] == STATUS_OK
