@@ -84,7 +84,12 @@ class RecordReader:
                 return make_reject(ENGINE, "AccountBlocked", reason, reason, SCOPE_ACCOUNT)
         elif rec.reason == RSN_GATE_ENGINE and accounts.engine_cause is not None:
             return _cause_reject(accounts.engine_cause)
-        raise RuntimeError(f"block state and block causes disagree (record {rec})")
+        # Blocked in the kernel state, but this process never learned the cause (a shard
+        # worker restarted over its state): still a block, with a generic text.
+        return make_reject(
+            ENGINE, "AccountBlocked", "account is blocked", "the cause of this block was not kept",
+            SCOPE_ACCOUNT,
+        )  # fmt: skip
 
     def rejects(self, n: int, subject: Any) -> list[tuple[int, Reject]]:
         """(registration index, Reject) for the first ``n`` records; sets ``latched``."""

@@ -26,6 +26,14 @@ class RemoteAccountsState(AccountsState):
         self.n_shards = n_shards
         self.call = call  # (shard, op, args) -> reply
 
+    def snapshot(self) -> bytes:
+        """The texts this client recorded, for a restarted worker (pickled)."""
+        import pickle
+
+        return pickle.dumps(
+            (dict(self.causes), dict(self.group_reasons), self.engine_cause, dict(self.group_of))
+        )
+
     def _owner(self, account: int) -> int:
         return shard_of(account & ((1 << 64) - 1), self.n_shards)
 

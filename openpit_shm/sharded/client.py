@@ -499,6 +499,7 @@ def assemble(
                     res.slots.ctypes.data)  # fmt: skip
     engine._ring_table = table
     engine._accounts = RemoteAccountsState(names.n_shards, engine._call)
+    supervisor.accounts_snapshot = engine._accounts.snapshot
     engine._gate_reader = _GateReader(engine._accounts)
     engine._order_type = Order
     engine._report_type = ExecutionReport

@@ -72,6 +72,8 @@ class Supervisor:
     """Owns the worker processes of one sharded engine."""
 
     def __init__(self, topology: Topology, specs: list[WorkerSpec], start_timeout: float) -> None:
+        #: () -> bytes: the client's block texts, handed to a restarted worker (set by the client)
+        self.accounts_snapshot: Any = None
         self.topology = topology
         self.specs = specs
         self.start_timeout = start_timeout
@@ -104,6 +106,8 @@ class Supervisor:
     def _spawn(self, k: int) -> None:
         parent, child = self._ctx.Pipe()
         spec = self.specs[k]
+        if self.accounts_snapshot is not None:
+            spec = replace(spec, accounts=self.accounts_snapshot())
         self.ctl[shard_word(k, CTL_S_STATE)] = 0
         self.ctl[shard_word(k, CTL_S_GENERATION)] += 1
         env_threads = os.environ.get("NUMBA_NUM_THREADS")

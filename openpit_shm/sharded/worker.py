@@ -60,6 +60,9 @@ class WorkerSpec:
     idle: tuple[int, int, int, int]  #: ``kernels.ring`` idle strategy
     batch: int  #: most records taken from one ring per duty cycle
     text_slots: tuple[int, ...]  #: client slots that read ``STATUS_TEXT`` records
+    #: pickled (causes, group_reasons, engine_cause, group_of) the client recorded: the texts
+    #: of Python-held blocks, which the arena keeps only as flags
+    accounts: bytes = b""
 
 
 class _Shard:
@@ -106,6 +109,13 @@ class _Shard:
         from ..engine.engine import build_engine_over
 
         self.engine = build_engine_over(registrations, self.book)
+        if spec.accounts:
+            st = self.engine._accounts
+            causes, reasons, engine_cause, group_of = pickle.loads(spec.accounts)
+            st.causes.update(causes)
+            st.group_reasons.update(reasons)
+            st.engine_cause = engine_cause
+            st.group_of.update(group_of)
         self.idle = np.array(spec.idle, dtype=np.int64)
         self.waiters = np.zeros(3 * (names.n_slots + 1), dtype=np.int64)
         self.room = len(registrations) + 2

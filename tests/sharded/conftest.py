@@ -62,3 +62,11 @@ def sharded_c1() -> Iterator[Any]:
     engine = c1_builder("account_sync", broker_limit=2500).sharded(workers=2).build()
     with engine:
         yield engine
+
+
+class PassThrough(op.pretrade.Policy):
+    """A module-level custom policy (picklable): accepts, so the object path runs in workers."""
+
+    @property
+    def name(self) -> str:
+        return "PassThrough"

@@ -138,3 +138,25 @@ def test_should_let_the_sweep_remove_what_a_killed_host_left() -> None:
     )
     assert sweep.returncode == 0, sweep.stderr
     assert not (shm_entries() & left)
+
+
+def test_should_keep_block_texts_when_a_custom_policy_worker_restarts() -> None:
+    from tests.sharded.conftest import PassThrough
+
+    before = shm_entries()
+    engine = c1_builder("account_sync").pre_trade(PassThrough()).sharded(workers=2).build()
+    with engine:
+        account = int(_accounts_of(0, 2)[0])
+        engine.accounts().block(op.param.AccountId.from_int(account), "desk halted")
+        want = [(r.policy, r.code, r.reason) for r in engine.start_pre_trade(
+            make_order(op, account=account)).rejects]  # fmt: skip
+        assert want == [("Engine", "AccountBlocked", "desk halted")]
+        pid = engine.workers[0]
+        os.kill(pid, signal.SIGKILL)
+        _wait_until(lambda: engine.workers[0] != pid and engine.stats()[0].get("down") is None)
+        _wait_until(lambda: engine.start_pre_trade(make_order(op, account=account)).rejects[0].code
+                    != "SystemUnavailable")  # fmt: skip
+        got = [(r.policy, r.code, r.reason) for r in engine.start_pre_trade(
+            make_order(op, account=account)).rejects]  # fmt: skip
+        assert got == want
+    assert shm_entries() <= before
