@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,12 +37,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from openpit_shm.hostinfo import host_lines as host_info
 from openpit_shm.kernels.atomics import cpu_relax, fetch_add, load_acquire
 from openpit_shm.kernels.futex import futex_wait, futex_wake
 from openpit_shm.kernels.ring import (
@@ -56,7 +56,6 @@ from openpit_shm.kernels.ring import (
     ring_tail,
     ring_writable,
 )
-
 from openpit_shm.layout.cheader import get_include
 from openpit_shm.layout.records import ORDER_DTYPE
 from openpit_shm.layout.segment import SEGMENT_KIND_CONTROL
@@ -450,31 +449,6 @@ def run_pipe_pingpong(n: int) -> np.ndarray:
 
 
 # ---- report -----------------------------------------------------------------------------------
-
-
-def host_info() -> list[str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()  # fmt: skip
-        commit += " (dirty)" if dirty else ""
-    except OSError:
-        commit = "?"
-    return [
-        f"host: {platform.node()}  {platform.machine()}  {os.cpu_count()} CPUs  {cpu}",
-        f"python {platform.python_version()}  numpy {np.__version__}  numba {numba.__version__}  "
-        f"kernel {platform.release()}",
-        f"git commit: {commit}",
-    ]
 
 
 def build_c() -> Path:

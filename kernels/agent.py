@@ -174,6 +174,21 @@ def _park(ctl, base, rings, cap, waiters, park_ns):  # type: ignore[no-untyped-d
             store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 0)
 
 
+@njit(cache=True)
+def _idle(ctl, base, rings, cap, idle, waiters, polls):  # type: ignore[no-untyped-def]
+    """One idle step after ``polls`` empty polls: spin, yield, or park; the new poll count."""
+    polls += 1
+    if idle[IDLE_KIND] == IDLE_BUSY_SPIN or polls <= idle[IDLE_SPINS]:
+        cpu_relax()
+        return polls
+    if polls <= idle[IDLE_SPINS] + idle[IDLE_YIELDS]:
+        sched_yield()
+        return polls
+    _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
+    ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
+    return 0
+
+
 @njit(cache=True, nogil=True)
 def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, scratch):  # type: ignore[no-untyped-def]
     """Serve every slot until control traffic, arena growth or a stop needs Python.
@@ -186,9 +201,6 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
     ``scratch``: ``int64[batch + room, 8]`` for results on their way to a ring.
     """
     idle_polls = 0
-    spins = idle[IDLE_SPINS]
-    yields = idle[IDLE_YIELDS]
-    busy = idle[IDLE_KIND] == IDLE_BUSY_SPIN
     while True:
         why = _must_return(ctl, base)
         if why != 0:
@@ -205,18 +217,7 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
             worked += done
             if status == ST_NEED_SPACE:
                 return AGENT_NEED_SPACE
-        if worked > 0:
-            idle_polls = 0
-            continue
-        idle_polls += 1
-        if busy or idle_polls <= spins:
-            cpu_relax()
-        elif idle_polls <= spins + yields:
-            sched_yield()
-        else:
-            _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
-            ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
-            idle_polls = 0
+        idle_polls = 0 if worked > 0 else _idle(ctl, base, rings, cap, idle, waiters, idle_polls)
 
 
 def rings_table(n_slots: int) -> np.ndarray:
@@ -232,9 +233,6 @@ def agent_wait(ctl, base, rings, cap, idle, waiters):  # type: ignore[no-untyped
     Python (engines with custom policies).
     """
     polls = 0
-    spins = idle[IDLE_SPINS]
-    yields = idle[IDLE_YIELDS]
-    busy = idle[IDLE_KIND] == IDLE_BUSY_SPIN
     while True:
         why = _must_return(ctl, base)
         if why != 0:
@@ -242,12 +240,4 @@ def agent_wait(ctl, base, rings, cap, idle, waiters):  # type: ignore[no-untyped
         store_release(ctl, base + CTL_S_HEARTBEAT, monotonic_ns())
         if _any_readable(rings, cap):
             return 0
-        polls += 1
-        if busy or polls <= spins:
-            cpu_relax()
-        elif polls <= spins + yields:
-            sched_yield()
-        else:
-            _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
-            ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
-            polls = 0
+        polls = _idle(ctl, base, rings, cap, idle, waiters, polls)

@@ -53,8 +53,25 @@ def c1_builder(sync: str = "no_sync", broker_limit: int = 10**9) -> Any:
     return builder.builtin(pol.build_order_validation()).builtin(rate).builtin(size).builtin(pnl)
 
 
-def shm_entries() -> set[str]:
-    return {f for f in os.listdir("/dev/shm") if f.startswith("opshm.")}
+def creator_of(name: str) -> int:
+    """The creator pid recorded in a segment's header (0 if it cannot be read)."""
+    from openpit_shm.layout.segment import SEGMENT_HEADER_BYTES, header_read
+
+    try:
+        with open(f"/dev/shm/{name}", "rb") as f:
+            return header_read(f.read(SEGMENT_HEADER_BYTES)).creator_pid
+    except (OSError, ValueError):
+        return 0
+
+
+def shm_entries(creator: int | None = None) -> set[str]:
+    """``/dev/shm/opshm.*`` entries this process (or ``creator``) created.
+
+    Filtering by creator keeps the leak checks exact while other processes on
+    the machine make segments of their own.
+    """
+    pid = os.getpid() if creator is None else creator
+    return {f for f in os.listdir("/dev/shm") if f.startswith("opshm.") and creator_of(f) == pid}
 
 
 @pytest.fixture(scope="module")
