@@ -65,7 +65,8 @@ N_INSTRUMENTS = 100
 SECOND = datetime.timedelta(seconds=1)
 
 
-def build_engine(mod: ModuleType, n_accounts: int) -> Any:
+def build_engine(mod: ModuleType, n_accounts: int, workers: int = 0, **sharded: Any) -> Any:
+    """The C1 engine; with ``workers`` > 0 a sharded one (openpit_shm only)."""
     P = mod.pretrade.policies
     p = mod.param
     acc = p.AccountId.from_int
@@ -88,10 +89,13 @@ def build_engine(mod: ModuleType, n_accounts: int) -> Any:
     pnl = P.build_pnl_bounds_killswitch().broker_barriers(
         P.PnlBoundsBrokerBarrier("USD", p.Pnl(-(10**9)))
     )
+    builder = mod.Engine.builder()
+    if workers:
+        builder = builder.account_sync().sharded(workers=workers, **sharded)
+    else:
+        builder = builder.no_sync()
     return (
-        mod.Engine.builder()
-        .no_sync()
-        .builtin(P.build_order_validation())
+        builder.builtin(P.build_order_validation())
         .builtin(rate_limit)
         .builtin(size)
         .builtin(pnl)
@@ -237,11 +241,12 @@ def batch(engine: Any, w: Workload, n: int, reps: int) -> tuple[Series, Series, 
     book = engine._book
     results = np.zeros(n + 16, dtype=RESULT_DTYPE)
     book.process(rec[:4096], results, time.monotonic_ns(), True)
+    buf = engine.batch_out(n)  # reused, as a streaming caller would
     out = None
     for _ in range(reps):
         gc.collect()
         t0 = time.perf_counter()
-        out = engine.execute_batch(rec)
+        out = engine.execute_batch(rec, buf)
         api.rates.append(n / (time.perf_counter() - t0))
         t0 = time.perf_counter()
         book.process(rec, results, time.monotonic_ns(), True)
