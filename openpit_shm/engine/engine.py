@@ -269,16 +269,23 @@ class Engine:
         if not isinstance(report, self._report_type):
             raise TypeError(_REPORT_TYPE_ERROR)
         row = self._rows.report(report)
-        op = report._operation
-        has_account = op is not None and op._account_id is not None
-        latch_in_kernel = not self._customs and has_account
-        n = self._book.apply_report(self._out, *row[:7], latch_in_kernel, row[7])
-        kernel_blocks = self._reader.blocks(n, report) if n else []
+        account, underlying, settlement, side, flags, pnl, fee, scales = row
+        has_account = _has_account(flags)
         if not self._customs:
-            blocks = [b for _, b in kernel_blocks]
-            if blocks and not has_account:
+            n = self._book.apply_report(
+                self._out, account, underlying, settlement, side, flags, pnl, fee, has_account,
+                scales,
+            )  # fmt: skip
+            if n == 0:
+                return post_trade_result((), (), ())
+            blocks = [b for _, b in self._reader.blocks(n, report)]
+            if not has_account:
                 self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
-            return post_trade_result(blocks, [], [])
+            return post_trade_result(blocks, (), ())
+        n = self._book.apply_report(
+            self._out, account, underlying, settlement, side, flags, pnl, fee, False, scales
+        )
+        kernel_blocks = self._reader.blocks(n, report) if n else []
         ctx = post_trade_context(self._group_id(row[0]) if has_account else None)
         custom = custom_post_trade(self._customs, ctx, report)
         merged = sorted(kernel_blocks + custom.blocks, key=lambda pair: pair[0])
