@@ -65,13 +65,13 @@ def ctl_tbl_get_or_insert(state, t, k0, k1):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def ctl_block_external(state, account, replace):  # type: ignore[no-untyped-def]
-    return _blocks.block_external(as_ptr(state), account, replace)
+def ctl_block_external(state, shared, account, replace):  # type: ignore[no-untyped-def]
+    return _blocks.block_external(as_ptr(state), as_ptr(shared), account, replace)
 
 
 @njit(cache=True)
-def ctl_unblock(state, account):  # type: ignore[no-untyped-def]
-    _blocks.unblock(as_ptr(state), account)
+def ctl_unblock(state, shared, account):  # type: ignore[no-untyped-def]
+    _blocks.unblock(as_ptr(state), as_ptr(shared), account)
 
 
 @njit(cache=True)
@@ -85,13 +85,14 @@ def ctl_set_group(state, account, group):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def ctl_block_group(state, group, on):  # type: ignore[no-untyped-def]
-    return _blocks.block_group(as_ptr(state), group, on)
+def ctl_block_group(state, shared, group, on):  # type: ignore[no-untyped-def]
+    return _blocks.block_group(as_ptr(state), as_ptr(shared), group, on)
 
 
 @njit(cache=True)
-def ctl_engine_block(state, kind):  # type: ignore[no-untyped-def]
-    _blocks.engine_block(as_ptr(state), kind)
+def ctl_engine_block(shared, kind):  # type: ignore[no-untyped-def]
+    """Set (first cause wins) or clear the engine-wide block; 1 if it changed, else 0."""
+    return _blocks.engine_block(as_ptr(shared), kind)
 
 
 @njit(cache=True)

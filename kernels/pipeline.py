@@ -211,7 +211,7 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
     account-scope reject only if it comes earlier in registration order.
     """
     if run_gate:
-        g = gate(state, out, account, flags)
+        g = gate(state, shared, out, account, flags)
         if g != 0:
             finish(out, g, STATUS_REJECTED, RESULT_DRY_RUN if dry else 0)
             return g
@@ -236,7 +236,7 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
                 if dry:
                     if is_blocked(state, account) == 0:
                         set_flags(out, j, RESULT_BLOCK_LATCHED)
-                elif latch_kernel(state, account, out, j, CODE_ACCOUNT_BLOCKED) == 1:
+                elif latch_kernel(state, shared, account, out, j, CODE_ACCOUNT_BLOCKED) == 1:
                     set_flags(out, j, RESULT_BLOCK_LATCHED)
             break
     finish(out, n, STATUS_REJECTED, RESULT_DRY_RUN if dry else 0)
@@ -272,29 +272,32 @@ def start_at(state_addr, shared_addr, out_addr, account, underlying, settlement,
 
 
 @njit(cache=True)
-def gate_at(state_addr, out_addr, account, flags):  # type: ignore[no-untyped-def]
+def gate_at(state_addr, shared_addr, out_addr, account, flags):  # type: ignore[no-untyped-def]
     """``gate_one`` taking the arrays' addresses."""
     out = addr_ptr(out_addr)
-    n = gate(addr_ptr(state_addr), out, account, flags)
+    n = gate(addr_ptr(state_addr), addr_ptr(shared_addr), out, account, flags)
     if n != 0:
         finish(out, n, STATUS_REJECTED, 0)
     return n
 
 
 @njit(cache=True)
-def report_at(state_addr, out_addr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
+def report_at(state_addr, shared_addr, out_addr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]  # noqa: E501
     """``report_one`` taking the arrays' addresses."""
     state = addr_ptr(state_addr)
     if arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
     out = addr_ptr(out_addr)
-    return report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, False)
+    return report_core(
+        state, addr_ptr(shared_addr), out, account, settlement, flags, pnl, fee, scales, latch,
+        False,
+    )
 
 
 @njit(cache=True)
-def gate_one(state_arr, out_arr, account, flags):  # type: ignore[no-untyped-def]
+def gate_one(state_arr, shared_arr, out_arr, account, flags):  # type: ignore[no-untyped-def]
     """The block gate alone (the main stage's re-check): 1 record or 0."""
-    n = gate(as_ptr(state_arr), as_ptr(out_arr), account, flags)
+    n = gate(as_ptr(state_arr), as_ptr(shared_arr), as_ptr(out_arr), account, flags)
     if n != 0:
         finish(as_ptr(out_arr), n, STATUS_REJECTED, 0)
     return n
@@ -313,7 +316,7 @@ def norm_scale(value, scale):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, engine_latch):  # type: ignore[no-untyped-def]
+def report_core(state, shared, out, account, settlement, flags, pnl, fee, scales, latch, engine_latch):  # type: ignore[no-untyped-def]  # noqa: E501
     """Apply one execution report; returns the number of block records (or ST_NEED_SPACE).
 
     ``scales``: ``pnl_scale | fee_scale << 8`` of the report's decimals, or -1
@@ -333,22 +336,24 @@ def report_core(state, out, account, settlement, flags, pnl, fee, scales, latch,
     if n == 0:
         return 0
     if has_account(flags):
-        if latch and latch_kernel(state, account, out, 0, -1) == 1:
+        if latch and latch_kernel(state, shared, account, out, 0, -1) == 1:
             set_flags(out, 0, RESULT_BLOCK_LATCHED)
     elif engine_latch:
-        engine_block(state, ENGINE_BLOCK_KILL_SWITCH)
+        engine_block(shared, ENGINE_BLOCK_KILL_SWITCH)
     finish(out, n, STATUS_OK, 0)
     return n
 
 
 @njit(cache=True)
-def report_one(state_arr, out_arr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
+def report_one(state_arr, shared_arr, out_arr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
     """The object door's post-trade call (the engine sets engine-wide blocks itself)."""
     state = as_ptr(state_arr)
     if arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
     out = as_ptr(out_arr)
-    return report_core(state, out, account, settlement, flags, pnl, fee, scales, latch, False)
+    return report_core(
+        state, as_ptr(shared_arr), out, account, settlement, flags, pnl, fee, scales, latch, False
+    )
 
 
 @njit(cache=True)
@@ -420,7 +425,7 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         acct = res_account(state, s)
-        g = gate(state, out, acct, gate_flags)
+        g = gate(state, shared, out, acct, gate_flags)
         if g != 0:
             res_release(state, s)
             finish(out, g, STATUS_REJECTED, 0)
@@ -442,7 +447,7 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             underlying, settlement = _assets(state, instrument)
             if underlying < 0:
                 return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-        n = report_core(state, out, account, settlement, flags, pnl, fee, -1, True, True)
+        n = report_core(state, shared, out, account, settlement, flags, pnl, fee, -1, True, True)
         if n > 0:
             return n
         return _accepted(out, 0, 0)

@@ -14,7 +14,8 @@ Record arrays (``int64[n, 8]``) become flat pointers: word ``k`` of record
 ``j`` is ``p[j * 8 + k]``.
 
 The atomics below mirror ``kernels.atomics`` (arrays) for pointers; they are
-used for the rate limit's shared windows.
+used for the state shared by every shard (``layout.state``, shared array):
+the rate limit's fixed windows and the cross-shard block words.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ __all__ = [
     "addr_ptr",
     "as_ptr",
     "p_cas",
+    "p_fetch_add",
     "p_load_acquire",
+    "p_load_relaxed",
     "p_offset",
     "p_store_release",
     "prefetch",
@@ -77,6 +80,17 @@ def p_load_acquire(typingctx: Any, ptr: Any, idx: Any) -> Any:
 
 
 @intrinsic
+def p_load_relaxed(typingctx: Any, ptr: Any, idx: Any) -> Any:
+    """``p[i]`` as an atomic (monotonic) load: a flag or counter another process updates."""
+    _check(ptr, idx)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return builder.load_atomic(_slot(context, builder, sig, args), "monotonic", 8)
+
+    return types.int64(ptr, idx), codegen
+
+
+@intrinsic
 def p_store_release(typingctx: Any, ptr: Any, idx: Any, val: Any) -> Any:
     """``p[i] = v`` with release ordering."""
     _check(ptr, idx)
@@ -101,6 +115,18 @@ def p_cas(typingctx: Any, ptr: Any, idx: Any, expected: Any, desired: Any) -> An
         return builder.extract_value(pair, 0)
 
     return types.int64(ptr, idx, expected, desired), codegen
+
+
+@intrinsic
+def p_fetch_add(typingctx: Any, ptr: Any, idx: Any, val: Any) -> Any:
+    """Atomic ``p[i] += v`` (acq_rel); returns the old value."""
+    _check(ptr, idx)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        v = context.cast(builder, args[2], sig.args[2], types.int64)
+        return builder.atomic_rmw("add", _slot(context, builder, sig, args), v, "acq_rel")
+
+    return types.int64(ptr, idx, val), codegen
 
 
 @intrinsic

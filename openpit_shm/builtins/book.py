@@ -69,8 +69,8 @@ _A2 = types.Array(types.int64, 2, "C")
 _I = types.int64
 _B = types.boolean
 _SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
-_SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _B)
-_SIG_GATE = (_I, _I, _I, _I)
+_SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _B)
+_SIG_GATE = (_I, _I, _I, _I, _I)
 _SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B)
 _ENTRY: dict[str, Any] = {}
 
@@ -480,7 +480,7 @@ class Book:
     def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
         """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
         ep = _ENTRY.get("gate") or _entry("gate", KP.gate_at, _SIG_GATE)
-        return ep(self._sa, self._out(out), account, flags)
+        return ep(self._sa, self._ha, self._out(out), account, flags)
 
     def apply_report(
         self,
@@ -506,7 +506,7 @@ class Book:
         ep = _ENTRY.get("report") or _entry("report", KP.report_at, _SIG_REPORT)
         oa = self._out(out)
         while True:
-            n = ep(self._sa, oa, account, settlement, flags, pnl, fee, scales, latch)
+            n = ep(self._sa, self._ha, oa, account, settlement, flags, pnl, fee, scales, latch)
             if n != K.ST_NEED_SPACE:
                 return n
             self._grow_for_kernel()
@@ -544,6 +544,7 @@ class Book:
     # ---- blocks ------------------------------------------------------------------------------
 
     def _space_call(self, fn: Any, *args: Any) -> int:
+        """``fn(state, *args)`` once the arena can hold what any kernel may allocate."""
         while True:
             st = self.state
             if int(KC.ctl_arena_free(st)) >= int(KC.ctl_space_needed(st)):
@@ -555,10 +556,10 @@ class Book:
 
         ``replace=True`` takes an existing block over (``replace_block_reason``).
         """
-        return self._space_call(KC.ctl_block_external, _signed(account), replace) == 1
+        return self._space_call(KC.ctl_block_external, self.shared, _signed(account), replace) == 1
 
     def unblock_account(self, account: int) -> None:
-        KC.ctl_unblock(self.state, _signed(account))
+        KC.ctl_unblock(self.state, self.shared, _signed(account))
 
     def is_account_blocked(self, account: int) -> bool:
         return int(KC.ctl_is_blocked(self.state, _signed(account))) != L.BLOCK_NONE
@@ -581,16 +582,31 @@ class Book:
         self._space_call(KC.ctl_set_group, _signed(account), group)
 
     def block_group(self, group: int) -> None:
-        self._space_call(KC.ctl_block_group, group, True)
+        self._space_call(KC.ctl_block_group, self.shared, group, True)
 
     def unblock_group(self, group: int) -> None:
-        self._space_call(KC.ctl_block_group, group, False)
+        self._space_call(KC.ctl_block_group, self.shared, group, False)
 
-    def block_engine(self) -> None:
-        KC.ctl_engine_block(self.state, L.ENGINE_BLOCK_EXTERNAL)
+    def block_engine(self) -> bool:
+        """Set the engine-wide block (a cause the engine holds); False if one is already set.
 
-    def unblock_engine(self) -> None:
-        KC.ctl_engine_block(self.state, L.ENGINE_BLOCK_NONE)
+        The block lives in the ``shared`` array, so in a sharded engine every
+        shard's gate sees it at once; doing it again through another shard's
+        Book (a broadcast) changes nothing.
+        """
+        return int(KC.ctl_engine_block(self.shared, L.ENGINE_BLOCK_EXTERNAL)) == 1
+
+    def unblock_engine(self) -> bool:
+        """Clear the engine-wide block, whatever set it (the kill switch too); False if none."""
+        return int(KC.ctl_engine_block(self.shared, L.ENGINE_BLOCK_NONE)) == 1
+
+    def engine_block(self) -> int:
+        """The engine-wide block: ``ENGINE_BLOCK_NONE`` / ``_EXTERNAL`` / ``_KILL_SWITCH``."""
+        return int(self.shared[L.SH_ENGINE_BLOCK])
+
+    def blocks_anywhere(self) -> int:
+        """Live blocks over every shard sharing this Book's ``shared`` array (see layout.state)."""
+        return int(self.shared[L.SH_N_BLOCKED])
 
     # ---- configuration -----------------------------------------------------------------------
 
@@ -686,7 +702,8 @@ class Book:
             "pairs": pairs,
             "windows": windows,
             "blocked": (int(st[L.H_N_BLOCKED_ACC]), int(st[L.H_N_BLOCKED_GRP])),
-            "engine_block": int(st[L.H_ENGINE_BLOCK]),
+            "engine_block": int(sh[L.SH_ENGINE_BLOCK]),
+            "blocks_anywhere": int(sh[L.SH_N_BLOCKED]),
         }
 
 

@@ -5,8 +5,8 @@ The kernels keep every table of one engine (or one shard) in a single flat
 live in a shared-memory segment and a restarted worker re-attaches to it as
 is. Nothing in the arena is a pointer: every reference is a word offset into
 the arena itself. State that spans shards (the broker- and asset-wide fixed
-rate windows) lives in a second ``int64`` array, **shared** (``Book.shared``),
-updated only with atomics.
+rate windows, and whether anything is blocked anywhere) lives in a second
+``int64`` array, **shared** (``Book.shared``), updated only with atomics.
 
 All words are little-endian int64; amounts are fixed point at ``H_SCALE``.
 Every constant below is a word index (multiply by 8 for bytes).
@@ -31,7 +31,8 @@ Header (``H_*``)::
      16 accounts table   17 account+asset table   18 groups table
      19 asset rows base  20 asset capacity
      21 instrument rows  22 instrument capacity    23 instruments registered
-     24 blocked accounts 25 blocked groups         26 engine-wide block (ENGINE_BLOCK_*)
+     24 blocked accounts 25 blocked groups (this arena's; engine-wide: ``SH_*`` below)
+     26 reserved (the engine-wide block lived here before version 3)
      28 reservations base 29 capacity  30 free-list head  31 next fresh slot  32 live
      33 sliding-log ring capacity cap (entries, power of two)
      34 words retired by table growth and not reused   35..36 scrap region [start, end):
@@ -109,8 +110,21 @@ Shared array
 ::
 
       0 magic  1 version  2 asset capacity
+      8 blocks live anywhere   9 engine-wide block (ENGINE_BLOCK_*)   (a line of their own)
      16..31 broker fixed window (FW_*, a 128-byte line of its own)
      32 + 8*asset .. asset fixed windows (FW_*, one 64-byte line per asset)
+
+Blocks (``SH_N_BLOCKED``, ``SH_ENGINE_BLOCK``): openpit rejects an order
+without an account while *any* block exists anywhere in the engine, and a
+report without an account blocks the whole engine. A shard's arena only
+knows its own accounts, so the gate of every shard reads these two words:
+``SH_N_BLOCKED`` counts live blocks over every arena (account and group
+blocks, one per real transition in the arena that made it, plus 1 while the
+engine-wide block is set), updated atomically by the block kernels, never
+below 0; ``SH_ENGINE_BLOCK`` is the engine-wide block itself, set by
+compare-and-swap (the first cause wins; setting or clearing it again is a
+no-op, so a block broadcast to every shard counts once). With one Book (the
+in-process engine) the words say exactly what the arena's counters say.
 
 Fixed-window row (``FW_*``): ``0 lock`` (0 free, else owner tag), ``1 configured``,
 ``2 max`` (u64 bits), ``3 window ns`` (u64 bits), ``4 window start``, ``5 count``,
@@ -127,7 +141,9 @@ changed.
 from __future__ import annotations
 
 STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
-STATE_VERSION = 2  # 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*)
+# 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*); 3: cross-shard block words
+# (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired)
+STATE_VERSION = 3
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
@@ -158,7 +174,6 @@ H_INSTR_CAP = 22
 H_N_INSTR = 23
 H_N_BLOCKED_ACC = 24
 H_N_BLOCKED_GRP = 25
-H_ENGINE_BLOCK = 26
 H_RES_BASE = 28
 H_RES_CAP = 29
 H_RES_FREE = 30
@@ -190,7 +205,7 @@ H_SIZE = 128
 
 NO_POLICY = -1
 
-# ---- engine-wide block state (H_ENGINE_BLOCK) ----------------------------------------------------
+# ---- engine-wide block state (SH_ENGINE_BLOCK) ---------------------------------------------------
 ENGINE_BLOCK_NONE = 0
 ENGINE_BLOCK_EXTERNAL = 1  #: set from Python (finalizer failure, ...): the engine holds the text
 ENGINE_BLOCK_KILL_SWITCH = 2  #: a report without a readable account blocked everything
@@ -309,6 +324,8 @@ RES_CAP_DEFAULT = 1 << 12
 SH_MAGIC = 0
 SH_VERSION = 1
 SH_ASSET_CAP = 2
+SH_N_BLOCKED = 8
+SH_ENGINE_BLOCK = 9
 SH_BROKER = 16
 SH_ASSETS = 32
 W_SH_ASSET = 8

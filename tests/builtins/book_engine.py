@@ -205,7 +205,7 @@ class BookEngine:
             for p, c, r, d, _, u in (self.book.describe(self.out[j], report) for j in range(n))
         ]
         if blocks and not has_account:
-            ctl_engine_block(self.book.state, ENGINE_BLOCK_KILL_SWITCH)
+            ctl_engine_block(self.book.shared, ENGINE_BLOCK_KILL_SWITCH)
         return PostTrade(blocks)
 
     # ---- handles -----------------------------------------------------------------------------
