@@ -36,6 +36,11 @@
  *               clock stops when every order is answered. Prints one line per repetition:
  *                 rate=<orders/s> orders=<n> seconds=<s> accepted=<n> rejected=<n> ...
  *
+ * Idle (--idle) when the request rings are full and no answer is readable: `yield` (default:
+ * pause 64 polls, then sched_yield, best when the scheduler places everything), `spin`
+ * (pause only: a CPU of its own), `park` (also sleep on the busiest shard's result ring
+ * until a batch of answers is there: best when pinned next to a worker on a shared CPU).
+ *
  * Exit codes: 0 ok, 1 attach/IO error, 2 usage, 3 timeout (no progress for --timeout-ms).
  */
 #define _GNU_SOURCE /* the header uses syscall(), MAP_POPULATE; we use sched_setaffinity */
@@ -54,7 +59,7 @@
 #define MAX_REJECTS 16 /* reject records kept per request in decisions mode */
 
 typedef enum { MODE_DECISIONS, MODE_THROUGHPUT } mode_t_;
-typedef enum { IDLE_SPIN, IDLE_YIELD } idle_t;
+typedef enum { IDLE_SPIN, IDLE_YIELD, IDLE_PARK } idle_t;
 
 typedef struct {
     mode_t_ mode;
@@ -90,7 +95,7 @@ static void die_usage(const char *msg) {
             "feeder: %s\n"
             "usage: feeder --attach FILE [--mode decisions|throughput] [--input FILE]\n"
             "              [--orders N] [--warmup N] [--reps R] [--batch B] [--accounts A]\n"
-            "              [--pool P] [--seed S] [--cpu C] [--idle spin|yield]\n"
+            "              [--pool P] [--seed S] [--cpu C] [--idle spin|yield|park]\n"
             "              [--force-shard K] [--timeout-ms T]\n",
             msg);
     exit(2);
@@ -159,7 +164,8 @@ static options parse_options(int argc, char **argv) {
         else if (!strcmp(a, "--idle")) {
             if (!strcmp(v, "spin")) o.idle = IDLE_SPIN;
             else if (!strcmp(v, "yield")) o.idle = IDLE_YIELD;
-            else die_usage("--idle is spin or yield");
+            else if (!strcmp(v, "park")) o.idle = IDLE_PARK;
+            else die_usage("--idle is spin, yield or park");
         } else die_usage("unknown option");
     }
     if (!o.attach) die_usage("--attach is required");
@@ -240,12 +246,18 @@ static void client_detach(client *c) {
 }
 
 /* Nothing to push and nothing to read: pause, and on a shared core give it to the workers.
-   (On 2 CPUs with 2 workers this process shares a CPU with a worker: never spin for long.) */
+   (On 2 CPUs with 2 workers this process shares a CPU with a worker: never spin for long.)
+   `park` behaves as `yield` here; it also sleeps in run_orders (see there). */
 static inline void client_idle(const client *c, int64_t *polls) {
     *polls += 1;
     if (c->idle == IDLE_SPIN || *polls < 64) opshm_cpu_relax();
     else sched_yield();
 }
+
+/* --idle park: spin briefly, then sleep on the result ring's futex (the worker wakes us
+   when it publishes while we sleep), in slices of 200 us, for at most 2 ms per call. */
+static const opshm_idle FEEDER_PARK = {64, 200000};
+#define FEEDER_PARK_TIMEOUT_NS 2000000
 
 static void timed_out(const char *what, int64_t done, int64_t total) {
     fprintf(stderr, "feeder: timeout: no progress while %s (%" PRId64 " of %" PRId64 " answered)\n",
@@ -436,11 +448,12 @@ static opshm_order *make_pool(const options *o, const attach_info *info) {
 static tally run_orders(client *c, const options *o, const opshm_order *pool, int64_t count,
                         int64_t *seq) {
     int n = c->n;
-    int64_t head[MAX_SHARDS], pending[MAX_SHARDS], room[MAX_SHARDS];
+    int64_t head[MAX_SHARDS], pending[MAX_SHARDS], room[MAX_SHARDS], inflight[MAX_SHARDS];
     for (int k = 0; k < n; k++) {
         head[k] = opshm_ring_head(&c->req[k]);
         pending[k] = 0;
         room[k] = 0;
+        inflight[k] = 0;
     }
     tally t = {0};
     int64_t answered = 0, polls = 0, p = *seq % o->pool;
@@ -477,12 +490,24 @@ static tally run_orders(client *c, const options *o, const opshm_order *pool, in
             dst->seq = (*seq)++;
             pending[k]++;
             room[k]--;
+            inflight[k]++;
             sent++;
             progressed = 1;
             if (pending[k] >= o->batch) PUBLISH(k);
             if (++p == o->pool) p = 0;
         }
         for (int k = 0; k < n; k++) PUBLISH(k);
+        if (c->idle == IDLE_PARK && !progressed) {
+            /* Nothing could be sent: rather than polling a CPU away from the worker next to
+               us, sleep until the busiest shard has a batch of answers (or ends its work). */
+            int busiest = 0;
+            for (int k = 1; k < n; k++)
+                if (inflight[k] > inflight[busiest]) busiest = k;
+            int64_t want = inflight[busiest] < o->batch ? inflight[busiest] : o->batch;
+            if (want > 0)
+                opshm_ring_wait_readable(&c->res[busiest], want, FEEDER_PARK,
+                                         FEEDER_PARK_TIMEOUT_NS);
+        }
         /* Drain every result ring: count requests whose last record arrived. */
         for (int k = 0; k < n; k++) {
             opshm_ring *r = &c->res[k];
@@ -493,6 +518,7 @@ static tally run_orders(client *c, const options *o, const opshm_order *pool, in
                 const opshm_result *rec = (const opshm_result *)opshm_ring_slot(r, tail + j);
                 if (rec->status == OPSHM_STATUS_TEXT || !res_last(rec)) continue;
                 answered++;
+                inflight[k]--;
                 if (rec->status == OPSHM_STATUS_OK && rec->count == 0) t.accepted++;
                 else if (rec->status == OPSHM_STATUS_ERROR) t.errors++;
                 else t.rejected++;
