@@ -26,8 +26,8 @@ RSN_RL_BROKER = 10
 RSN_RL_ASSET = 11
 RSN_RL_ACCOUNT = 12
 RSN_RL_ACCOUNT_ASSET = 13
-#: Rate limit could not take a shared window's lock in bounded time (SystemUnavailable).
-RSN_RL_LOCK_TIMEOUT = 14
+# 14 retired: "a shared window's lock timed out" (the fixed windows are lock-free since
+# state version 4; the rate limit never answers SystemUnavailable).
 #: Order size: d0 = amount, d1 = price, d2 = quantity cap, d3 = notional cap,
 #: d4 = underlying | settlement << 20 | qty-cap scale << 40 | notional-cap scale << 48
 #:      | ORDER_VOLUME-is-set << 56 | has-price << 57.

@@ -15,6 +15,7 @@ from .arena import arena_free
 from .hashtable import tbl_create, tbl_find, tbl_get_or_insert, tbl_need
 from .pipeline import space_needed
 from .ptr import as_ptr
+from .rate_limit import fw_reset
 from .sliding_log import log_count
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ctl_block_external",
     "ctl_block_group",
     "ctl_engine_block",
+    "ctl_fw_reset",
     "ctl_is_blocked",
     "ctl_log_count",
     "ctl_set_group",
@@ -99,3 +101,9 @@ def ctl_engine_block(shared, kind):  # type: ignore[no-untyped-def]
 def ctl_log_count(state, off, now, window):  # type: ignore[no-untyped-def]
     """What a dry run at ``now`` would count on the sliding log at ``off``."""
     return log_count(as_ptr(state), off, now, window)
+
+
+@njit(cache=True)
+def ctl_fw_reset(shared, row):  # type: ignore[no-untyped-def]
+    """Forget the fixed window at ``shared[row:]`` atomically (shards may be pushing on it)."""
+    fw_reset(as_ptr(shared), row)

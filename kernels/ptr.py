@@ -15,7 +15,10 @@ Record arrays (``int64[n, 8]``) become flat pointers: word ``k`` of record
 
 The atomics below mirror ``kernels.atomics`` (arrays) for pointers; they are
 used for the state shared by every shard (``layout.state``, shared array):
-the rate limit's fixed windows and the cross-shard block words.
+the fixed rate windows (:func:`p_cas2`, a 16-byte compare-and-swap over two
+adjacent words, so a window's start and count change together without a
+lock) and the cross-shard block words (:func:`p_fetch_add`, :func:`p_cas`,
+:func:`p_load_relaxed`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "addr_ptr",
     "as_ptr",
     "p_cas",
+    "p_cas2",
     "p_fetch_add",
     "p_load_acquire",
     "p_load_relaxed",
@@ -41,6 +45,7 @@ __all__ = [
 ]
 
 _I64 = ir.IntType(64)
+_I128 = ir.IntType(128)
 
 
 @intrinsic
@@ -127,6 +132,38 @@ def p_fetch_add(typingctx: Any, ptr: Any, idx: Any, val: Any) -> Any:
         return builder.atomic_rmw("add", _slot(context, builder, sig, args), v, "acq_rel")
 
     return types.int64(ptr, idx, val), codegen
+
+
+@intrinsic
+def p_cas2(
+    typingctx: Any, ptr: Any, idx: Any, e0: Any, e1: Any, d0: Any, d1: Any
+) -> Any:  # fmt: skip
+    """Strong 16-byte compare-and-swap of the pair ``(p[i], p[i + 1])`` (acq_rel).
+
+    ``p + i`` must be 16-byte aligned (the CPU faults otherwise). If the pair
+    equals ``(e0, e1)`` it becomes ``(d0, d1)``; either way the pair seen is
+    returned, so the swap happened iff it equals ``(e0, e1)``. x86-64 emits
+    one ``lock cmpxchg16b`` (arm64: ``casp`` or an exclusive pair loop); a
+    process killed around it leaves the pair either old or new, never torn.
+    """
+    _check(ptr, idx)
+    sig = types.UniTuple(types.int64, 2)(ptr, idx, e0, e1, d0, d1)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        def pair(lo: Any, lo_ty: Any, hi: Any, hi_ty: Any) -> Any:
+            lo = builder.zext(context.cast(builder, lo, lo_ty, types.int64), _I128)
+            hi = builder.zext(context.cast(builder, hi, hi_ty, types.int64), _I128)
+            return builder.or_(lo, builder.shl(hi, ir.Constant(_I128, 64)))
+
+        p = builder.bitcast(_slot(context, builder, sig, args), _I128.as_pointer())
+        e = pair(args[2], sig.args[2], args[3], sig.args[3])
+        d = pair(args[4], sig.args[4], args[5], sig.args[5])
+        seen = builder.extract_value(builder.cmpxchg(p, e, d, "acq_rel", "acquire"), 0)
+        lo = builder.trunc(seen, _I64)
+        hi = builder.trunc(builder.lshr(seen, ir.Constant(_I128, 64)), _I64)
+        return context.make_tuple(builder, sig.return_type, [lo, hi])
+
+    return sig, codegen
 
 
 @intrinsic

@@ -7,10 +7,12 @@ deciding**, rejected attempts included, and slots are never given back
 * broker (always) and asset (the order's settlement asset): openpit's
   approximate **fixed-window** counter: the window starts at the first push;
   when ``now - start >= window`` it restarts with a count of 1. These rows
-  live in the ``shared`` array (``FW_*``) and are updated under a per-row
-  spin lock taken with CAS, so one broker limit holds exactly across shards.
-  A lock that cannot be taken in ``LOCK_SPINS`` tries (a dead holder) fails
-  closed with ``SystemUnavailable``;
+  live in the ``shared`` array (``FW_*``), common to every shard, and are
+  **lock-free** (see ``fw_push``), so one broker limit holds exactly across
+  shards, every attempt is counted exactly once, and no shard can block the
+  others: one descheduled or SIGKILLed at any instant leaves the window
+  either before or after its push (there is no lock to hold, hence no
+  timeout, no ``SystemUnavailable`` and nothing to release after a death);
 * account and account+asset: openpit's **precise sliding window**, kept in
   bounded memory by ``kernels.sliding_log`` (exact while entries fit; never
   under-counts).
@@ -20,6 +22,9 @@ one ``RateLimitExceeded`` reject with order scope is written, chosen by
 priority broker -> asset -> account -> account+asset. ``max_orders`` and
 windows are u64 values stored as int64 bits. Dry runs read the counters and
 report what a push would count, without pushing.
+
+The sliding logs are per shard (accounts are pinned to one shard); the
+fixed windows are the only counters shards share.
 
 Fields are read only when an axis needs them: the instrument if an asset or
 account+asset axis is configured (read first), the account if an account or
@@ -36,7 +41,6 @@ from numba import njit
 from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_RATE_LIMIT_EXCEEDED,
-    CODE_SYSTEM_UNAVAILABLE,
 )
 from openpit_shm.layout.state import (
     AA_RL_GEN,
@@ -49,11 +53,10 @@ from openpit_shm.layout.state import (
     AC_RL_MAX,
     AC_RL_WINDOW,
     FW_COUNT,
-    FW_LOCK,
     FW_MAX,
+    FW_NOT_STARTED,
     FW_ON,
     FW_START,
-    FW_STARTED,
     FW_WINDOW,
     GEN_SHIFT,
     H_RL_AA_GEN,
@@ -72,7 +75,6 @@ from openpit_shm.layout.state import (
     W_SH_ASSET,
 )
 
-from .atomics import cpu_relax
 from .codes import (
     FIELD_ACCOUNT,
     FIELD_INSTRUMENT,
@@ -81,18 +83,15 @@ from .codes import (
     RSN_RL_ACCOUNT_ASSET,
     RSN_RL_ASSET,
     RSN_RL_BROKER,
-    RSN_RL_LOCK_TIMEOUT,
 )
 from .fields import has_account, has_instrument
 from .hashtable import tbl_find
-from .ptr import p_cas, p_store_release
+from .ptr import p_cas2, p_fetch_add
 from .results import write_reject
 from .sliding_log import log_count, log_ensure_class, log_push, ring_of, window_eff
 
-__all__ = ["LOCK_SPINS", "exceeds", "fw_push", "rl_check", "rl_log_words_needed"]
+__all__ = ["exceeds", "fw_push", "fw_reset", "rl_check", "rl_log_words_needed"]
 
-#: Spins before a shared window's lock is declared dead (about a millisecond of ``pause``).
-LOCK_SPINS = 1 << 16
 GEN_MASK = (1 << GEN_SHIFT) - 1
 
 
@@ -102,30 +101,74 @@ def exceeds(count, max_orders):  # type: ignore[no-untyped-def]
     return max_orders >= 0 and count > max_orders
 
 
+@njit(cache=True, inline='always')
+def _live(start, count, now, w):  # type: ignore[no-untyped-def]
+    """Whether ``now`` falls in the started window ``(start, count)``."""
+    return count != 0 and start != FW_NOT_STARTED and now - start < w
+
+
 @njit(cache=True)
 def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
-    """Count an attempt in the fixed window at ``shared[row:]``; -1 if its lock is dead."""
-    got = False
-    for _ in range(LOCK_SPINS):
-        if p_cas(shared, row + FW_LOCK, 0, 1) == 0:
-            got = True
-            break
-        cpu_relax()
-    if not got:
-        return -1
+    """Count an attempt in the fixed window at ``shared[row:]``; returns the count it got.
+
+    The window is the pair ``(start, count)`` (``FW_START``, ``FW_COUNT``: two
+    adjacent, 16-byte aligned words; not started while ``count == 0`` or
+    ``start == FW_NOT_STARTED``). Two cases:
+
+    * ``now`` inside the live window (almost every push): one ``lock xadd``
+      on ``count``. If the window restarted between our read and the add, the
+      add lands in the new one, which is exactly openpit's sequential answer
+      for a push ordered after that restart: the restart had ``now' - start
+      >= window`` while we had ``now - start < window``, so ``now < now'``
+      and ``now`` is inside the new window too. (Whatever ``start`` we read
+      was the window's start at some moment, and starts only grow, so this
+      holds for stale or torn reads as well.)
+    * not started, or expired: a 16-byte compare-and-swap from the pair we
+      saw to ``(now, 1)`` (``ptr.p_cas2``), retried from the pair a failed
+      swap returns (someone else pushed, restarted or reset meanwhile).
+
+    Both are locked operations on one cache line, which the CPU serializes
+    (x86 LOCK; arm64 exclusive monitor or LSE). ``dry``: what a push would
+    count, without pushing (the pair is read with the swap, never torn).
+    """
     w = window_eff(shared[row + FW_WINDOW])
-    if shared[row + FW_STARTED] == 0 or now - shared[row + FW_START] >= w:
-        count = 1
-        if not dry:
-            shared[row + FW_START] = now
-            shared[row + FW_COUNT] = 1
-            shared[row + FW_STARTED] = 1
-    else:
-        count = shared[row + FW_COUNT] + 1
-        if not dry:
-            shared[row + FW_COUNT] = count
-    p_store_release(shared, row + FW_LOCK, 0)
-    return count
+    # A first guess of the pair (two plain reads: a tear only fails the swap below, and
+    # the add's argument holds for it); every retry starts from what a failed swap saw.
+    start = shared[row + FW_START]
+    count = shared[row + FW_COUNT]
+    while True:
+        live = _live(start, count, now, w)
+        if live and not dry:
+            return p_fetch_add(shared, row + FW_COUNT, 1) + 1
+        if dry:
+            got = count + 1 if live else 1
+            seen_start, seen_count = p_cas2(shared, row + FW_START, start, count, start, count)
+        else:
+            got = 1
+            seen_start, seen_count = p_cas2(shared, row + FW_START, start, count, now, 1)
+        if seen_start == start and seen_count == count:
+            return got
+        start = seen_start
+        count = seen_count
+
+
+@njit(cache=True)
+def fw_reset(shared, row):  # type: ignore[no-untyped-def]
+    """Forget the window at ``shared[row:]`` (a retune), racing pushes safely.
+
+    It becomes ``(FW_NOT_STARTED, 0)`` in one swap. A push whose add lands
+    just after it counted in the forgotten window (ordered before the reset):
+    the pair then reads ``(FW_NOT_STARTED, k)``, still not started, and the
+    next push starts the new window at its own ``now`` as openpit does.
+    """
+    start = shared[row + FW_START]
+    count = shared[row + FW_COUNT]
+    while True:
+        seen_start, seen_count = p_cas2(shared, row + FW_START, start, count, FW_NOT_STARTED, 0)
+        if seen_start == start and seen_count == count:
+            return
+        start = seen_start
+        count = seen_count
 
 
 @njit(cache=True)
@@ -179,10 +222,6 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     win = 0
     if broker_on:
         c = fw_push(shared, SH_BROKER, now, dry)
-        if c < 0:
-            return write_reject(
-                out, n, CODE_SYSTEM_UNAVAILABLE, pol, RSN_RL_LOCK_TIMEOUT, 0, 0, 0, 0, 0, 0
-            )
         if exceeds(c, shared[SH_BROKER + FW_MAX]):
             rsn = RSN_RL_BROKER
             cnt = c
@@ -192,10 +231,6 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
         row = SH_ASSETS + settlement * W_SH_ASSET
         if shared[row + FW_ON] != 0:
             c = fw_push(shared, row, now, dry)
-            if c < 0:
-                return write_reject(
-                    out, n, CODE_SYSTEM_UNAVAILABLE, pol, RSN_RL_LOCK_TIMEOUT, 0, 0, 0, 0, 0, 0
-                )
             if rsn == 0 and exceeds(c, shared[row + FW_MAX]):
                 rsn = RSN_RL_ASSET
                 cnt = c

@@ -421,6 +421,9 @@ class Book:
         """Cache the arrays' addresses (after creating or reallocating one)."""
         self._sa = self.state.ctypes.data
         self._ha = self.shared.ctypes.data
+        if self._ha % L.SH_ALIGN_BYTES:
+            # The fixed windows are swapped with a 16-byte CAS, which faults off alignment.
+            raise ValueError(f"the shared array must be {L.SH_ALIGN_BYTES}-byte aligned")
 
     # The per-order fast path for callers that want to skip this class's method call:
     # ``Book.start_kernel()(book.state_addr, book.shared_addr, book.out_addr(out), account,
@@ -693,10 +696,11 @@ class Book:
             (a, self.shared_asset_row(i)) for i, a in enumerate(self._asset_names)
         ]
         for key, r in rows:
-            if sh[r + L.FW_ON] or sh[r + L.FW_STARTED]:
-                windows[key] = tuple(
-                    int(sh[r + f]) for f in (L.FW_ON, L.FW_START, L.FW_COUNT, L.FW_STARTED)
-                )
+            start, count = int(sh[r + L.FW_START]), int(sh[r + L.FW_COUNT])
+            if start == L.FW_NOT_STARTED or count == 0:
+                start = count = 0  # not started (never, or reset): one form for both
+            if sh[r + L.FW_ON] or count:
+                windows[key] = (int(sh[r + L.FW_ON]), start, count)
         return {
             "accounts": accounts,
             "pairs": pairs,

@@ -22,6 +22,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from openpit_shm.kernels import codes as K
+from openpit_shm.kernels.control import ctl_fw_reset
 from openpit_shm.kernels.sliding_log import log_class_for
 from openpit_shm.layout.state import (
     AA_RL_GEN,
@@ -30,11 +31,8 @@ from openpit_shm.layout.state import (
     AC_RL_GEN,
     AC_RL_MAX,
     AC_RL_WINDOW,
-    FW_COUNT,
     FW_MAX,
     FW_ON,
-    FW_START,
-    FW_STARTED,
     FW_WINDOW,
     GEN_SHIFT,
     H_LOG_CAP,
@@ -120,10 +118,8 @@ class RateLimitPolicy(BuiltinPolicy):
             sh[row + FW_MAX] = u64_bits(rate[0])
             sh[row + FW_WINDOW] = u64_bits(rate[1])
             sh[row + FW_ON] = 1
-        if not keep:
-            sh[row + FW_STARTED] = 0
-            sh[row + FW_START] = 0
-            sh[row + FW_COUNT] = 0
+        if not keep:  # one swap of the (start, count) pair: other shards may be pushing
+            ctl_fw_reset(sh, row)
 
     def _write_accounts(self, book: Book) -> None:
         st = book.state
@@ -283,15 +279,6 @@ class RateLimitPolicy(BuiltinPolicy):
     def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
         if rec.reason == K.RSN_MISSING_FIELD:
             return missing_field(self.name, rec)
-        if rec.reason == K.RSN_RL_LOCK_TIMEOUT:
-            return (
-                self.name,
-                "SystemUnavailable",
-                "rate limit state unavailable",
-                "a shared rate-limit window stayed locked; its holder is presumed dead",
-                rec.scope,
-                0,
-            )
         count, mx, ns = rec.d[0], rec.d[1] & _U64_MAX, rec.d[2] & _U64_MAX
         return (
             self.name,

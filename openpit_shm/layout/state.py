@@ -114,6 +114,9 @@ Shared array
      16..31 broker fixed window (FW_*, a 128-byte line of its own)
      32 + 8*asset .. asset fixed windows (FW_*, one 64-byte line per asset)
 
+The array must be 16-byte aligned (the Book checks): the window pairs are
+swapped with 16-byte compare-and-swap.
+
 Blocks (``SH_N_BLOCKED``, ``SH_ENGINE_BLOCK``): openpit rejects an order
 without an account while *any* block exists anywhere in the engine, and a
 report without an account blocks the whole engine. A shard's arena only
@@ -126,10 +129,13 @@ compare-and-swap (the first cause wins; setting or clearing it again is a
 no-op, so a block broadcast to every shard counts once). With one Book (the
 in-process engine) the words say exactly what the arena's counters say.
 
-Fixed-window row (``FW_*``): ``0 lock`` (0 free, else owner tag), ``1 configured``,
-``2 max`` (u64 bits), ``3 window ns`` (u64 bits), ``4 window start``, ``5 count``,
-``6 started``. The count/start pair is updated under the row's tiny spin lock
-(CAS), so a broker limit holds exactly across shards.
+Fixed-window row (``FW_*``): ``0`` reserved, ``1 configured``, ``2 max`` (u64
+bits), ``3 window ns`` (u64 bits), ``4 window start``, ``5 count``; not
+started while ``count == 0`` (a zeroed row) or ``start == FW_NOT_STARTED``
+(a reset row). ``start``/``count`` are one 16-byte aligned pair, updated
+lock-free (``kernels.rate_limit.fw_push``: an atomic add inside a live
+window, a 16-byte compare-and-swap to start, restart or reset it), so a
+broker limit holds exactly across shards and no shard can block another.
 
 Changing any offset here changes compiled kernels: bump ``STATE_VERSION``
 (``Book.attach`` refuses an arena of another version). Numba's on-disk cache
@@ -142,8 +148,9 @@ from __future__ import annotations
 
 STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*); 3: cross-shard block words
-# (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired)
-STATE_VERSION = 3
+# (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired); 4: lock-free fixed windows (no
+# FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started)
+STATE_VERSION = 4
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
@@ -329,13 +336,13 @@ SH_ENGINE_BLOCK = 9
 SH_BROKER = 16
 SH_ASSETS = 32
 W_SH_ASSET = 8
-FW_LOCK = 0
 FW_ON = 1
 FW_MAX = 2
 FW_WINDOW = 3
-FW_START = 4
+FW_START = 4  # (FW_START, FW_COUNT): one 16-byte aligned pair
 FW_COUNT = 5
-FW_STARTED = 6
+FW_NOT_STARTED = -(1 << 63)  #: FW_START of a reset window (no clock reads this value)
+SH_ALIGN_BYTES = 16
 
 # ---- sizing defaults -----------------------------------------------------------------------
 ASSET_CAP_DEFAULT = 256

@@ -252,7 +252,7 @@ def test_should_hold_a_broker_limit_exactly_across_shards_in_two_processes() -> 
         os.close(r)
     assert accepted == 1000  # 6000 attempts on two shards; exactly max_orders got through
     assert shared[L.SH_BROKER + L.FW_COUNT] == 6000
-    assert shared[L.SH_BROKER + L.FW_LOCK] == 0
+    assert shared[L.SH_BROKER + L.FW_START] == 1_000  # the first push started the window
 
 
 def test_should_describe_a_dry_run_that_would_latch_a_block() -> None:
