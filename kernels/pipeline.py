@@ -51,6 +51,8 @@ from openpit_shm.layout.records import (
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
     POLICY_ENGINE,
+    REPORT_SCALE_MAX,
+    REPORT_SCALE_SHIFT,
     RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
@@ -315,6 +317,31 @@ def norm_scale(value, scale):  # type: ignore[no-untyped-def]
     return s
 
 
+@njit(cache=True, inline='always')
+def _report_scales(state, ref, pnl, fee):  # type: ignore[no-untyped-def]
+    """The ``scales`` of a ``MSG_REPORT`` record from its ``ref`` word (see ``layout.records``).
+
+    ``ref = pnl_scale | fee_scale << 8`` (0..28 each) gives the decimals of
+    the report as written ("-2101.00": 2), so texts print the accumulated
+    P&L as openpit does; anything else (negative, out of range, high bits)
+    is -1: each value's shortest exact form. Each scale is raised to the
+    value's shortest exact one if that is larger, so a producer that does
+    not know the scales and sends 0 gets the shortest form too (never the
+    value widened to all the engine's decimals), and a true scale is kept.
+    """
+    pnl_scale = ref & 0xFF
+    fee_scale = (ref >> REPORT_SCALE_SHIFT) & 0xFF
+    if (
+        ref < 0 or ref >> (2 * REPORT_SCALE_SHIFT) != 0
+        or pnl_scale > REPORT_SCALE_MAX or fee_scale > REPORT_SCALE_MAX
+    ):  # fmt: skip
+        return -1
+    sc = state[H_SCALE]
+    pnl_scale = max(pnl_scale, norm_scale(pnl, sc))
+    fee_scale = max(fee_scale, norm_scale(fee, sc))
+    return pnl_scale | (fee_scale << SCALE_SHIFT)
+
+
 @njit(cache=True)
 def report_core(state, shared, out, account, settlement, flags, pnl, fee, scales, latch, engine_latch):  # type: ignore[no-untyped-def]  # noqa: E501
     """Apply one execution report; returns the number of block records (or ST_NEED_SPACE).
@@ -447,7 +474,10 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             underlying, settlement = _assets(state, instrument)
             if underlying < 0:
                 return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-        n = report_core(state, shared, out, account, settlement, flags, pnl, fee, -1, True, True)
+        scales = _report_scales(state, ref, pnl, fee)
+        n = report_core(
+            state, shared, out, account, settlement, flags, pnl, fee, scales, True, True
+        )
         if n > 0:
             return n
         return _accepted(out, 0, 0)

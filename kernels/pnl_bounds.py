@@ -76,9 +76,25 @@ from .fixed import add_checked, sub_checked
 from .hashtable import tbl_find, tbl_get_or_insert
 from .results import write_reject
 
-__all__ = ["breach", "pnl_check", "pnl_report"]
+__all__ = ["breach", "pnl_check", "pnl_report", "sum_scale"]
 
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
+
+
+@njit(cache=True, inline='always')
+def sum_scale(a, a_scale, b, b_scale):  # type: ignore[no-untyped-def]
+    """The decimal scale rust_decimal gives ``a + b`` and ``a - b`` (for texts).
+
+    A zero operand returns the other one unchanged, its scale included
+    (``-2101 - 0.000`` is ``-2101``, ``0.00 + -2101`` is ``-2101``);
+    otherwise both are rescaled to the larger scale, which the result keeps
+    (``1.0 - 1.00`` is ``0.00``).
+    """
+    if a == 0:
+        return b_scale
+    if b == 0:
+        return a_scale
+    return max(a_scale, b_scale)
 
 
 @njit(cache=True, inline='always')
@@ -203,7 +219,8 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
             RESULT_SCOPE_ACCOUNT, acc, pnl, fee, settlement, packed,
         )
     state[row + AA_PNL] = total
-    acc_scale = max(acc_scale, pnl_scale, fee_scale)
+    # The accumulator prints at the scale openpit's Decimal arithmetic leaves it with.
+    acc_scale = sum_scale(acc, acc_scale, inc, sum_scale(pnl, pnl_scale, fee, fee_scale))
     state[row + AA_PNL_SCALE] = acc_scale
     hit = False
     a = _broker_row(state, settlement)

@@ -21,6 +21,14 @@ Order record (``ORDER_DTYPE``), one per request::
   ``ORDER_VOLUME``): fixed point.
 * ``pnl``/``fee``: ``MSG_REPORT`` only (``REPORT_HAS_FINANCIAL`` in flags).
 * ``ref``: the reservation handle for ``MSG_COMMIT``/``MSG_ROLLBACK``.
+  For ``MSG_REPORT``: the decimal scales of ``pnl`` and ``fee`` as the report
+  wrote them (rust_decimal's scale: ``-2101.00`` has 2), packed
+  ``pnl_scale | fee_scale << REPORT_SCALE_SHIFT``, each 0..``REPORT_SCALE_MAX``.
+  openpit prints the accumulated P&L in its texts at the scale its decimal
+  arithmetic leaves it with ("realized pnl -2101.00"), which the fixed-point
+  values alone cannot tell. 0, or anything that is not such a pair, means "not known":
+  each value then counts with its shortest exact form ("-2101"); a scale
+  smaller than the value needs is raised to it.
 
 Result record (``RESULT_DTYPE``), one per reject (``count`` of them), or one
 for an accepted request (``count == 0``)::
@@ -144,6 +152,9 @@ ORDER_VOLUME = 1 << 2  #: ``amount`` is a volume (notional), not a quantity
 ORDER_AUTO_COMMIT = 1 << 3  #: commit the reservation as soon as the order is accepted
 REPORT_HAS_OPERATION = 1 << 0  #: a report has an operation group (same bit as orders)
 REPORT_HAS_FINANCIAL = 1 << 4  #: ``pnl`` and ``fee`` carry a financial impact
+#: ``MSG_REPORT`` ``ref`` = pnl scale | fee scale << REPORT_SCALE_SHIFT (decimals, for texts).
+REPORT_SCALE_SHIFT = 8
+REPORT_SCALE_MAX = 28  #: the largest decimal scale (rust_decimal's)
 # Fields missing *inside* an operation (openpit accepts ``OrderOperation(account_id=None,
 # trade_amount=None, side=None)``; its builtins then reject with MissingRequiredField for
 # the field they read). Only meaningful with ORDER_HAS_OPERATION; the word they name is ignored.

@@ -250,8 +250,8 @@ def test_should_retune_order_size_like_openpit(change: Any) -> None:
 def engine_keeps_report_scales() -> bool:
     """Whether the engine passes a report's decimal scales to ``Book.apply_report``.
 
-    openpit prints an accumulated P&L with the largest scale of the values that
-    went into it ("-106.00"); the Book can only do so if the engine passes
+    openpit prints an accumulated P&L at the scale its decimal sums leave it with
+    ("-106.00"); the Book can only do so if the engine passes
     ``scales=`` (see docs/internals.md). Probed, not assumed.
     """
     P = openpit_shm.pretrade.policies
