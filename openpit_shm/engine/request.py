@@ -128,11 +128,18 @@ class _HeldReservation(_Reservation):
     __slots__ = ()
 
     def __del__(self) -> None:
-        if not self._done:
-            # Nowhere to raise from a finalizer: a failing callback has already
-            # armed the engine-wide block, which is how the failure surfaces.
-            with contextlib.suppress(Exception):
-                self._finalize(False)
+        if self._done:
+            return
+        if self._remote is not None:
+            # A finalizer may run inside the client's own ring exchange: never block or
+            # lock here; the rollback goes out ahead of the next message to that shard.
+            self._done = True
+            self._remote(False, defer=True)
+            return
+        # Nowhere to raise from a finalizer: a failing callback has already
+        # armed the engine-wide block, which is how the failure surfaces.
+        with contextlib.suppress(Exception):
+            self._finalize(False)
 
 
 class _AcceptedNothingHeld(ExecuteResult, Reservation):
@@ -196,7 +203,7 @@ def held_reservation(
     mutations: list[Any],
     lock: Lock | None,
     adjustments: list[Any],
-    remote: Callable[[bool], None] | None = None,
+    remote: Callable[..., None] | None = None,
 ) -> Reservation:
     """A reservation holding custom mutations and/or a remote (worker-side) handle."""
     if not mutations and remote is None:

@@ -20,7 +20,7 @@ import numpy as np
 from ..builtins.record import Record
 from ..engine.accounts import Accounts, accounts_handle
 from ..engine.engine import _latched_cause
-from ..engine.rejects import KILL_SWITCH_ENGINE_CAUSE, RecordReader
+from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from ..engine.request import bare_reservation, held_reservation, request
 from ..errors import ShardUnavailableError
 from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
@@ -58,6 +58,7 @@ from .supervisor import RSN_SHARD_DOWN
 __all__ = ["ShardedEngine", "assemble"]
 
 _U64 = (1 << 64) - 1
+_NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount) of a finalization
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
 _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 
@@ -162,12 +163,26 @@ class ShardedEngine:
         link.send((self._seq, 0, 0, kind, 0, 0, 0, 0, 0, 0, handle))
 
     def _finalizer(self, shard: int, handle: int) -> Any:
+        """``finalize(commit, defer=False)`` of a reservation the worker holds.
+
+        It waits for the worker's answer: a custom mutation callback that
+        fails there raises here and blocks the engine, as in process. A
+        deferred finalization (garbage collection, which must neither block
+        nor take a lock) goes out ahead of the next message to that shard.
+        """
         link = self._links[shard]
 
-        def finalize(commit: bool) -> None:
-            with link.lock:
-                self._finalize_send(link, shard, handle, commit)
-                link.drain()
+        def finalize(commit: bool, defer: bool = False) -> None:
+            if defer:
+                link.retry.append((handle, commit))  # atomic under the GIL
+                return
+            kind = MSG_COMMIT if commit else MSG_ROLLBACK
+            rows, payload = self._roundtrip(shard, kind, _NO_ROW, ref=handle)
+            if rows[0].reason == RSN_SHARD_DOWN and rows[0].policy == POLICY_ENGINE:
+                link.retry.append((handle, commit))  # the restarted worker still holds it
+            elif payload is not None and payload[0] == "error":
+                self._accounts.block_engine(FINALIZER_ENGINE_CAUSE)
+                raise payload[1]
 
         return finalize
 

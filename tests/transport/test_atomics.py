@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 from numba import njit, types
+
 from openpit_shm.kernels.atomics import (
     cas,
     cpu_relax,
@@ -22,7 +23,6 @@ from openpit_shm.kernels.atomics import (
     store_seqcst,
     store_word_release,
 )
-
 from openpit_shm.layout.segment import SEGMENT_KIND_STATE
 from openpit_shm.shm.segment import Segment
 

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 from numba import njit
+
 from openpit_shm.kernels.futex import (
     FUTEX_AGAIN,
     FUTEX_OK,
@@ -16,7 +17,6 @@ from openpit_shm.kernels.futex import (
     monotonic_ns,
     sched_yield,
 )
-
 from openpit_shm.layout.segment import SEGMENT_KIND_STATE
 from openpit_shm.shm.segment import Segment
 

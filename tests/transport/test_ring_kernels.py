@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
 from openpit_shm.kernels.ring import (
     idle_backoff,
     idle_busy_spin,
@@ -23,7 +24,6 @@ from openpit_shm.kernels.ring import (
     ring_wait_readable,
     ring_writable,
 )
-
 from openpit_shm.layout.ring import (
     RING_W_CONSUMER_PARKS,
     RING_W_HEAD,

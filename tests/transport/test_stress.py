@@ -20,9 +20,9 @@ import time
 import numpy as np
 import pytest
 from numba import njit
+
 from openpit_shm.kernels.futex import futex_wait
 from openpit_shm.kernels.ring import idle_backoff, ring_pop_wait, ring_push_wait
-
 from openpit_shm.layout.records import ORDER_DTYPE
 from openpit_shm.layout.ring import RING_OFF, RING_SLOTS_OFFSET, RING_W_HEAD
 from openpit_shm.shm.ring import Ring
