@@ -9,9 +9,10 @@
 2. note the heartbeat and the stats in the control block;
 3. when no slot had work: the idle strategy (``kernels.ring`` idle arrays):
    spin with ``pause``, then ``sched_yield``, then park on *every* inbound
-   ring's futex word plus the control word at once (``futex_waitv``), after
-   the Dekker handshake (set each ``consumer_sleeping`` flag, fence, re-check),
-   so a producer only pays a ``FUTEX_WAKE`` when the worker really sleeps.
+   ring's futex word, the result rings it waits for room in, and the control
+   word at once (``futex_waitv``), after the Dekker handshake (set each
+   sleeping flag, fence, re-check), so a client only pays a ``FUTEX_WAKE``
+   when the worker really sleeps.
 
 It returns an ``AGENT_*`` code: control traffic is pending (``control_seq``
 moved), the arena must grow (``ST_NEED_SPACE``), or the shard is stopping.
@@ -60,7 +61,11 @@ from openpit_shm.layout.control import (
     CTL_S_STATS,
     WORKER_STOPPING,
 )
-from openpit_shm.layout.ring import RING_CTRL_WORDS, RING_W_CONSUMER_SLEEPING
+from openpit_shm.layout.ring import (
+    RING_CTRL_WORDS,
+    RING_W_CONSUMER_SLEEPING,
+    RING_W_PRODUCER_SLEEPING,
+)
 
 __all__ = [
     "AGENT_CONTROL",
@@ -138,20 +143,40 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
 
 
 @njit(cache=True)
-def _any_readable(rings, cap):  # type: ignore[no-untyped-def]
+def _readable(rings, slot, cap):  # type: ignore[no-untyped-def]
+    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+    return ring_readable(req_ctrl, req_slots, 1) > 0
+
+
+@njit(cache=True)
+def _has_room(rings, slot, cap, room):  # type: ignore[no-untyped-def]
+    res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+    return ring_writable(res_ctrl, res_slots, room) >= room
+
+
+@njit(cache=True)
+def _any_servable(rings, cap, room):  # type: ignore[no-untyped-def]
+    """A slot has requests, and room for their results (``room`` 0: requests are enough)."""
     for slot in range(rings.shape[0]):
         if rings[slot, _ACTIVE] == 0:
             continue
-        req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
-        req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
-        if ring_readable(req_ctrl, req_slots, 1) > 0:
+        if _readable(rings, slot, cap) and (room == 0 or _has_room(rings, slot, cap, room)):
             return True
     return False
 
 
 @njit(cache=True)
-def _park(ctl, base, rings, cap, waiters, park_ns):  # type: ignore[no-untyped-def]
-    """Sleep on every inbound ring and the control word; the Dekker handshake first."""
+def _park(ctl, base, rings, cap, room, waiters, park_ns):  # type: ignore[no-untyped-def]
+    """Sleep until a slot can be served or control traffic arrives; the Dekker handshake first.
+
+    Wakers: a client publishing requests (each request ring's consumer flag), a
+    client draining results that a slot is waiting for room in (that result
+    ring's producer flag: requests there cannot be served until it reads), and
+    the control word. A client that stops reading its results thus costs an
+    idle worker nothing, instead of a spin over requests it cannot answer.
+    """
     k = 0
     for slot in range(rings.shape[0]):
         if rings[slot, _ACTIVE] == 0:
@@ -160,11 +185,16 @@ def _park(ctl, base, rings, cap, waiters, park_ns):  # type: ignore[no-untyped-d
         store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
         futex_waiter(waiters, k, req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
         k += 1
+        if room > 0 and _readable(rings, slot, cap):
+            res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+            store_relaxed(res_ctrl, RING_W_PRODUCER_SLEEPING, 1)
+            futex_waiter(waiters, k, res_ctrl, RING_W_PRODUCER_SLEEPING, 1)
+            k += 1
     store_relaxed(ctl, base + CTL_S_SLEEPING, 1)
     futex_waiter(waiters, k, ctl, base + CTL_S_SLEEPING, 1)
     k += 1
     fence_seqcst()
-    if not _any_readable(rings, cap) and _must_return(ctl, base) == 0:
+    if not _any_servable(rings, cap, room) and _must_return(ctl, base) == 0:
         ctl[base + CTL_S_STATS + _ST_PARKS] += 1
         futex_waitv(waiters, k, monotonic_ns() + park_ns)
     store_relaxed(ctl, base + CTL_S_SLEEPING, 0)
@@ -172,10 +202,12 @@ def _park(ctl, base, rings, cap, waiters, park_ns):  # type: ignore[no-untyped-d
         if rings[slot, _ACTIVE] != 0:
             req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
             store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 0)
+            res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+            store_relaxed(res_ctrl, RING_W_PRODUCER_SLEEPING, 0)
 
 
 @njit(cache=True)
-def _idle(ctl, base, rings, cap, idle, waiters, polls):  # type: ignore[no-untyped-def]
+def _idle(ctl, base, rings, cap, room, idle, waiters, polls):  # type: ignore[no-untyped-def]
     """One idle step after ``polls`` empty polls: spin, yield, or park; the new poll count."""
     polls += 1
     if idle[IDLE_KIND] == IDLE_BUSY_SPIN or polls <= idle[IDLE_SPINS]:
@@ -184,7 +216,7 @@ def _idle(ctl, base, rings, cap, idle, waiters, polls):  # type: ignore[no-untyp
     if polls <= idle[IDLE_SPINS] + idle[IDLE_YIELDS]:
         sched_yield()
         return polls
-    _park(ctl, base, rings, cap, waiters, idle[IDLE_PARK_NS])
+    _park(ctl, base, rings, cap, room, waiters, idle[IDLE_PARK_NS])
     ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
     return 0
 
@@ -197,7 +229,7 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
     index); ``state``/``shared``: the Book's arrays; ``cap``: ring capacity;
     ``batch``: most records per ring per cycle; ``room``: result records one
     request may need (``n_policies + 2``); ``idle``: the idle strategy;
-    ``waiters``: scratch ``int64[3 * (n_slots + 1)]`` for ``futex_waitv``;
+    ``waiters``: scratch ``int64[3 * (2 * n_slots + 1)]`` for ``futex_waitv``;
     ``scratch``: ``int64[batch + room, 8]`` for results on their way to a ring.
     """
     idle_polls = 0
@@ -217,7 +249,10 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
             worked += done
             if status == ST_NEED_SPACE:
                 return AGENT_NEED_SPACE
-        idle_polls = 0 if worked > 0 else _idle(ctl, base, rings, cap, idle, waiters, idle_polls)
+        if worked > 0:
+            idle_polls = 0
+        else:
+            idle_polls = _idle(ctl, base, rings, cap, room, idle, waiters, idle_polls)
 
 
 def rings_table(n_slots: int) -> np.ndarray:
@@ -238,6 +273,6 @@ def agent_wait(ctl, base, rings, cap, idle, waiters):  # type: ignore[no-untyped
         if why != 0:
             return why
         store_release(ctl, base + CTL_S_HEARTBEAT, monotonic_ns())
-        if _any_readable(rings, cap):
+        if _any_servable(rings, cap, 0):
             return 0
-        polls = _idle(ctl, base, rings, cap, idle, waiters, polls)
+        polls = _idle(ctl, base, rings, cap, 0, idle, waiters, polls)

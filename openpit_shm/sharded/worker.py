@@ -117,7 +117,7 @@ class _Shard:
             st.engine_cause = engine_cause
             st.group_of.update(group_of)
         self.idle = np.array(spec.idle, dtype=np.int64)
-        self.waiters = np.zeros(3 * (names.n_slots + 1), dtype=np.int64)
+        self.waiters = np.zeros(3 * (2 * names.n_slots + 1), dtype=np.int64)
         self.room = len(registrations) + 2
         self.scratch = np.zeros((spec.batch + self.room, 8), dtype=np.int64)
 

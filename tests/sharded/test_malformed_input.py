@@ -318,24 +318,19 @@ def test_should_keep_serving_others_when_a_client_corrupts_its_own_ring(engine: 
             ring.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a client that stops reading its results while requests are pending makes its "
-    "shard's worker spin forever (~0.95 CPU-s/s measured): kernels/agent.py _park refuses to "
-    "sleep while any request ring is readable, even one _serve cannot serve because its "
-    "result ring is full",
-)
 def test_should_park_the_worker_while_a_client_does_not_read_its_results() -> None:
     before = own_segments()
     eng = c1_builder("account_sync").sharded(workers=1, ring_capacity=1024, batch=256).build()
     with eng:
         iid = eng.register_instrument(op.Instrument("S000", "USD"))
-        ring = Ring.attach(eng.external_client(1)["request"][0], dtype=ORDER_DTYPE)
+        slot = eng.external_client(1)
+        ring = Ring.attach(slot["request"][0], dtype=ORDER_DTYPE)
+        results = Ring.attach(slot["result"][0], dtype=RESULT_DTYPE)
         try:
             producer = ring.producer()
             recs = order_records(account=np.arange(2000) % 50, instrument=iid, side=1,
                                  quantity=1.0, price=1.0, auto_commit=True)  # fmt: skip
+            recs["seq"] = np.arange(1, 2001)
             assert producer.push_batch(recs[:1000], timeout=5.0) == 1000
             time.sleep(0.2)  # answered: slot 1's result ring now holds 1000 of 1024 records
             assert producer.push_batch(recs[1000:], timeout=5.0) == 1000  # these cannot be
@@ -343,6 +338,17 @@ def test_should_park_the_worker_while_a_client_does_not_read_its_results() -> No
             parks = eng.stats()[0]["parks"]
             time.sleep(0.5)  # an idle worker parks every 10 ms (the default park slice)
             assert eng.stats()[0]["parks"] > parks, "the worker parked"
+            # Reading the results wakes the worker: every request gets its answer.
+            consumer = results.consumer()
+            out = np.empty(results.capacity, dtype=RESULT_DTYPE)
+            seqs: list[int] = []
+            deadline = time.monotonic() + 20
+            while len(seqs) < 2000:
+                n = consumer.pop_batch(out, timeout=0.05)
+                seqs.extend(out["seq"][:n].tolist())
+                assert time.monotonic() < deadline, f"{len(seqs)} of 2000 answered"
+            assert seqs == recs["seq"].tolist()
         finally:
             ring.close()
+            results.close()
     assert own_segments() <= before
