@@ -23,7 +23,7 @@ Every configuration is ``workers`` x ``idle`` x CPU placement:
   process, or the feeder) on CPU 0. With 2 workers on 2 CPUs the client then
   shares CPU 0 with worker 1 (there is no third CPU).
 
-Diagnostics (``--diagnose``, on by default outside ``--quick``): the in-process
+Diagnostics (``--diagnose``, on by default): the in-process
 kernel alone on one core (a worker's ceiling), and C1 without the broker-wide
 rate window (the only state the shards share, CAS-locked per order) to show
 what that window costs across cores.
@@ -217,16 +217,21 @@ def measure(cfg: Config, w: c1.Workload, args: argparse.Namespace, exe: Path,
             for o in orders[: min(2000, len(orders))]:
                 one(o)
             clock = time.perf_counter_ns
+            budget = int(args.per_order_budget * 1e9)  # a slow configuration stops early
             for _ in range(args.reps):
                 gc.collect()
-                lat = [0] * len(orders)
-                t0 = time.perf_counter()
-                for i, o in enumerate(orders):
+                lat = []
+                t0 = clock()
+                for o in orders:
                     s = clock()
                     one(o)
-                    lat[i] = clock() - s
-                per.rates.append(len(orders) / (time.perf_counter() - t0))
+                    e = clock()
+                    lat.append(e - s)
+                    if e - t0 > budget:
+                        break
+                per.rates.append(len(lat) / ((clock() - t0) * 1e-9))
                 per.latencies_ns.extend(lat)
+            notes.append(f"{cfg.label}: {len(per.latencies_ns)} per-order samples")
         stats = engine.stats()
     parks = [s["parks"] for s in stats]
     notes.append(f"{cfg.label}: worker parks {parks}, largest batch "
@@ -342,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=None, help="orders per Python batch")
     ap.add_argument("--feeder-orders", type=int, default=None, help="orders per feeder rep")
     ap.add_argument("--per-order", type=int, default=None, help="orders per per-order rep")
+    ap.add_argument("--per-order-budget", type=float, default=None,
+                    help="seconds per per-order repetition at most")  # fmt: skip
     ap.add_argument("--baseline-orders", type=int, default=None)
     ap.add_argument("--configs", default=None, help="workers:idle:placement,... to measure")
     ap.add_argument("--diagnose", action=argparse.BooleanOptionalAction, default=None)
@@ -355,13 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     args.batch = args.batch or (200_000 if q else 1_000_000)
     args.feeder_orders = args.feeder_orders or (1_000_000 if q else 4_000_000)
     args.per_order = args.per_order or (2_000 if q else 20_000)
+    args.per_order_budget = args.per_order_budget or (0.3 if q else 1.5)
     args.baseline_orders = args.baseline_orders or (20_000 if q else 100_000)
-    default = "2:backoff:os,1:busy:pinned" if q else (
+    default = "2:backoff:os,2:busy:pinned,1:backoff:os,1:busy:pinned" if q else (
         "2:backoff:os,2:backoff:pinned,2:busy:os,2:busy:pinned,"
         "1:backoff:os,1:backoff:pinned,1:busy:os,1:busy:pinned"
     )
     configs = [Config.parse(c) for c in (args.configs or default).split(",")]
-    diagnose = (not q) if args.diagnose is None else args.diagnose
+    diagnose = True if args.diagnose is None else args.diagnose
     args.startup_reps = args.startup_reps or (3 if q else 5)
 
     for line in host_info():
