@@ -65,6 +65,7 @@ RSN_BAD_FLAGS = 54  #: InvalidFieldFormat; d0 = flags
 RSN_BAD_HANDLE = 55  #: Other; d0 = the handle (unknown, stale, or already finalized)
 RSN_RES_FULL = 56  #: SystemUnavailable: the reservation table is full
 RSN_NO_SPACE = 57  #: SystemUnavailable: the state arena is full (shared-memory mode)
+RSN_WRONG_SHARD = 58  #: InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard
 
 # ---- fields named by MissingRequiredField (d0) -------------------------------------------------
 FIELD_TRADE_AMOUNT = 1

@@ -66,6 +66,7 @@ from openpit_shm.layout.records import (
     STATUS_OK,
     STATUS_REJECTED,
 )
+from openpit_shm.layout.shard import shard_of_nb
 from openpit_shm.layout.state import (
     ENGINE_BLOCK_KILL_SWITCH,
     H_EXEC,
@@ -73,10 +74,12 @@ from openpit_shm.layout.state import (
     H_N_BUILTINS,
     H_N_INSTR,
     H_N_POLICIES,
+    H_N_SHARDS,
     H_POLICY_INDEX,
     H_RES_CAP,
     H_RES_FRESH,
     H_SCALE,
+    H_SHARD_ID,
     H_T_AA,
     H_T_ACC,
     H_T_GRP,
@@ -108,6 +111,7 @@ from .codes import (
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
     RSN_RES_FULL,
+    RSN_WRONG_SHARD,
     ST_NEED_SPACE,
 )
 from .fields import has_account
@@ -391,6 +395,23 @@ def _error(out, code, rsn, d0):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
+def _foreign(state, account, kind, flags):  # type: ignore[no-untyped-def]
+    """The shard owning a record's account when it is not this arena's, else -1.
+
+    A producer that routes an account to the wrong shard would give that
+    account a second, independent set of limits: such records are refused.
+    Finalizations carry a handle, not an account (handles are per shard).
+    """
+    n_shards = state[H_N_SHARDS]
+    if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
+        return -1
+    if not has_account(flags):
+        return -1
+    home = shard_of_nb(account, n_shards)
+    return -1 if home == state[H_SHARD_ID] else home
+
+
+@njit(cache=True, inline='always')
 def _accepted(out, reservation, flags):  # type: ignore[no-untyped-def]
     """The single record of an accepted request: code 0, count 0, status OK."""
     write_reject(out, 0, 0, 0, 0, flags, 0, 0, 0, 0, 0)
@@ -565,10 +586,18 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
         side = (word2 >> 40) & 0xFF
         flags = (word2 >> 48) & 0xFFFF
         out = p_offset(res, w * 8)
-        n = _handle_one(
-            state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
-            rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
-        )
+        home = _foreign(state, rec[r + 1], kind, flags)
+        if home >= 0:
+            out[RESULT_W_RESERVATION] = 0
+            write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_SHARD, 0,
+                         rec[r + 1], home, state[H_SHARD_ID], 0, 0)  # fmt: skip
+            finish(out, 1, STATUS_ERROR, 0)
+            n = 1
+        else:
+            n = _handle_one(
+                state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
+                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
+            )
         seq = rec[r]
         if first_only:
             out[RESULT_W_SEQ] = seq

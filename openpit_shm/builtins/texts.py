@@ -102,6 +102,11 @@ def engine_description(rec: Record) -> Description | None:
         ),
         K.RSN_RES_FULL: ("reservation table full", "no reservation slot could be allocated"),
         K.RSN_NO_SPACE: ("state arena full", "the kernel state has no room left"),
+        K.RSN_WRONG_SHARD: (
+            "account routed to the wrong shard",
+            f"account {rec.d[0] & 0xFFFFFFFFFFFFFFFF} belongs to shard {rec.d[1]}, "
+            f"not shard {rec.d[2]}",
+        ),
     }
     reason, details = texts.get(rsn, ("engine error", f"reason variant {rsn}"))
     return (ENGINE, rec.code_name or "Other", reason, details, rec.scope, 0)

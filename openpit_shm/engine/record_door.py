@@ -22,6 +22,7 @@ from ..kernels.codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_WRONG_SHARD,
 )
 from ..layout.records import (
     CODE_INVALID_FIELD_FORMAT,
@@ -56,7 +57,8 @@ from ..layout.records import (
     STATUS_OK,
     STATUS_REJECTED,
 )
-from ..layout.state import H_N_INSTR
+from ..layout.shard import shard_of
+from ..layout.state import H_N_INSTR, H_N_SHARDS, H_SHARD_ID
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -129,9 +131,9 @@ class Answer:
         self.texts.append(None)
         return self
 
-    def fail(self, seq: int, code: int, reason: int, d0: int) -> Answer:
+    def fail(self, seq: int, code: int, reason: int, d0: int, d1: int = 0, d2: int = 0) -> Answer:
         self.rows.append(
-            (seq, 0, code, POLICY_ENGINE, reason, STATUS_ERROR, 0, 1, 0, d0, 0, 0, 0, 0)
+            (seq, 0, code, POLICY_ENGINE, reason, STATUS_ERROR, 0, 1, 0, d0, d1, d2, 0, 0)
         )
         self.texts.append(None)
         return self
@@ -272,10 +274,29 @@ class RecordDoor:
             if len(lock) or adjustments:
                 answer.reserved = (lock.to_json(), adjustments)
 
+    def _foreign(self, rec: Any, kind: int, flags: int) -> int:
+        """The shard owning the record's account when it is not this one, else -1 (kernels'
+        ``pipeline._foreign``)."""
+        state = self.engine._book.state
+        n_shards = int(state[H_N_SHARDS])
+        if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
+            return -1
+        if flags & (ORDER_HAS_OPERATION | ORDER_NO_ACCOUNT) != ORDER_HAS_OPERATION:
+            return -1
+        home = shard_of(int(rec["account"]), n_shards)
+        return -1 if home == int(state[H_SHARD_ID]) else home
+
     def _run(self, rec: Any, answer: Answer) -> None:
         engine = self.engine
         seq, kind = int(rec["seq"]), int(rec["kind"])
         auto = bool(int(rec["flags"]) & ORDER_AUTO_COMMIT)
+        home = self._foreign(rec, kind, int(rec["flags"]))
+        if home >= 0:
+            account = int(rec["account"])
+            account = account - (1 << 64) if account >= 1 << 63 else account
+            this = int(engine._book.state[H_SHARD_ID])
+            answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_WRONG_SHARD, account, home, this)
+            return
         if kind in (MSG_ORDER, MSG_START, MSG_DRY_ORDER, MSG_DRY_START):
             order = self.order(rec, answer)
             if order is None:

@@ -37,6 +37,8 @@ Header (``H_*``)::
      33 sliding-log ring capacity cap (entries, power of two)
      34 words retired by table growth and not reused   35..36 scrap region [start, end):
         the latest retired table region, carved into rows and log blocks before bumping
+     37 this arena's shard   38 shards (0: not sharded; else records whose account
+        ``layout.shard.shard_of`` puts elsewhere are refused)
      40..47 free-list heads of sliding-log blocks, one per size class
      48..52 rate limit: #asset barriers, #account barriers, #account+asset barriers,
             account generation, account+asset generation
@@ -150,7 +152,7 @@ STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*); 3: cross-shard block words
 # (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired); 4: lock-free fixed windows (no
 # FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started)
-STATE_VERSION = 4
+STATE_VERSION = 5
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
@@ -190,6 +192,8 @@ H_LOG_CAP = 33
 H_RETIRED = 34
 H_SCRAP = 35
 H_SCRAP_END = 36
+H_SHARD_ID = 37
+H_N_SHARDS = 38
 H_LOG_FREE = 40  # + size class (LOG_CLASSES of them)
 H_RL_N_ASSET = 48
 H_RL_N_ACC = 49

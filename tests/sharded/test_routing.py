@@ -1,0 +1,105 @@
+"""A record routed to a shard that does not own its account is refused, not decided.
+
+Otherwise a producer that routes wrongly would give an account a second,
+independent set of limits on another shard (helper's finding: 40 + 40 orders
+accepted under a 40/h account limit). Both worker paths refuse it: the
+kernels and the object path of engines with custom policies.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import openpit_shm as op
+from openpit_shm.batch import order_records
+from openpit_shm.builtins.record import Record
+from openpit_shm.kernels.codes import RSN_WRONG_SHARD
+from openpit_shm.layout.records import (
+    CODE_NUMBER,
+    ORDER_DTYPE,
+    POLICY_ENGINE,
+    RESULT_DTYPE,
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_REJECTED,
+)
+from openpit_shm.layout.shard import shard_of
+from openpit_shm.shm.ring import Ring
+from tests.sharded.conftest import PassThrough, c1_builder
+
+ACCOUNT = 3  # c1_builder gives it a 40-per-hour account rate limit
+
+
+def _exchange(client: dict, shard: int, records: np.ndarray) -> np.ndarray:
+    """Push ``records`` into ``shard``'s request ring of an external slot; one result each."""
+    req = Ring.attach(client["request"][shard], dtype=ORDER_DTYPE)
+    res = Ring.attach(client["result"][shard], dtype=RESULT_DTYPE)
+    try:
+        assert req.producer().push_batch(records, timeout=5.0) == len(records)
+        consumer = res.consumer()
+        out = np.empty(res.capacity, dtype=RESULT_DTYPE)
+        got: list[np.ndarray] = []
+        deadline = time.monotonic() + 20
+        while sum(len(g) for g in got) < len(records):
+            n = consumer.pop_batch(out, timeout=0.05)
+            got.append(out[:n].copy())
+            assert time.monotonic() < deadline, "every record is answered"
+        return np.concatenate(got)
+    finally:
+        req.close()
+        res.close()
+
+
+@pytest.mark.parametrize("custom", [False, True], ids=["kernels", "object-path"])
+def test_should_refuse_a_record_routed_to_a_shard_that_does_not_own_its_account(
+    custom: bool,
+) -> None:
+    builder = c1_builder("account_sync")
+    if custom:
+        builder = builder.pre_trade(PassThrough())
+    with builder.sharded(workers=2, external_clients=1).build() as engine:
+        iid = engine.register_instrument(op.Instrument("S000", "USD"))
+        client = engine.external_client(1)
+        home = shard_of(ACCOUNT, 2)
+        orders = order_records(account=np.full(40, ACCOUNT), instrument=iid, side=1,
+                               quantity=1.0, price=10.0, auto_commit=True)  # fmt: skip
+        orders["seq"] = np.arange(1, 41)
+
+        wrong = _exchange(client, 1 - home, orders)
+        assert (wrong["status"] == STATUS_ERROR).all()
+        assert (wrong["code"] == CODE_NUMBER["InvalidFieldValue"]).all()
+        assert (wrong["policy"] == POLICY_ENGINE).all()
+        assert (wrong["reason"] == RSN_WRONG_SHARD).all()
+        assert wrong["seq"].tolist() == orders["seq"].tolist()
+        assert (wrong["d0"] == ACCOUNT).all() and (wrong["d1"] == home).all()
+        assert (wrong["d2"] == 1 - home).all()
+        policy, code, reason, details, _, _ = engine._replica.describe(Record.at(wrong, 0))
+        assert (policy, code, reason) == ("Engine", "InvalidFieldValue",
+                                          "account routed to the wrong shard")  # fmt: skip
+        assert details == f"account {ACCOUNT} belongs to shard {home}, not shard {1 - home}"
+
+        # The refused records touched nothing: the owner still grants the whole limit.
+        right = _exchange(client, home, orders)
+        assert (right["status"] == STATUS_OK).all()
+        one_more = _exchange(client, home, orders[:1])
+        assert one_more["status"][0] == STATUS_REJECTED
+        assert one_more["code"][0] == CODE_NUMBER["RateLimitExceeded"]
+
+
+def test_should_route_every_door_of_the_client_to_the_owner() -> None:
+    """The engine's own doors never trip the check (per order and batches, both shards)."""
+    with c1_builder("account_sync").sharded(workers=2).build() as engine:
+        iid = engine.register_instrument(op.Instrument("S000", "USD"))
+        accounts = np.arange(1, 400)
+        batch = order_records(account=accounts, instrument=iid, side=1, quantity=1.0,
+                              price=10.0, auto_commit=True)  # fmt: skip
+        out = engine.execute_batch(batch)
+        assert (out["reason"] != RSN_WRONG_SHARD).all() and (out["status"] != STATUS_ERROR).all()
+        order = op.Order(operation=op.OrderOperation(
+            instrument=op.Instrument("S000", "USD"), account_id=op.param.AccountId.from_int(401),
+            side=op.param.Side.BUY, trade_amount=op.param.TradeAmount.quantity("1"),
+            price=op.param.Price("10")))  # fmt: skip
+        assert engine.execute_pre_trade(order).ok
