@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
 from openpit_shm.kernels.atomics import (
     cpu_relax,
     fence_seqcst,
@@ -59,7 +60,6 @@ from openpit_shm.kernels.atomics import (
     store_release,
 )
 from openpit_shm.kernels.futex import futex_wait, futex_wake, monotonic_ns, sched_yield
-
 from openpit_shm.layout.ring import (
     RING_SLOT_WORDS,
     RING_W_CONSUMER_PARKS,
