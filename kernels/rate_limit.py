@@ -72,6 +72,7 @@ from openpit_shm.layout.state import (
     SH_ASSET_CAP,
     SH_ASSETS,
     SH_BROKER,
+    SH_WRITERS,
     W_SH_ASSET,
 )
 
@@ -116,9 +117,10 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
     ``start == FW_NOT_STARTED``). Two cases:
 
     * ``now`` inside the live window (almost every push): one ``lock xadd``
-      on ``count``. If the window restarted between our read and the add, the
-      add lands in the new one, which is exactly openpit's sequential answer
-      for a push ordered after that restart: the restart had ``now' - start
+      on ``count`` (a plain add when ``SH_WRITERS == 1``: nobody to race).
+      If the window restarted between our read and the add, the add lands
+      in the new one, which is exactly openpit's sequential answer for a
+      push ordered after that restart: the restart had ``now' - start
       >= window`` while we had ``now - start < window``, so ``now < now'``
       and ``now`` is inside the new window too. (Whatever ``start`` we read
       was the window's start at some moment, and starts only grow, so this
@@ -139,6 +141,9 @@ def fw_push(shared, row, now, dry):  # type: ignore[no-untyped-def]
     while True:
         live = _live(start, count, now, w)
         if live and not dry:
+            if shared[SH_WRITERS] == 1:  # one process pushes (0: unknown): no lock prefix needed
+                shared[row + FW_COUNT] = count + 1
+                return count + 1
             return p_fetch_add(shared, row + FW_COUNT, 1) + 1
         if dry:
             got = count + 1 if live else 1

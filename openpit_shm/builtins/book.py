@@ -164,6 +164,7 @@ class Book:
         sh[L.SH_MAGIC] = L.SHARED_MAGIC
         sh[L.SH_VERSION] = L.STATE_VERSION
         sh[L.SH_ASSET_CAP] = asset_cap
+        sh[L.SH_WRITERS] = 1  # a sharded engine says how many processes share it
         self.shared = sh
         self._refresh()
         for pos, (index, spec) in enumerate(order):

@@ -173,6 +173,7 @@ def _shared_window(extra_words: int = 64) -> tuple[mmap.mmap, np.ndarray, np.nda
     shared[:] = Book.create(
         [(0, make_spec("rate_limit", broker=(BIG, HOUR)))], n_policies=1
     ).shared
+    shared[L.SH_WRITERS] = 2  # forked children push too: atomic adds
     return buf, shared, scratch
 
 

@@ -103,3 +103,21 @@ def test_should_route_every_door_of_the_client_to_the_owner() -> None:
             side=op.param.Side.BUY, trade_amount=op.param.TradeAmount.quantity("1"),
             price=op.param.Price("10")))  # fmt: skip
         assert engine.execute_pre_trade(order).ok
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_should_tell_each_arena_its_shard_and_the_shared_windows_their_writers(
+    workers: int,
+) -> None:
+    """Shard ids drive the routing check; more than one writer makes window adds atomic."""
+    from openpit_shm.layout.state import H_N_SHARDS, H_SHARD_ID, SH_WRITERS
+    from openpit_shm.sharded.topology import segment_array
+
+    with c1_builder("account_sync").sharded(workers=workers).build() as engine:
+        topology = engine._topology
+        assert segment_array(topology.shared)[SH_WRITERS] == workers
+        for k, seg in enumerate(topology.state):
+            arena = segment_array(seg)
+            assert (arena[H_SHARD_ID], arena[H_N_SHARDS]) == (k, workers)
+    in_process = c1_builder("no_sync").build()
+    assert in_process._book.shared[SH_WRITERS] == 1
