@@ -33,20 +33,36 @@ SHARDED_ASSET_CAP = 1024
 def create_shard_books(
     topology: Topology, builtins: list[Any], n_policies: int, scale: int
 ) -> list[bytes]:
-    """Create every shard's arena (and the one shared array); their pickled descriptions."""
+    """Create every shard's arena (and the one shared array); their pickled descriptions.
+
+    An arena that outgrows its first segment while the builtins are installed
+    (a million account barriers, say) grows that segment in place, so shard
+    ``k`` keeps exactly one state segment, ``topology.state[k]``.
+    """
     from ..builtins.book import Book
 
     descriptions = []
     for k in range(topology.n_shards):
+        memory: list[_GrowInPlace] = []
 
-        def allocate(words: int, kind: str, k: int = k) -> np.ndarray:
+        def allocate(words: int, kind: str, k: int = k, memory: list = memory) -> np.ndarray:
             if kind == "state":
-                return segment_array(topology.array_segment(SEGMENT_KIND_STATE, words, shard=k))
+                if not memory:
+                    seg = topology.array_segment(SEGMENT_KIND_STATE, words, shard=k)
+                    memory.append(_GrowInPlace(seg))
+                    return segment_array(seg)
+                grown = memory[0].allocate(words, kind)
+                topology.state[k] = memory[0].state
+                return grown
             if k == 0:
                 return segment_array(topology.array_segment(SEGMENT_KIND_SHARED, words))
             # Shards 1.. initialize a private copy (identical to shard 0's, same specs);
             # their workers attach the one shared segment instead.
             return np.zeros(words, dtype=np.int64)
+
+        def release(old: np.ndarray, memory: list = memory) -> None:
+            if memory:
+                memory[0].release(old)
 
         book = Book.create(
             builtins,
@@ -54,6 +70,7 @@ def create_shard_books(
             scale=scale,
             asset_cap=SHARDED_ASSET_CAP,
             allocate=allocate,
+            release=release,
         )
         book.state[H_SHARD_ID] = k  # the arena refuses records of other shards' accounts
         book.state[H_N_SHARDS] = topology.n_shards
@@ -74,13 +91,14 @@ class _GrowInPlace:
         if kind != "state":
             raise MemoryError("the shared array of a sharded engine cannot grow")
         grown = self.state.grow(array_segment_bytes(words), capacity=words)
+        self.state.owner = False  # the name lives on in ``grown``: closing unmaps only
         self.retired.append(self.state)
         self.state = grown
         return segment_array(grown)
 
     def release(self, old: np.ndarray) -> None:
         for seg in self.retired:
-            seg.close()  # not the owner: unmaps this old view only; the name stays
+            seg.close()
         self.retired.clear()
 
 

@@ -1,9 +1,10 @@
-"""A record routed to a shard that does not own its account is refused, not decided.
+"""What each shard owns: its accounts, its one arena, and its share of the shared windows.
 
-Otherwise a producer that routes wrongly would give an account a second,
-independent set of limits on another shard (helper's finding: 40 + 40 orders
-accepted under a 40/h account limit). Both worker paths refuse it: the
-kernels and the object path of engines with custom policies.
+A record routed to a shard that does not own its account is refused, not
+decided: otherwise a producer that routes wrongly would give an account a
+second, independent set of limits on another shard (40 + 40 orders accepted
+under a 40/h account limit). Both worker paths refuse it: the kernels and the
+object path of engines with custom policies.
 """
 
 from __future__ import annotations
@@ -121,3 +122,43 @@ def test_should_tell_each_arena_its_shard_and_the_shared_windows_their_writers(
             assert (arena[H_SHARD_ID], arena[H_N_SHARDS]) == (k, workers)
     in_process = c1_builder("no_sync").build()
     assert in_process._book.shared[SH_WRITERS] == 1
+
+
+def test_should_keep_one_state_segment_per_shard_when_an_arena_grows_while_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Arenas that outgrow their first segment at build time grow it in place (C1-1M did
+    this with a million account barriers, and shard 1's worker attached shard 0's arena)."""
+    import datetime
+
+    from openpit_shm.builtins.book import Book
+    from openpit_shm.layout.state import H_SHARD_ID
+    from openpit_shm.sharded.topology import segment_array
+    from tests.sharded.conftest import shm_entries
+
+    create = Book.create.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(Book, "create", classmethod(
+        lambda cls, *a, **kw: create(cls, *a, **{**kw, "reserve_words": 1 << 12})))  # fmt: skip
+    pol = op.pretrade.policies
+    per_account = pol.build_rate_limit().account_barriers(*[
+        pol.RateLimitAccountBarrier(pol.RateLimit(2, datetime.timedelta(hours=1)),
+                                    op.param.AccountId.from_int(a))
+        for a in range(3000)
+    ])  # fmt: skip
+    before = shm_entries()
+    builder = op.Engine.builder().account_sync().builtin(per_account)
+    with builder.sharded(workers=2).build() as engine:
+        topology = engine._topology
+        assert len(topology.state) == 2
+        for k, seg in enumerate(topology.state):
+            assert segment_array(seg)[H_SHARD_ID] == k
+            assert seg.size > 8 * (1 << 12), "the arena grew at build time"
+        iid = engine.register_instrument(op.Instrument("S000", "USD"))
+        accounts = np.repeat(np.arange(0, 3000, 7), 3)
+        got = engine.execute_batch(order_records(
+            account=accounts, instrument=iid, side=1, quantity=1.0, price=1.0, auto_commit=True))
+        # Every account has 2 per hour: its third order is the only reject.
+        want = np.tile([STATUS_OK, STATUS_OK, STATUS_REJECTED], len(accounts) // 3)
+        order = np.argsort(accounts, kind="stable")
+        assert got["status"][order].tolist() == want.tolist()
+    assert shm_entries() <= before
