@@ -233,6 +233,7 @@ def test_should_hold_a_broker_limit_exactly_across_shards_in_two_processes() -> 
     shared = np.frombuffer(buf, dtype=np.int64)
     template = _book(make_spec("rate_limit", broker=(1000, HOUR)))
     shared[:] = template.shared
+    shared[L.SH_WRITERS] = 2  # as a 2-worker sharded build writes it: pushes take atomic adds
     _fork_pushes(np.zeros_like(shared), 1)  # compile before forking
     pids, rfds = [], []
     for _ in range(2):
