@@ -123,6 +123,14 @@ class Flow:
         )
 
 
+def _accounts(ids: set[int], shown: int = 5) -> str:
+    """``"2 accounts: 7, 2424"``: how many, and the first few ids."""
+    if not ids:
+        return "none"
+    first = ", ".join(map(str, sorted(ids)[:shown])) + (", ..." if len(ids) > shown else "")
+    return f"{len(ids)} account{'s' if len(ids) > 1 else ''}: {first}"
+
+
 def _codes(counts: np.ndarray) -> str:
     parts = [f"{REJECT_CODES[c - 1]} {int(n):,}" for c, n in enumerate(counts) if c and n]
     return ", ".join(parts) or "none"
@@ -172,10 +180,10 @@ def run_demo(
                 blocked.update(int(a) for a in fills["account"][posted["count"] > 0])
             now = time.monotonic()
             if now - last >= 1.0:
-                desks = ", ".join(map(str, sorted(blocked))) or "-"
                 print(
                     f"[{now - t0:5.1f} s] {total / busy / 1e6:6.2f} M orders/s | {total:>11,} "
-                    f"orders, {reports:>9,} fills | blocked: {desks} | rejects: {_codes(codes)}"
+                    f"orders, {reports:>9,} fills | blocked: {_accounts(blocked)} "
+                    f"| rejects: {_codes(codes)}"
                 )
                 last = now
         stats = engine.stats()
@@ -188,7 +196,7 @@ def run_demo(
         ("accepted", f"{int(codes[0]):,}"),
         ("rejected", f"{int(codes[1:].sum()):,}"),
         ("rejects by code", _codes(codes)),
-        ("blocked accounts", ", ".join(map(str, sorted(blocked))) or "none"),
+        ("blocked accounts", _accounts(blocked)),
         ("start to ready", f"{ready:.2f} s"),
         ("workers: batches / records / max batch", "; ".join(
             f"{s.get('batches', 0):,} / {s.get('records', 0):,} / {s.get('max_batch', 0)}"
