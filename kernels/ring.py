@@ -48,6 +48,8 @@ one does not stall the other threads of its process.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit
 
@@ -83,6 +85,7 @@ __all__ = [
     "IDLE_WORDS",
     "IDLE_YIELDS",
     "idle_backoff",
+    "idle_backoff_for",
     "idle_busy_spin",
     "ring_head",
     "ring_pop_batch",
@@ -104,10 +107,13 @@ IDLE_WORDS = 4
 IDLE_BUSY_SPIN = 0
 IDLE_BACKOFF = 1
 
-#: Defaults: about 20-50 us of spinning (one futex wake-up costs ~22 us on the project VM),
-#: a few yields, then sleep in slices of 10 ms (the slice bounds how late a timeout is seen).
+#: Defaults: ~1000 pause-spins (20-50 us), ~1000 ``sched_yield`` polls (~155 us on the
+#: project VM while nothing else wants the CPU), then sleep in slices of 10 ms (the slice
+#: bounds how late a timeout is seen). Staying awake through the gaps of a per-order
+#: caller saves a ~22 us futex wake-up per message. Spinning is only right while every
+#: busy side has a CPU of its own: ``idle_backoff_for`` drops it when they do not.
 IDLE_DEFAULT_SPINS = 1000
-IDLE_DEFAULT_YIELDS = 20
+IDLE_DEFAULT_YIELDS = 1000
 IDLE_DEFAULT_PARK_NS = 10_000_000
 
 # How many pause-polls between two clock reads while spinning against a deadline.
@@ -128,6 +134,24 @@ def idle_backoff(
     if spins < 0 or yields < 0 or park_ns <= 0:
         raise ValueError("idle_backoff needs spins >= 0, yields >= 0 and park_ns > 0")
     return np.array([IDLE_BACKOFF, spins, yields, park_ns], dtype=np.int64)
+
+
+def idle_backoff_for(processes: int, cpus: int | None = None) -> np.ndarray:
+    """The default backoff for ``processes`` processes that take turns on ``cpus`` CPUs.
+
+    With fewer CPUs than processes (2 workers and their client on 2 CPUs) an
+    idle side that pause-spins holds a CPU the busy side needs: one order at a
+    time through 2 workers measured p50 132 us / p99 246 us after 1000 spins,
+    15 / 35 us after 50, and 4.8 / 9 us with no spins and 1000 yields (a
+    yield gives the CPU away, and returns at once when nobody wants it).
+    With a CPU each, spinning picks work up sooner: the C feeder into one
+    worker measured 19.5 M orders/s after spins, 13.9 M/s after yields only.
+    ``cpus``: default the CPUs this process may run on.
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    spins = IDLE_DEFAULT_SPINS if processes <= (cpus or 1) else 0
+    return idle_backoff(spins=spins)
 
 
 # ---- producer side --------------------------------------------------------------------------

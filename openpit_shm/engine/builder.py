@@ -90,7 +90,8 @@ class _Sharding:
         """Decide orders in ``workers`` processes, each owning the accounts of one shard.
 
         ``idle``: ``"backoff"`` (spin, yield, then park: the default, right when
-        workers share cores), ``"busy"`` (spin only: a dedicated core per
+        workers share cores; it skips the spin when the workers and their client
+        outnumber the CPUs, see ``kernels.ring.idle_backoff_for``), ``"busy"`` (spin only: a dedicated core per
         worker) or ``(spins, yields, park_ns)``. ``ring_capacity``: records per
         ring (a power of two); ``batch``: most records a worker takes from one
         ring per duty cycle; ``external_clients``: extra ring pairs for C

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.registry import BuiltinEntry, Registration, validate_registrations
-from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff
+from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff, idle_backoff_for
 from ..layout.ring import ring_capacity_check
 
 __all__ = ["ShardedSettings", "build_sharded"]
@@ -43,8 +43,8 @@ class ShardedSettings:
     ) -> ShardedSettings:
         if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
             raise ValueError(f"workers must be an integer in 1..={_MAX_WORKERS}")
-        if idle == "backoff":
-            strategy = tuple(int(x) for x in idle_backoff())
+        if idle == "backoff":  # the workers and the client that feeds them
+            strategy = tuple(int(x) for x in idle_backoff_for(workers + 1))
         elif idle == "busy":
             strategy = (IDLE_BUSY_SPIN, 0, 0, 1)
         elif isinstance(idle, tuple) and len(idle) == 3:

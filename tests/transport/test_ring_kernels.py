@@ -245,3 +245,36 @@ def test_should_let_a_producer_wait_for_room_on_a_full_ring(ring):
     assert q.get(timeout=30) == list(range(40))
     p.join(10)
     assert ring.ctrl[RING_W_PRODUCER_PARKS] >= 1  # it did have to sleep on the full ring
+
+
+def test_should_spin_only_while_every_busy_side_has_a_cpu_of_its_own() -> None:
+    from openpit_shm.kernels.ring import (
+        IDLE_BACKOFF,
+        IDLE_DEFAULT_SPINS,
+        IDLE_DEFAULT_YIELDS,
+        IDLE_SPINS,
+        IDLE_YIELDS,
+        idle_backoff_for,
+    )
+
+    roomy = idle_backoff_for(2, cpus=2)  # one worker and its client on 2 CPUs
+    crowded = idle_backoff_for(3, cpus=2)  # two workers and a client on 2 CPUs
+    assert roomy[0] == crowded[0] == IDLE_BACKOFF
+    assert roomy[IDLE_SPINS] == IDLE_DEFAULT_SPINS > 0
+    assert crowded[IDLE_SPINS] == 0  # a pause-spin would hold a CPU the busy side needs
+    assert roomy[IDLE_YIELDS] == crowded[IDLE_YIELDS] == IDLE_DEFAULT_YIELDS
+
+
+def test_should_give_a_sharded_backoff_engine_the_strategy_for_its_process_count() -> None:
+    import os
+
+    from openpit_shm.kernels.ring import idle_backoff_for
+    from openpit_shm.sharded.builder import ShardedSettings
+
+    for workers in (1, 2, 4):
+        settings = ShardedSettings.of(
+            workers=workers, idle="backoff", ring_capacity=1024, batch=256, external_clients=0,
+            timeout=1.0, start_timeout=1.0,
+        )  # fmt: skip
+        want = idle_backoff_for(workers + 1, cpus=len(os.sched_getaffinity(0)))
+        assert settings.idle == tuple(int(x) for x in want)
