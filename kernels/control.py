@@ -31,6 +31,7 @@ __all__ = [
     "ctl_tbl_create",
     "ctl_tbl_find",
     "ctl_tbl_get_or_insert",
+    "ctl_tbl_get_or_insert_many",
     "ctl_tbl_need",
     "ctl_unblock",
 ]
@@ -64,6 +65,27 @@ def ctl_tbl_need(state, t):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def ctl_tbl_get_or_insert(state, t, k0, k1):  # type: ignore[no-untyped-def]
     return tbl_get_or_insert(as_ptr(state), t, k0, k1)
+
+
+@njit(cache=True)
+def ctl_tbl_get_or_insert_many(state, table_word, k0, k1, start, rows):  # type: ignore[no-untyped-def]
+    """``rows[i]``: the row of key ``(k0[i], k1[i])`` for ``i >= start``, inserted if absent.
+
+    The table is the one whose header offset is ``state[table_word]``. Returns
+    the first ``i`` not done: ``len(k0)``, or earlier when the arena ran short
+    (grow it, then call again from there). One dispatch for a whole builder's
+    keys instead of one per key (a million account barriers: seconds saved).
+    """
+    p = as_ptr(state)
+    for i in range(start, k0.shape[0]):
+        t = p[table_word]
+        if arena_free(p) < tbl_need(p, t):
+            return i
+        row = tbl_get_or_insert(p, t, k0[i], k1[i])
+        if row <= 0:
+            return i
+        rows[i] = row
+    return k0.shape[0]
 
 
 @njit(cache=True)

@@ -46,6 +46,7 @@ from openpit_shm.layout.records import (
     POLICY_ENGINE,
     RESULT_DTYPE,
 )
+from openpit_shm.layout.shard import shard_of_array
 
 from .base import BuiltinPolicy
 from .memory import Allocate, Memory, Release, checked
@@ -89,6 +90,11 @@ def _signed(account: int) -> int:
     return account - (1 << 64) if account >= 1 << 63 else account
 
 
+def account_words(accounts: Sequence[int]) -> np.ndarray:
+    """Account ids (u64) as the int64 bit patterns the kernels key on."""
+    return np.array([_signed(a) for a in accounts], dtype=np.int64)
+
+
 def _words(arr: np.ndarray) -> np.ndarray:
     """An ``int64[n, 8]`` view of a ``RESULT_DTYPE``/``ORDER_DTYPE`` array (or the array)."""
     if arr.dtype == np.int64 and arr.ndim == 2:
@@ -119,6 +125,7 @@ class Book:
         table_cap: int = L.TABLE_CAP_DEFAULT,
         allocate: Allocate | None = None,
         release: Release | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> Book:
         """A fresh Book for ``specs`` (builtin specs; see ``_indexed`` for how indexes are read).
 
@@ -128,7 +135,9 @@ class Book:
         ``asset_cap`` sizes the asset rows and the ``shared`` array (which a
         sharded engine should size for every asset it will see: growing
         ``shared`` gives this Book a new array the other shards do not see);
-        ``allocate``/``release``: where the arrays live (``builtins.memory``).
+        ``allocate``/``release``: where the arrays live (``builtins.memory``);
+        ``shard``: ``(k, n_shards)`` for shard ``k``'s arena, which installs only
+        the barriers of its own accounts and refuses records of others.
         """
         if not 0 <= scale <= 18:
             raise ValueError("fixed-point scale must be in 0..=18")
@@ -145,6 +154,8 @@ class Book:
         st[L.H_CAP] = st.shape[0]
         st[L.H_N_POLICIES] = n_policies
         st[L.H_LOG_CAP] = log_cap
+        if shard is not None:
+            st[L.H_SHARD_ID], st[L.H_N_SHARDS] = shard
         for k in range(L.N_KINDS):
             st[L.H_POLICY_INDEX + k] = L.NO_POLICY
         for g in (L.H_RL_ACC_GEN, L.H_RL_AA_GEN, L.H_OSL_AA_GEN, L.H_PNL_AA_GEN):
@@ -384,6 +395,50 @@ class Book:
                 if row > 0:
                     return row
             self._ensure(int(KC.ctl_tbl_need(st, t)) + (1 << 16))
+
+    def rows_of(self, table_word: int, k0: np.ndarray, k1: np.ndarray) -> np.ndarray:
+        """Rows of many keys of one table (``L.H_T_ACC``/``L.H_T_AA``), created if absent.
+
+        ``k0``/``k1``: int64 arrays (account ids as their int64 bit pattern).
+        The arena grows once for all of them rather than key by key.
+        """
+        n = k0.shape[0]
+        rows = np.zeros(n, dtype=np.int64)
+        done = 0
+        while True:
+            done = int(KC.ctl_tbl_get_or_insert_many(self.state, table_word, k0, k1, done, rows))
+            if done == n:
+                return rows
+            st = self.state
+            t = int(st[table_word])
+            rest = (n - done) * int(st[t + L.TB_ROWW])
+            self._ensure(int(KC.ctl_tbl_need(st, t)) + rest + (1 << 16))
+
+    def owned(self, accounts: np.ndarray) -> np.ndarray:
+        """Which of ``accounts`` (int64 bit patterns) this Book decides: its shard's, or all.
+
+        A shard arena installs only its own accounts' barriers (the others can
+        never reach it: misrouted records are refused), which halves a
+        two-shard engine's build time and per-shard memory.
+        """
+        n_shards = int(self.state[L.H_N_SHARDS])
+        if n_shards <= 0:
+            return np.ones(accounts.shape[0], dtype=np.bool_)
+        shards = np.empty(accounts.shape[0], dtype=np.int64)
+        shard_of_array(accounts, n_shards, shards)
+        return shards == int(self.state[L.H_SHARD_ID])
+
+    def owned_rows(self, table_word: int, accounts: Sequence[int], k1: Sequence[int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """``(indexes, rows)``: the rows of the keys this Book owns, and where they stand.
+
+        ``accounts`` are account ids (u64); ``k1`` the second key words (asset
+        ids) of a pair table, or None (0) for the account table.
+        """
+        keys = account_words(accounts)
+        second = np.zeros_like(keys) if k1 is None else np.asarray(k1, dtype=np.int64)
+        indexes = np.flatnonzero(self.owned(keys))
+        return indexes, self.rows_of(table_word, keys[indexes], second[indexes])
 
     def account_row(self, account: int) -> int:
         """The account row of ``account`` (u64 or int64 bits), created if absent."""

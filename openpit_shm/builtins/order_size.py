@@ -160,10 +160,12 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
     def _write_account_assets(self, book: Book) -> None:
         book.state[H_OSL_AA_GEN] += 1
         gen = book.state[H_OSL_AA_GEN]
-        for (account, asset), caps in self.account_assets.items():
-            flags, q, n, scales = _cap_words(caps, book.scale)
-            row = book.pair_row(account, book.asset_id(asset))
-            st = book.state
+        keys = list(self.account_assets)
+        at, rows = book.owned_rows(H_T_AA, [a for a, _ in keys],
+                                   [book.asset_id(asset) for _, asset in keys])  # fmt: skip
+        st = book.state
+        for i, row in zip(at.tolist(), rows.tolist(), strict=True):
+            flags, q, n, scales = _cap_words(self.account_assets[keys[i]], book.scale)
             st[row + AA_OSL_QTY] = q
             st[row + AA_OSL_NOTIONAL] = n
             st[row + AA_OSL_SCALES] = scales

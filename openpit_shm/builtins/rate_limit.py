@@ -126,26 +126,31 @@ class RateLimitPolicy(BuiltinPolicy):
         st[H_RL_ACC_GEN] += 1
         gen = int(st[H_RL_ACC_GEN]) << GEN_SHIFT
         cap = int(st[H_LOG_CAP])
-        for account, (mx, ns) in self.accounts.items():
-            row = book.account_row(account)
-            st = book.state
-            st[row + AC_RL_MAX] = u64_bits(mx)
-            st[row + AC_RL_WINDOW] = u64_bits(ns)
-            st[row + AC_RL_GEN] = gen | log_class_for(mx, cap)
-        book.state[H_RL_N_ACC] = len(self.accounts)
+        accounts = list(self.accounts)
+        at, rows = book.owned_rows(H_T_ACC, accounts)
+        rates = [self.accounts[accounts[i]] for i in at.tolist()]
+        classes = {mx: log_class_for(mx, cap) for mx in {mx for mx, _ in rates}}  # few distinct
+        st = book.state
+        st[rows + AC_RL_MAX] = [u64_bits(mx) for mx, _ in rates]
+        st[rows + AC_RL_WINDOW] = [u64_bits(ns) for _, ns in rates]
+        st[rows + AC_RL_GEN] = [gen | classes[mx] for mx, _ in rates]
+        st[H_RL_N_ACC] = len(self.accounts)  # every shard: any account barrier needs an account
 
     def _write_account_assets(self, book: Book) -> None:
         st = book.state
         st[H_RL_AA_GEN] += 1
         gen = int(st[H_RL_AA_GEN]) << GEN_SHIFT
         cap = int(st[H_LOG_CAP])
-        for (account, asset), (mx, ns) in self.account_assets.items():
-            row = book.pair_row(account, book.asset_id(asset))
-            st = book.state
+        keys = list(self.account_assets)
+        at, rows = book.owned_rows(H_T_AA, [a for a, _ in keys],
+                                   [book.asset_id(asset) for _, asset in keys])  # fmt: skip
+        st = book.state
+        for i, row in zip(at.tolist(), rows.tolist(), strict=True):
+            mx, ns = self.account_assets[keys[i]]
             st[row + AA_RL_MAX] = u64_bits(mx)
             st[row + AA_RL_WINDOW] = u64_bits(ns)
             st[row + AA_RL_GEN] = gen | log_class_for(mx, cap)
-        book.state[H_RL_N_AA] = len(self.account_assets)
+        st[H_RL_N_AA] = len(self.account_assets)
 
     def _write_assets(self, book: Book, old: dict[str, Rate]) -> None:
         for asset in old:

@@ -91,11 +91,12 @@ class _Sharding:
 
         ``idle``: ``"backoff"`` (spin, yield, then park: the default, right when
         workers share cores; it skips the spin when the workers and their client
-        outnumber the CPUs, see ``kernels.ring.idle_backoff_for``), ``"busy"`` (spin only: a dedicated core per
-        worker) or ``(spins, yields, park_ns)``. ``ring_capacity``: records per
-        ring (a power of two); ``batch``: most records a worker takes from one
-        ring per duty cycle; ``external_clients``: extra ring pairs for C
-        producers; ``timeout``: the bound on any wait for a shard (seconds).
+        outnumber the CPUs, see ``kernels.ring.idle_backoff_for``), ``"busy"``
+        (spin only: a dedicated core per worker) or ``(spins, yields, park_ns)``.
+        ``ring_capacity``: records per ring (a power of two); ``batch``: most
+        records a worker takes from one ring per duty cycle; ``external_clients``:
+        extra ring pairs for C producers; ``timeout``: the bound on any wait for
+        a shard (seconds).
         """
         from ..sharded.builder import ShardedSettings
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..layout.segment import SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
-from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_WRITERS
+from ..layout.state import SH_WRITERS
 from .topology import ARRAY_OFFSET, Topology, array_segment_bytes, segment_array
 
 if TYPE_CHECKING:
@@ -71,9 +71,8 @@ def create_shard_books(
             asset_cap=SHARDED_ASSET_CAP,
             allocate=allocate,
             release=release,
+            shard=(k, topology.n_shards),  # its own accounts' barriers; others' records refused
         )
-        book.state[H_SHARD_ID] = k  # the arena refuses records of other shards' accounts
-        book.state[H_N_SHARDS] = topology.n_shards
         book.shared[SH_WRITERS] = topology.n_shards  # > 1: shared windows take atomic adds
         descriptions.append(pickle.dumps(book.description(), protocol=pickle.HIGHEST_PROTOCOL))
         del book

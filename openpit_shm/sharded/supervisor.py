@@ -11,6 +11,7 @@ replacement over the surviving state segment; when the replacement reports
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import threading
@@ -114,7 +115,7 @@ class Supervisor:
         os.environ["NUMBA_NUM_THREADS"] = "1"  # one worker = one core: no threading layer
         try:
             proc = self._ctx.Process(
-                target=worker_main, args=(spec, child), name=f"openpit_shm-shard-{k}", daemon=True
+                target=worker_main, args=(child,), name=f"openpit_shm-shard-{k}", daemon=True
             )
             proc.start()
         finally:
@@ -123,6 +124,10 @@ class Supervisor:
             else:
                 os.environ["NUMBA_NUM_THREADS"] = env_threads
         child.close()
+        # (See worker_main.) If the child died first, its liveness check (start or monitor)
+        # takes over.
+        with contextlib.suppress(OSError):
+            parent.send(spec)
         self.workers[k] = _Worker(proc, parent)
         self.channels[k] = ControlChannel(
             self.ctl, shard_word(k, 0), parent, lambda p=proc: p.is_alive()
@@ -135,7 +140,9 @@ class Supervisor:
         while int(self.ctl[word]) != WORKER_READY:
             if not worker.process.is_alive():
                 raise ShardUnavailableError(
-                    f"shard {k} worker exited during start (exit code {worker.process.exitcode})"
+                    f"shard {k} worker exited during start (exit code {worker.process.exitcode}; "
+                    "a script that builds a sharded engine needs an "
+                    '`if __name__ == "__main__":` guard)'
                 )
             if time.monotonic() > deadline:
                 raise ShardUnavailableError(f"shard {k} worker not ready in {self.start_timeout} s")

@@ -226,13 +226,21 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def worker_main(spec: WorkerSpec, conn: Connection) -> None:
-    """Process entry point (``multiprocessing`` spawn target)."""
+def worker_main(conn: Connection) -> None:
+    """Process entry point (``multiprocessing`` spawn target); its ``WorkerSpec`` comes on ``conn``.
+
+    The spec (all the builtins' barriers: megabytes for a million accounts)
+    is not a spawn argument: CPython writes those into a pipe the parent
+    itself keeps open for reading, so a child that dies while starting (a
+    script without its ``__main__`` guard) would leave the parent blocked in
+    that write forever. Sent on ``conn``, a dead child's pipe breaks instead.
+    """
     from ..kernels.agent import AGENT_STOP
 
     _die_with_parent()
     shard = None
     try:
+        spec: WorkerSpec = conn.recv()
         shard = _Shard(spec)
         shard.set_state(WORKER_READY)
         while int(shard.ctl[shard.base + CTL_S_OWNER]) != OWNER_WORKER:

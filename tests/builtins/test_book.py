@@ -299,3 +299,17 @@ def test_should_keep_one_result_per_request_in_first_only_mode() -> None:
     assert book.process(records, results, 5, first_only=True) == (3, 3)
     got = [(int(r["seq"]), int(r["count"]), int(r["index"])) for r in results[:3]]
     assert got == [(1, 1, 0), (2, 1, 0), (3, 2, 0)]
+
+
+def test_should_find_or_create_many_rows_at_once_as_one_at_a_time_would() -> None:
+    keys = np.array([*range(300_000), -1, -(2**63)], dtype=np.int64)  # grows arena, table
+    book = _book(make_spec("order_validation"))
+    before = book.state.shape[0]
+    rows = book.rows_of(L.H_T_ACC, keys, np.zeros_like(keys))
+    assert book.state.shape[0] > before
+    assert len(set(rows.tolist())) == keys.shape[0] and (rows > 0).all()
+    found = [book.find_account_row(int(k) & (2**64 - 1)) for k in keys[::997]]
+    assert found == rows[::997].tolist()
+    again = book.rows_of(L.H_T_ACC, keys[::-1].copy(), np.zeros_like(keys))
+    assert np.array_equal(again, rows[::-1])  # found, not inserted twice
+    assert book.table_count("accounts") == keys.shape[0]

@@ -162,3 +162,50 @@ def test_should_keep_one_state_segment_per_shard_when_an_arena_grows_while_built
         order = np.argsort(accounts, kind="stable")
         assert got["status"][order].tolist() == want.tolist()
     assert shm_entries() <= before
+
+
+def test_should_install_only_its_own_accounts_barriers_in_each_shard_and_still_enforce_them(
+) -> None:
+    """Each arena holds rows for its own accounts only (half the build and memory with 2
+    shards); every account, whichever its shard, keeps its exact limits. Accounts above
+    2**63 check the u64 keys."""
+    import datetime
+
+    from openpit_shm.layout.state import H_T_AA, H_T_ACC, TB_COUNT
+    from openpit_shm.pretrade import policies as pol
+    from openpit_shm.sharded.topology import segment_array
+
+    accounts = [*range(100, 140), 2**64 - 5, 2**63 + 7]
+    aid = op.param.AccountId.from_int
+    rate = pol.build_rate_limit().account_barriers(*[
+        pol.RateLimitAccountBarrier(pol.RateLimit(2, datetime.timedelta(hours=1)), aid(a))
+        for a in accounts
+    ])  # fmt: skip
+    size = pol.build_order_size_limit().account_asset_barriers(*[
+        pol.OrderSizeAccountAssetBarrier(
+            pol.OrderSizeLimit(max_quantity=op.param.Quantity(5)), aid(a), "S000")
+        for a in accounts
+    ])  # fmt: skip
+    builder = op.Engine.builder().account_sync().sharded(workers=2)
+    with builder.builtin(rate).builtin(size).build() as engine:
+        for k, seg in enumerate(engine._topology.state):
+            arena = segment_array(seg)
+            mine = sum(shard_of(a, 2) == k for a in accounts)
+            assert 0 < mine < len(accounts)
+            assert arena[arena[H_T_ACC] + TB_COUNT] == mine
+            assert arena[arena[H_T_AA] + TB_COUNT] == mine
+
+        def order(account: int, qty: int) -> op.Order:
+            return op.Order(operation=op.OrderOperation(
+                instrument=op.Instrument("S000", "USD"), account_id=aid(account),
+                side=op.param.Side.BUY, trade_amount=op.param.TradeAmount.quantity(str(qty)),
+                price=op.param.Price("10")))  # fmt: skip
+
+        code = op.pretrade.RejectCode
+        for a in accounts:
+            too_big = engine.execute_pre_trade(order(a, 6))  # counts as an attempt
+            assert [r.code for r in too_big.rejects] == [code.ORDER_QTY_EXCEEDS_LIMIT]
+            assert engine.execute_pre_trade(order(a, 5)).ok
+            third = engine.execute_pre_trade(order(a, 1))
+            assert [r.code for r in third.rejects] == [code.RATE_LIMIT_EXCEEDED]
+        assert engine.execute_pre_trade(order(99, 1000)).ok  # no barrier, no limit
