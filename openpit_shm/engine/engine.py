@@ -277,7 +277,7 @@ class Engine:
                 scales,
             )  # fmt: skip
             if n == 0:
-                return post_trade_result((), (), ())
+                return _NOTHING_HAPPENED
             blocks = [b for _, b in self._reader.blocks(n, report)]
             if not has_account:
                 self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
@@ -331,6 +331,12 @@ class Engine:
         from .batch import batch_out
 
         return batch_out(self, n)
+
+
+#: The result of a report that blocked nothing: one shared instance (a PostTradeResult
+#: is read-only, its lists are copies), so keeping many results costs the cyclic GC
+#: nothing (it halved the per-report rate of a loop that collected 100k results).
+_NOTHING_HAPPENED = post_trade_result((), (), ())
 
 
 def _has_account(flags: int) -> bool:

@@ -125,3 +125,25 @@ def test_should_give_the_post_trade_context_the_group(mod: Any) -> None:
     engine.accounts().register_group([mod.param.AccountId.from_int(1)], 9)
     engine.apply_execution_report(make_report(mod))
     assert groups == [None, mod.param.AccountGroupId.from_int(9)]
+
+
+def test_should_return_independent_empty_results_for_reports_that_block_nothing(mod: Any) -> None:
+    P = mod.pretrade.policies
+    engine = (
+        mod.Engine.builder().no_sync()
+        .builtin(P.build_pnl_bounds_killswitch().broker_barriers(
+            P.PnlBoundsBrokerBarrier("USD", mod.param.Pnl("-100"))))
+        .build()
+    )  # fmt: skip
+    quiet = [engine.apply_execution_report(make_report(mod, pnl="-10")) for _ in range(3)]
+    for result in quiet:
+        assert (result.account_blocks, result.account_pnls, result.account_adjustments) == (
+            [], [], [],
+        )  # fmt: skip
+    quiet[0].account_blocks.append("mutated")  # a copy: no other result changes
+    assert quiet[1].account_blocks == [] and quiet[2].account_blocks == []
+    breach = engine.apply_execution_report(make_report(mod, pnl="-100"))  # -134 in all
+    kill = mod.pretrade.RejectCode.PNL_KILL_SWITCH_TRIGGERED
+    assert [b.code for b in breach.account_blocks] == [kill]
+    assert quiet[1].account_blocks == []
+    assert "account_blocks=0" in repr(quiet[2])
