@@ -440,6 +440,13 @@ class Book:
         indexes = np.flatnonzero(self.owned(keys))
         return indexes, self.rows_of(table_word, keys[indexes], second[indexes])
 
+    def owned_pair_rows(self, pairs: Sequence[tuple[int, str]]) -> list[tuple[Any, int]]:
+        """``(pair, row)`` of each ``(account, asset name)`` pair this Book owns (rows created)."""
+        keys = list(pairs)
+        assets = [self.asset_id(asset) for _, asset in keys]
+        at, rows = self.owned_rows(L.H_T_AA, [a for a, _ in keys], assets)
+        return [(keys[i], row) for i, row in zip(at.tolist(), rows.tolist(), strict=True)]
+
     def account_row(self, account: int) -> int:
         """The account row of ``account`` (u64 or int64 bits), created if absent."""
         return self._row(L.H_T_ACC, _signed(account), 0)

@@ -160,12 +160,10 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
     def _write_account_assets(self, book: Book) -> None:
         book.state[H_OSL_AA_GEN] += 1
         gen = book.state[H_OSL_AA_GEN]
-        keys = list(self.account_assets)
-        at, rows = book.owned_rows(H_T_AA, [a for a, _ in keys],
-                                   [book.asset_id(asset) for _, asset in keys])  # fmt: skip
+        owned = book.owned_pair_rows(self.account_assets)
         st = book.state
-        for i, row in zip(at.tolist(), rows.tolist(), strict=True):
-            flags, q, n, scales = _cap_words(self.account_assets[keys[i]], book.scale)
+        for pair, row in owned:
+            flags, q, n, scales = _cap_words(self.account_assets[pair], book.scale)
             st[row + AA_OSL_QTY] = q
             st[row + AA_OSL_NOTIONAL] = n
             st[row + AA_OSL_SCALES] = scales

@@ -120,12 +120,10 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
     def _write_accounts(self, book: Book) -> None:
         book.state[H_PNL_AA_GEN] += 1
         gen = book.state[H_PNL_AA_GEN]
-        keys = list(self.accounts)
-        at, rows = book.owned_rows(H_T_AA, [a for a, _ in keys],
-                                   [book.asset_id(asset) for _, asset in keys])  # fmt: skip
+        owned = book.owned_pair_rows(self.accounts)
         st = book.state
-        for i, row in zip(at.tolist(), rows.tolist(), strict=True):
-            flags, lower, upper, scales = _bound_words(self.accounts[keys[i]], book.scale)
+        for pair, row in owned:
+            flags, lower, upper, scales = _bound_words(self.accounts[pair], book.scale)
             st[row + AA_PNL_LOWER] = lower
             st[row + AA_PNL_UPPER] = upper
             st[row + AA_PNL_SCALES] = scales

@@ -141,12 +141,10 @@ class RateLimitPolicy(BuiltinPolicy):
         st[H_RL_AA_GEN] += 1
         gen = int(st[H_RL_AA_GEN]) << GEN_SHIFT
         cap = int(st[H_LOG_CAP])
-        keys = list(self.account_assets)
-        at, rows = book.owned_rows(H_T_AA, [a for a, _ in keys],
-                                   [book.asset_id(asset) for _, asset in keys])  # fmt: skip
+        owned = book.owned_pair_rows(self.account_assets)
         st = book.state
-        for i, row in zip(at.tolist(), rows.tolist(), strict=True):
-            mx, ns = self.account_assets[keys[i]]
+        for pair, row in owned:
+            mx, ns = self.account_assets[pair]
             st[row + AA_RL_MAX] = u64_bits(mx)
             st[row + AA_RL_WINDOW] = u64_bits(ns)
             st[row + AA_RL_GEN] = gen | log_class_for(mx, cap)
