@@ -218,6 +218,63 @@ def ring_push_batch(ctrl, slots, src, start, count):  # type: ignore[no-untyped-
     return n
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _available(ctrl, slots, want, producer):  # type: ignore[no-untyped-def]
+    return ring_writable(ctrl, slots, want) if producer else ring_readable(ctrl, slots, want)
+
+
+@njit(cache=True, nogil=True)
+def _ring_wait(ctrl, slots, want, idle, timeout_ns, producer):  # type: ignore[no-untyped-def]
+    """Wait until ``want`` slots are free (``producer``) or readable; the count there is.
+
+    One idle loop for both ends: spin, yield, then park on this end's sleeping
+    word (flag, fence, re-check, sleep; the other end clears the flag and
+    wakes us).
+    """
+    cap = slots.shape[0]
+    if want > cap:
+        want = cap
+    have = _available(ctrl, slots, want, producer)
+    if have >= want or timeout_ns == 0:
+        return have
+    sleeping = RING_W_PRODUCER_SLEEPING if producer else RING_W_CONSUMER_SLEEPING
+    parks = RING_W_PRODUCER_PARKS if producer else RING_W_CONSUMER_PARKS
+    deadline = monotonic_ns() + timeout_ns if timeout_ns > 0 else -1
+    kind = idle[IDLE_KIND]
+    spins = idle[IDLE_SPINS]
+    yields = idle[IDLE_YIELDS]
+    k = 0
+    while True:
+        have = _available(ctrl, slots, want, producer)
+        if have >= want:
+            return have
+        k += 1
+        if kind == IDLE_BUSY_SPIN or k <= spins:
+            cpu_relax()
+            if deadline >= 0 and k % _CLOCK_EVERY == 0 and monotonic_ns() >= deadline:
+                return have
+            continue
+        slice_ns = idle[IDLE_PARK_NS]
+        if deadline >= 0:
+            left = deadline - monotonic_ns()
+            if left <= 0:
+                return have
+            if left < slice_ns:
+                slice_ns = left
+        if k <= spins + yields:
+            sched_yield()
+            continue
+        store_relaxed(ctrl, sleeping, 1)
+        fence_seqcst()
+        have = _available(ctrl, slots, want, producer)
+        if have >= want:
+            store_relaxed(ctrl, sleeping, 0)
+            return have
+        ctrl[parks] += 1
+        futex_wait(ctrl, sleeping, 1, slice_ns)
+        store_relaxed(ctrl, sleeping, 0)
+
+
 @njit(cache=True, nogil=True)
 def ring_wait_writable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-untyped-def]
     """Wait until at least ``want`` slots are free (``want`` is capped at the capacity).
@@ -225,47 +282,7 @@ def ring_wait_writable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-
     Returns the free count: ``>= want`` on success, less if ``timeout_ns`` passed.
     A parked producer is woken by the consumer's ``ring_release``.
     """
-    cap = slots.shape[0]
-    if want > cap:
-        want = cap
-    free = ring_writable(ctrl, slots, want)
-    if free >= want or timeout_ns == 0:
-        return free
-    deadline = monotonic_ns() + timeout_ns if timeout_ns > 0 else -1
-    kind = idle[IDLE_KIND]
-    spins = idle[IDLE_SPINS]
-    yields = idle[IDLE_YIELDS]
-    k = 0
-    while True:
-        free = ring_writable(ctrl, slots, want)
-        if free >= want:
-            return free
-        k += 1
-        if kind == IDLE_BUSY_SPIN or k <= spins:
-            cpu_relax()
-            if deadline >= 0 and k % _CLOCK_EVERY == 0 and monotonic_ns() >= deadline:
-                return free
-            continue
-        slice_ns = idle[IDLE_PARK_NS]
-        if deadline >= 0:
-            left = deadline - monotonic_ns()
-            if left <= 0:
-                return free
-            if left < slice_ns:
-                slice_ns = left
-        if k <= spins + yields:
-            sched_yield()
-            continue
-        # Park: flag, fence, re-check, sleep (the consumer clears the flag and wakes us).
-        store_relaxed(ctrl, RING_W_PRODUCER_SLEEPING, 1)
-        fence_seqcst()
-        free = ring_writable(ctrl, slots, want)
-        if free >= want:
-            store_relaxed(ctrl, RING_W_PRODUCER_SLEEPING, 0)
-            return free
-        ctrl[RING_W_PRODUCER_PARKS] += 1
-        futex_wait(ctrl, RING_W_PRODUCER_SLEEPING, 1, slice_ns)
-        store_relaxed(ctrl, RING_W_PRODUCER_SLEEPING, 0)
+    return _ring_wait(ctrl, slots, want, idle, timeout_ns, True)
 
 
 @njit(cache=True, nogil=True)
@@ -361,46 +378,7 @@ def ring_wait_readable(ctrl, slots, want, idle, timeout_ns):  # type: ignore[no-
     Returns the readable count: ``>= want`` on success, less if ``timeout_ns``
     passed. A parked consumer is woken by the producer's ``ring_publish``.
     """
-    cap = slots.shape[0]
-    if want > cap:
-        want = cap
-    avail = ring_readable(ctrl, slots, want)
-    if avail >= want or timeout_ns == 0:
-        return avail
-    deadline = monotonic_ns() + timeout_ns if timeout_ns > 0 else -1
-    kind = idle[IDLE_KIND]
-    spins = idle[IDLE_SPINS]
-    yields = idle[IDLE_YIELDS]
-    k = 0
-    while True:
-        avail = ring_readable(ctrl, slots, want)
-        if avail >= want:
-            return avail
-        k += 1
-        if kind == IDLE_BUSY_SPIN or k <= spins:
-            cpu_relax()
-            if deadline >= 0 and k % _CLOCK_EVERY == 0 and monotonic_ns() >= deadline:
-                return avail
-            continue
-        slice_ns = idle[IDLE_PARK_NS]
-        if deadline >= 0:
-            left = deadline - monotonic_ns()
-            if left <= 0:
-                return avail
-            if left < slice_ns:
-                slice_ns = left
-        if k <= spins + yields:
-            sched_yield()
-            continue
-        store_relaxed(ctrl, RING_W_CONSUMER_SLEEPING, 1)
-        fence_seqcst()
-        avail = ring_readable(ctrl, slots, want)
-        if avail >= want:
-            store_relaxed(ctrl, RING_W_CONSUMER_SLEEPING, 0)
-            return avail
-        ctrl[RING_W_CONSUMER_PARKS] += 1
-        futex_wait(ctrl, RING_W_CONSUMER_SLEEPING, 1, slice_ns)
-        store_relaxed(ctrl, RING_W_CONSUMER_SLEEPING, 0)
+    return _ring_wait(ctrl, slots, want, idle, timeout_ns, False)
 
 
 @njit(cache=True, nogil=True)
