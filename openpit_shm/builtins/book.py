@@ -440,6 +440,18 @@ class Book:
         indexes = np.flatnonzero(self.owned(keys))
         return indexes, self.rows_of(table_word, keys[indexes], second[indexes])
 
+    def restore_account_count(self, word: int, restored: int) -> None:
+        """Set a per-account barrier counter (``word``) from the ``restored`` live rows.
+
+        The counters gate the kernels (any account barrier makes the account a
+        required field), so they hold the configured total. A shard arena's
+        rows are its own accounts only: there the counter keeps the total and
+        is only raised to what the rows show (a retune cut short by a crash
+        may have left it behind them); elsewhere it becomes the row count.
+        """
+        st = self.state
+        st[word] = restored if int(st[L.H_N_SHARDS]) <= 0 else max(restored, int(st[word]))
+
     def owned_pair_rows(self, pairs: Sequence[tuple[int, str]]) -> list[tuple[Any, int]]:
         """``(pair, row)`` of each ``(account, asset name)`` pair this Book owns (rows created)."""
         keys = list(pairs)

@@ -199,7 +199,7 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
             self.account_assets[(a & _U64_MAX, names[k])] = caps  # type: ignore[assignment]
         # (counters a crash mid-retune left behind the rows: make them agree)
         st[H_OSL_N_ASSET] = len(self.assets)
-        st[H_OSL_N_AA] = len(self.account_assets)
+        book.restore_account_count(H_OSL_N_AA, len(self.account_assets))
 
     # ---- runtime retune ----------------------------------------------------------------------
 

@@ -162,7 +162,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         self._initial = {}  # seeds are applied once, at build; the accumulators are in the rows
         # (counters a crash mid-retune left behind the rows: make them agree)
         st[H_PNL_N_BROKER] = len(self.broker)
-        st[H_PNL_N_AA] = len(self.accounts)
+        book.restore_account_count(H_PNL_N_AA, len(self.accounts))
 
     @staticmethod
     def _set_pnl(book: Book, account: int, asset: str, raw: int, scale: int) -> None:

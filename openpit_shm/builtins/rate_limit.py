@@ -196,8 +196,8 @@ class RateLimitPolicy(BuiltinPolicy):
         # The axis counters gate the kernel; a retune cut short by a crash may have left
         # them behind the rows it wrote. Make them agree with what the rows enforce.
         st[H_RL_N_ASSET] = len(self.assets)
-        st[H_RL_N_ACC] = len(self.accounts)
-        st[H_RL_N_AA] = len(self.account_assets)
+        book.restore_account_count(H_RL_N_ACC, len(self.accounts))
+        book.restore_account_count(H_RL_N_AA, len(self.account_assets))
 
     # ---- runtime retune ----------------------------------------------------------------------
 

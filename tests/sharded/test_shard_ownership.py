@@ -209,3 +209,44 @@ def test_should_install_only_its_own_accounts_barriers_in_each_shard_and_still_e
             third = engine.execute_pre_trade(order(a, 1))
             assert [r.code for r in third.rejects] == [code.RATE_LIMIT_EXCEEDED]
         assert engine.execute_pre_trade(order(99, 1000)).ok  # no barrier, no limit
+
+
+@pytest.mark.parametrize("owner_shard", [0, 1])
+def test_should_demand_an_account_on_every_shard_even_where_no_barrier_account_lives(
+    owner_shard: int,
+) -> None:
+    """Account barriers make the account a required field (MissingRequiredField) on every
+    shard, also on one that owns none of the barrier accounts, and after a worker restart
+    re-read the arena."""
+    import datetime
+    import os
+    import signal
+
+    from openpit_shm.pretrade import policies as pol
+
+    account = next(a for a in range(1, 100) if shard_of(a, 2) == owner_shard)
+    rate = pol.build_rate_limit().account_barriers(pol.RateLimitAccountBarrier(
+        pol.RateLimit(5, datetime.timedelta(hours=1)), op.param.AccountId.from_int(account)))
+    size = pol.build_order_size_limit().account_asset_barriers(pol.OrderSizeAccountAssetBarrier(
+        pol.OrderSizeLimit(max_quantity=op.param.Quantity(5)), op.param.AccountId.from_int(account),
+        "S000"))  # fmt: skip
+    no_account = op.Order(operation=op.OrderOperation(
+        instrument=op.Instrument("S000", "USD"), side=op.param.Side.BUY, account_id=None,
+        trade_amount=op.param.TradeAmount.quantity("1"), price=op.param.Price("10")))  # fmt: skip
+    in_process = op.Engine.builder().no_sync().builtin(rate).builtin(size).build()
+    want = [(r.policy, r.code, r.reason) for r in in_process.execute_pre_trade(no_account).rejects]
+    assert want and all(code == "MissingRequiredField" for _, code, _ in want)
+    builder = op.Engine.builder().account_sync().sharded(workers=2)
+    with builder.builtin(rate).builtin(size).build() as engine:
+        got = [(r.policy, r.code, r.reason) for r in engine.execute_pre_trade(no_account).rejects]
+        assert got == want
+        for pid in engine.workers:  # the restarted workers re-read their arenas
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rejects = engine.execute_pre_trade(no_account).rejects
+            if rejects and rejects[0].code != "SystemUnavailable":
+                break
+            time.sleep(0.05)
+        got = [(r.policy, r.code, r.reason) for r in engine.execute_pre_trade(no_account).rejects]
+        assert got == want
