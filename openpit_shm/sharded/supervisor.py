@@ -93,9 +93,12 @@ class Supervisor:
 
     def start(self) -> None:
         """Start every worker and wait for all of them to be ready (bounded)."""
+        specs = []
         for k in range(len(self.specs)):
             self.ctl[shard_word(k, CTL_S_OWNER)] = OWNER_SUPERVISOR
-            self._spawn(k)
+            specs.append(self._spawn(k))
+        for k, spec in enumerate(specs):  # every child imports meanwhile, in parallel
+            self._send_spec(k, spec)
         deadline = time.monotonic() + self.start_timeout
         for k in range(len(self.specs)):
             self._wait_ready(k, deadline)
@@ -104,7 +107,8 @@ class Supervisor:
         self._thread.daemon = True
         self._thread.start()
 
-    def _spawn(self, k: int) -> None:
+    def _spawn(self, k: int) -> WorkerSpec:
+        """Start worker ``k``; returns the spec to hand it with ``_send_spec``."""
         parent, child = self._ctx.Pipe()
         spec = self.specs[k]
         if self.accounts_snapshot is not None:
@@ -124,14 +128,23 @@ class Supervisor:
             else:
                 os.environ["NUMBA_NUM_THREADS"] = env_threads
         child.close()
-        # (See worker_main.) If the child died first, its liveness check (start or monitor)
-        # takes over.
-        with contextlib.suppress(OSError):
-            parent.send(spec)
         self.workers[k] = _Worker(proc, parent)
         self.channels[k] = ControlChannel(
             self.ctl, shard_word(k, 0), parent, lambda p=proc: p.is_alive()
         )
+        return spec
+
+    def _send_spec(self, k: int, spec: WorkerSpec) -> None:
+        """Hand worker ``k`` its spec (see ``worker_main``: not a spawn argument).
+
+        This blocks until the child has read what does not fit the pipe. A
+        child that died first breaks the pipe; its liveness check (start or
+        monitor) then takes over.
+        """
+        worker = self.workers[k]
+        assert worker is not None
+        with contextlib.suppress(OSError):
+            worker.conn.send(spec)
 
     def _wait_ready(self, k: int, deadline: float) -> None:
         worker = self.workers[k]
@@ -214,7 +227,7 @@ class Supervisor:
             old = self.workers[k]
             if old is not None:
                 old.conn.close()
-            self._spawn(k)
+            self._send_spec(k, self._spawn(k))
 
     def _maybe_back(self, k: int, restarting: dict[int, float]) -> None:
         state = int(self.ctl[shard_word(k, CTL_S_STATE)])
@@ -232,7 +245,7 @@ class Supervisor:
             # The replacement died too: try again, but not in a tight loop.
             with self._lock:
                 worker.conn.close()
-                self._spawn(k)
+                self._send_spec(k, self._spawn(k))
                 restarting[k] = time.monotonic()
 
     def drain(self, k: int) -> int:
