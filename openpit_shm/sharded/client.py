@@ -21,7 +21,7 @@ from ..builtins.record import Record
 from ..engine.accounts import Accounts, accounts_handle
 from ..engine.engine import _latched_cause
 from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from ..engine.request import bare_reservation, held_reservation, request
+from ..engine.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..errors import ShardUnavailableError
 from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
 from ..layout.records import (
@@ -254,7 +254,9 @@ class ShardedEngine:
 
     def _executed(self, shard: int, rows: list, payload: Any, order: Any) -> ExecuteResult:
         first = rows[0]
-        if first.status == STATUS_OK and first.count == 0:
+        if first[5] == STATUS_OK and first[7] == 0:  # (status, count: the per-order path)
+            if first[1] == 0 and payload is None:
+                return accepted_nothing_held()  # committed in the worker: nothing to finalize
             lock, adjustments = None, []
             if payload is not None and payload[0] == "reserved":
                 from ..pretrade.lock import Lock

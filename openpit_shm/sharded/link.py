@@ -89,6 +89,11 @@ class ShardLink:
             req_ctrl, req_slots, res_ctrl, res_slots, cap, seq, w1, w2, w3, w4, w5, w6, w7,
             self._out_addr, _OUT_ROWS, self._idle_addr, self._timeout_ns,
         )  # fmt: skip
+        self.stale = True  # the ring cursors moved under the Python-side ends
+        if n == 1:  # the usual answer: one record, ours, no texts
+            rec = Record.at(self.out, 0)
+            if rec[0] == seq and rec[5] != STATUS_TEXT and not rec[6] & RESULT_TEXTS:
+                return [rec], None
         if n < 0:
             why = "its request ring stayed full" if n == -1 else "no answer in time"
             raise ShardUnavailableError(f"shard unavailable: {why} (stuck worker, busy host)")
@@ -103,7 +108,6 @@ class ShardLink:
                 texts.append(rec)
             else:
                 rows.append(rec)
-        self.stale = True  # the ring cursors moved under the Python-side ends
         payload = None
         if texts and rows[-1].flags & RESULT_TEXTS:
             payload = decode_texts([np.array((*c[:2], 0, *c[9:]), np.int64) for c in texts])
