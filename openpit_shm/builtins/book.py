@@ -92,7 +92,7 @@ def _signed(account: int) -> int:
 
 def account_words(accounts: Sequence[int]) -> np.ndarray:
     """Account ids (u64) as the int64 bit patterns the kernels key on."""
-    return np.array([_signed(a) for a in accounts], dtype=np.int64)
+    return np.array(accounts, dtype=np.uint64).view(np.int64)
 
 
 def _words(arr: np.ndarray) -> np.ndarray:
@@ -439,6 +439,15 @@ class Book:
         second = np.zeros_like(keys) if k1 is None else np.asarray(k1, dtype=np.int64)
         indexes = np.flatnonzero(self.owned(keys))
         return indexes, self.rows_of(table_word, keys[indexes], second[indexes])
+
+    def write_limit_words(self, row: int, offsets: Sequence[int], words: Sequence[int]) -> None:
+        """Write a barrier's ``(flags, first, second, scales)`` (``numbers.pair_words``) at
+        ``row + offsets``, the flags word last: a flag is never set before its values."""
+        st = self.state
+        st[row + offsets[1]] = words[1]
+        st[row + offsets[2]] = words[2]
+        st[row + offsets[3]] = words[3]
+        st[row + offsets[0]] = words[0]
 
     def restore_account_count(self, word: int, restored: int) -> None:
         """Set a per-account barrier counter (``word``) from the ``restored`` live rows.

@@ -13,6 +13,7 @@ import functools
 from typing import Any
 
 from openpit_shm.kernels.fixed import FixedPointError, to_fixed
+from openpit_shm.layout.state import SCALE_SHIFT
 
 __all__ = [
     "FixedPointError",
@@ -22,6 +23,8 @@ __all__ = [
     "fixed_to_decimal",
     "fmt_decimal",
     "fmt_duration",
+    "pair_of",
+    "pair_words",
     "to_fixed",
 ]
 
@@ -101,3 +104,43 @@ def _fmt_frac(integer: int, frac: int, width: int) -> str:
 def fixed(value: Any, scale: int, what: str) -> int:
     """A configuration value in fixed point at the engine scale (exact, or FixedPointError)."""
     return to_fixed(as_decimal(value), scale, what)
+
+
+#: Flag bits of an optional pair of limits (order size: CAP_QTY / CAP_NOTIONAL; P&L
+#: bounds: BOUND_LOWER / BOUND_UPPER): which of the two is set.
+PAIR_FIRST, PAIR_SECOND = 1, 2
+_SCALE_MASK = (1 << SCALE_SHIFT) - 1
+
+
+def pair_words(first: Any, second: Any, scale: int, what: tuple[str, str]
+               ) -> tuple[int, int, int, int]:  # fmt: skip
+    """``(flags, first, second, scales)`` of two optional limits, in fixed point.
+
+    ``scales`` keeps each value's decimal scale for its texts (the first in the
+    low byte, the second ``SCALE_SHIFT`` bits up); ``what`` names them in a
+    ``FixedPointError``.
+    """
+    flags = a = b = scales = 0
+    if first is not None:
+        flags |= PAIR_FIRST
+        a = fixed(first, scale, what[0])
+        scales |= decimal_scale(first)
+    if second is not None:
+        flags |= PAIR_SECOND
+        b = fixed(second, scale, what[1])
+        scales |= decimal_scale(second) << SCALE_SHIFT
+    return flags, a, b, scales
+
+
+def pair_of(flags: int, first: int, second: int, scales: int, engine_scale: int
+            ) -> tuple[decimal.Decimal | None, decimal.Decimal | None] | None:  # fmt: skip
+    """The two limits ``pair_words`` wrote (same values, same decimal scales), or None if unset."""
+    if not flags & (PAIR_FIRST | PAIR_SECOND):
+        return None
+    a = fixed_to_decimal(first, engine_scale, scales & _SCALE_MASK) if flags & PAIR_FIRST else None
+    b = (
+        fixed_to_decimal(second, engine_scale, (scales >> SCALE_SHIFT) & _SCALE_MASK)
+        if flags & PAIR_SECOND
+        else None
+    )
+    return a, b

@@ -64,7 +64,7 @@ from openpit_shm.layout.state import (
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
-from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
+from .numbers import PAIR_FIRST, PAIR_SECOND, fixed_text, fixed_to_decimal, pair_of, pair_words
 from .record import D2, D3, D4
 from .registry import table_rows
 from .specs import Caps, order_size_axes
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["OrderSizeLimitPolicy"]
 
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
+_CAP_NAMES = ("order size max_quantity", "order size max_notional")
 _TEXTS_MAX = 1 << 12  # memoized quantity-reject texts per policy (cleared when full)
 _NO_PRICE = "price not provided for evaluating cash flow/notional/volume"
 _OVERFLOW = "price or quantity could not be used to evaluate order notional"
@@ -84,33 +85,21 @@ _OVERFLOW = "price or quantity could not be used to evaluate order notional"
 _U64_MAX = (1 << 64) - 1
 _ASSET_WORDS = (A_OSL_FLAGS, A_OSL_QTY, A_OSL_NOTIONAL, A_OSL_SCALES)
 _PAIR_WORDS = (AA_OSL_FLAGS, AA_OSL_QTY, AA_OSL_NOTIONAL, AA_OSL_SCALES)
+_BROKER_WORDS = (H_OSL_BROKER_FLAGS, H_OSL_BROKER_QTY, H_OSL_BROKER_NOTIONAL, H_OSL_BROKER_SCALES)
+
+
+assert (CAP_QTY, CAP_NOTIONAL) == (PAIR_FIRST, PAIR_SECOND)
 
 
 def _caps_of(flags: int, qty: int, notional: int, scales: int, es: int) -> Caps | None:
     """The Caps that ``_cap_words`` wrote (same values, same decimal scales), or None."""
-    if not flags & (CAP_QTY | CAP_NOTIONAL):
-        return None
-    q = fixed_to_decimal(qty, es, scales & _SCALE_MASK) if flags & CAP_QTY else None
-    n = (
-        fixed_to_decimal(notional, es, (scales >> SCALE_SHIFT) & _SCALE_MASK)
-        if flags & CAP_NOTIONAL
-        else None
-    )
-    return Caps(q, n)
+    pair = pair_of(flags, qty, notional, scales, es)
+    return None if pair is None else Caps(*pair)
 
 
 def _cap_words(caps: Caps, scale: int) -> tuple[int, int, int, int]:
     """(flags, max quantity, max notional, scales) of a barrier, in fixed point."""
-    flags = q = n = scales = 0
-    if caps.max_quantity is not None:
-        flags |= CAP_QTY
-        q = fixed(caps.max_quantity, scale, "order size max_quantity")
-        scales |= decimal_scale(caps.max_quantity)
-    if caps.max_notional is not None:
-        flags |= CAP_NOTIONAL
-        n = fixed(caps.max_notional, scale, "order size max_notional")
-        scales |= decimal_scale(caps.max_notional) << SCALE_SHIFT
-    return flags, q, n, scales
+    return pair_words(caps.max_quantity, caps.max_notional, scale, _CAP_NAMES)
 
 
 class OrderSizeLimitPolicy(BuiltinPolicy):
@@ -136,25 +125,16 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
                 _cap_words(caps, book.scale)
 
     def _write_broker(self, book: Book) -> None:
-        st = book.state
         words = (0, 0, 0, 0) if self.broker is None else _cap_words(self.broker, book.scale)
-        st[H_OSL_BROKER_QTY] = words[1]
-        st[H_OSL_BROKER_NOTIONAL] = words[2]
-        st[H_OSL_BROKER_SCALES] = words[3]
-        st[H_OSL_BROKER_FLAGS] = words[0]
+        book.write_limit_words(0, _BROKER_WORDS, words)
 
     def _write_assets(self, book: Book, old: dict[str, Caps]) -> None:
         for asset in old:
             row = book.asset_row(book.asset_id(asset))
             book.state[row + A_OSL_FLAGS] = 0
         for asset, caps in self.assets.items():
-            flags, q, n, scales = _cap_words(caps, book.scale)
-            row = book.asset_row(book.asset_id(asset))
-            st = book.state
-            st[row + A_OSL_QTY] = q
-            st[row + A_OSL_NOTIONAL] = n
-            st[row + A_OSL_SCALES] = scales
-            st[row + A_OSL_FLAGS] = flags
+            words = _cap_words(caps, book.scale)
+            book.write_limit_words(book.asset_row(book.asset_id(asset)), _ASSET_WORDS, words)
         book.state[H_OSL_N_ASSET] = len(self.assets)
 
     def _write_account_assets(self, book: Book) -> None:
@@ -163,11 +143,8 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
         owned = book.owned_pair_rows(self.account_assets)
         st = book.state
         for pair, row in owned:
-            flags, q, n, scales = _cap_words(self.account_assets[pair], book.scale)
-            st[row + AA_OSL_QTY] = q
-            st[row + AA_OSL_NOTIONAL] = n
-            st[row + AA_OSL_SCALES] = scales
-            st[row + AA_OSL_FLAGS] = flags
+            words = _cap_words(self.account_assets[pair], book.scale)
+            book.write_limit_words(row, _PAIR_WORDS, words)
             st[row + AA_OSL_GEN] = gen
         book.state[H_OSL_N_AA] = len(self.account_assets)
 

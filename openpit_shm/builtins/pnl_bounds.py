@@ -44,7 +44,16 @@ from openpit_shm.layout.state import (
 )
 
 from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
-from .numbers import decimal_scale, fixed, fixed_text, fixed_to_decimal
+from .numbers import (
+    PAIR_FIRST,
+    PAIR_SECOND,
+    decimal_scale,
+    fixed,
+    fixed_text,
+    fixed_to_decimal,
+    pair_of,
+    pair_words,
+)
 from .registry import table_rows
 from .specs import Bounds, pnl
 from .texts import Description, Record, missing_field
@@ -63,30 +72,18 @@ _ASSET_WORDS = (A_PNL_FLAGS, A_PNL_LOWER, A_PNL_UPPER, A_PNL_SCALES)
 _PAIR_WORDS = (AA_PNL_FLAGS, AA_PNL_LOWER, AA_PNL_UPPER, AA_PNL_SCALES)
 
 
+assert (BOUND_LOWER, BOUND_UPPER) == (PAIR_FIRST, PAIR_SECOND)
+
+
 def _bounds_of(flags: int, lower: int, upper: int, scales: int, es: int) -> Bounds | None:
     """The Bounds that ``_bound_words`` wrote (same values, same decimal scales), or None."""
-    if not flags & (BOUND_LOWER | BOUND_UPPER):
-        return None
-    lo = hi = None
-    if flags & BOUND_LOWER:
-        lo = fixed_to_decimal(lower, es, scales & _MASK)
-    if flags & BOUND_UPPER:
-        hi = fixed_to_decimal(upper, es, (scales >> SCALE_SHIFT) & _MASK)
-    return Bounds(lo, hi)
+    pair = pair_of(flags, lower, upper, scales, es)
+    return None if pair is None else Bounds(*pair)
 
 
 def _bound_words(bounds: Bounds, scale: int) -> tuple[int, int, int, int]:
     """(flags, lower, upper, scales) of a barrier in fixed point."""
-    flags = lower = upper = scales = 0
-    if bounds.lower is not None:
-        flags |= BOUND_LOWER
-        lower = fixed(bounds.lower, scale, "P&L lower_bound")
-        scales |= decimal_scale(bounds.lower)
-    if bounds.upper is not None:
-        flags |= BOUND_UPPER
-        upper = fixed(bounds.upper, scale, "P&L upper_bound")
-        scales |= decimal_scale(bounds.upper) << SCALE_SHIFT
-    return flags, lower, upper, scales
+    return pair_words(bounds.lower, bounds.upper, scale, ("P&L lower_bound", "P&L upper_bound"))
 
 
 class PnlBoundsKillSwitch(BuiltinPolicy):
@@ -108,13 +105,8 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         for asset in old:
             book.state[book.asset_row(book.asset_id(asset)) + A_PNL_FLAGS] = 0
         for asset, bounds in self.broker.items():
-            flags, lower, upper, scales = _bound_words(bounds, book.scale)
-            row = book.asset_row(book.asset_id(asset))
-            st = book.state
-            st[row + A_PNL_LOWER] = lower
-            st[row + A_PNL_UPPER] = upper
-            st[row + A_PNL_SCALES] = scales
-            st[row + A_PNL_FLAGS] = flags
+            words = _bound_words(bounds, book.scale)
+            book.write_limit_words(book.asset_row(book.asset_id(asset)), _ASSET_WORDS, words)
         book.state[H_PNL_N_BROKER] = len(self.broker)
 
     def _write_accounts(self, book: Book) -> None:
@@ -123,11 +115,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         owned = book.owned_pair_rows(self.accounts)
         st = book.state
         for pair, row in owned:
-            flags, lower, upper, scales = _bound_words(self.accounts[pair], book.scale)
-            st[row + AA_PNL_LOWER] = lower
-            st[row + AA_PNL_UPPER] = upper
-            st[row + AA_PNL_SCALES] = scales
-            st[row + AA_PNL_FLAGS] = flags
+            book.write_limit_words(row, _PAIR_WORDS, _bound_words(self.accounts[pair], book.scale))
             st[row + AA_PNL_GEN] = gen
         book.state[H_PNL_N_AA] = len(self.accounts)
 
