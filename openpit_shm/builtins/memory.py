@@ -12,8 +12,9 @@ place) works too: the copy then rewrites words with their own values.
 
 Contract for ``allocate``: a writable, C-contiguous, one-dimensional int64
 array of at least ``words`` words, **all zero** (the arena's bump allocator
-hands out never-written words as zeroed memory). Fresh posix shared memory
-is zero.
+hands out never-written words as zeroed memory). Fresh shared memory (a
+memfd or a posix_ipc segment, and the tail ``ftruncate`` adds to either) is
+zero.
 """
 
 from __future__ import annotations

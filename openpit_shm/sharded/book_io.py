@@ -1,10 +1,11 @@
 """Shard Books in shared memory: created by the supervisor, re-attached by (re)started workers.
 
-Each shard's arena lives in its own state segment; all shards share one
-``shared`` array (the cross-shard rate windows), so a broker limit holds
-across them. Arenas grow in place: the same segment is extended with
-``ftruncate`` (``Segment.grow``), so its name never changes and a restarted
-worker finds the grown arena where the first one left it. The arena is
+Each shard's arena lives in its own (unnamed) state segment; all shards
+share one ``shared`` array (the cross-shard rate windows), so a broker limit
+holds across them. Arenas grow in place: the same memfd is extended with
+``ftruncate`` (``Segment.grow``), so the descriptor the supervisor keeps, and
+hands to every restarted worker, shows the grown arena where the first worker
+left it. The arena is
 authoritative (assets, instruments, live configuration are read back from
 it), so attaching needs only the Book's static description.
 """
@@ -90,7 +91,7 @@ class _GrowInPlace:
         if kind != "state":
             raise MemoryError("the shared array of a sharded engine cannot grow")
         grown = self.state.grow(array_segment_bytes(words), capacity=words)
-        self.state.owner = False  # the name lives on in ``grown``: closing unmaps only
+        self.state.owner = False  # the segment lives on in ``grown``: closing unmaps only
         self.retired.append(self.state)
         self.state = grown
         return segment_array(grown)

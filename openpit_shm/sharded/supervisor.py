@@ -43,6 +43,7 @@ from ..layout.records import (
     POLICY_ENGINE,
     STATUS_REJECTED,
 )
+from ..shm.handoff import send_fds
 from .control import ControlChannel
 from .topology import Topology
 from .worker import WorkerSpec, worker_main
@@ -135,7 +136,9 @@ class Supervisor:
         return spec
 
     def _send_spec(self, k: int, spec: WorkerSpec) -> None:
-        """Hand worker ``k`` its spec (see ``worker_main``: not a spawn argument).
+        """Hand worker ``k`` its spec (see ``worker_main``: not a spawn argument), then the
+        descriptors of its unnamed segments (``Topology.shard_fds``: the same memory on
+        every restart).
 
         This blocks until the child has read what does not fit the pipe. A
         child that died first breaks the pipe; its liveness check (start or
@@ -145,6 +148,7 @@ class Supervisor:
         assert worker is not None
         with contextlib.suppress(OSError):
             worker.conn.send(spec)
+            send_fds(worker.conn, self.topology.shard_fds(k))
 
     def _wait_ready(self, k: int, deadline: float) -> None:
         worker = self.workers[k]

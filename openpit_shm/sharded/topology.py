@@ -1,14 +1,23 @@
-"""Every shared-memory segment of one sharded engine: created by the supervisor, named for all.
+"""Every shared-memory segment of one sharded engine, created and owned by the supervisor.
 
 The supervisor (the process that builds the ``ShardedEngine``) creates and
 owns every segment, so a worker's death never orphans one and ``close()``
-unlinks them all; workers and external C clients attach by name.
+removes them all. Only what an external producer must open has a name:
 
-* ``control``: one segment (``layout.control``);
-* ``shared``: the cross-shard array of every shard's Book (rate windows);
-* ``state[k]``: shard ``k``'s Book arena (grown in place by ``ftruncate``);
+* ``control``: one segment (``layout.control``) -- unnamed;
+* ``shared``: the cross-shard array of every shard's Book (rate windows) -- unnamed;
+* ``state[k]``: shard ``k``'s Book arena (grown in place by ``ftruncate``) -- unnamed;
 * ``request[s][k]`` / ``result[s][k]``: the ring pair of client slot ``s`` and
-  shard ``k`` (slot 0 is the engine's own client; 1.. are for external producers).
+  shard ``k``: slot 0 is the engine's own client -- unnamed; slots 1.. are
+  for external producers -- named ``/dev/shm/opshm.<random>.ring.{req,res}``,
+  each name drawn on its own, so no name says anything about another.
+
+Unnamed segments are memfds (``Segment.create(..., unnamed=True)``): a
+process that knows every name of the engine still cannot open them. Worker
+``k`` receives their descriptors, in ``SHARD_FDS`` order
+(``Topology.shard_fds(k)``), over its control pipe (``shm.handoff``); the
+supervisor keeps its own, so a restarted worker attaches the same memory,
+grown or not.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_STATE
 from ..shm.ring import Ring
 from ..shm.segment import Segment
 
-__all__ = ["Topology", "TopologyNames", "array_segment_bytes", "segment_array"]
+__all__ = ["SHARD_FDS", "Topology", "TopologyNames", "array_segment_bytes", "segment_array"]
 
 #: Arrays in a state/shared segment start on the page after the header.
 ARRAY_OFFSET = 4096
@@ -44,17 +53,23 @@ def segment_array(seg: Segment) -> np.ndarray:
     return seg.words[ARRAY_OFFSET // 8 :]
 
 
+#: The unnamed segments worker ``k`` attaches, in the order ``Topology.shard_fds(k)`` sends them.
+SHARD_FDS = ("control", "shared", "state", "request", "result")
+
+
 @dataclass(frozen=True)
 class TopologyNames:
-    """The names a worker (or a C program) needs to attach; picklable."""
+    """The shape of the engine and its named rings; picklable (in every ``WorkerSpec``).
+
+    ``request[s][k]`` / ``result[s][k]`` name the rings of external client
+    slot ``s >= 1`` for shard ``k``; slot 0's entries are ``""`` (its rings are
+    unnamed: workers get them by descriptor, with the other unnamed segments).
+    """
 
     n_shards: int
     n_slots: int
     capacity: int
     scale: int
-    control: str
-    shared: str
-    state: tuple[str, ...]
     request: tuple[tuple[str, ...], ...]  # [slot][shard]
     result: tuple[tuple[str, ...], ...]  # [slot][shard]
 
@@ -84,13 +99,14 @@ class Topology:
                 capacity=n_shards,
                 shard_count=1,
                 fixed_scale=scale,
+                unnamed=True,
             )
             made.append(control)
             w = control.words
             w[CTL_E_N_SHARDS], w[CTL_E_N_SLOTS], w[CTL_E_CAPACITY] = n_shards, n_slots, capacity
             w[CTL_E_SUPERVISOR] = control.header.creator_pid
             request, result = [], []
-            for _slot in range(n_slots):
+            for slot in range(n_slots):
                 req_row, res_row = [], []
                 for k in range(n_shards):
                     for dtype, tag, row in (
@@ -99,7 +115,7 @@ class Topology:
                     ):
                         ring = Ring.create(
                             capacity, dtype=dtype, shard_id=k, shard_count=n_shards,
-                            fixed_scale=scale, tag=tag,
+                            fixed_scale=scale, tag=tag, unnamed=slot == 0,
                         )  # fmt: skip
                         made.append(ring)
                         row.append(ring)
@@ -121,6 +137,7 @@ class Topology:
             shard_count=self.n_shards if kind == SEGMENT_KIND_STATE else 1,
             fixed_scale=self.scale,
             data_offset=ARRAY_OFFSET,
+            unnamed=True,
         )
         if kind == SEGMENT_KIND_STATE:
             self.state.append(seg)
@@ -130,17 +147,29 @@ class Topology:
 
     @property
     def names(self) -> TopologyNames:
+        def named(rows: list[list[Ring]]) -> tuple[tuple[str, ...], ...]:
+            return tuple(tuple("" if r.segment.unnamed else r.name for r in row) for row in rows)
+
         return TopologyNames(
             n_shards=self.n_shards,
             n_slots=self.n_slots,
             capacity=self.capacity,
             scale=self.scale,
-            control=self.control.name,
-            shared=self.shared.name if self.shared is not None else "",
-            state=tuple(s.name for s in self.state),
-            request=tuple(tuple(r.name for r in row) for row in self.request),
-            result=tuple(tuple(r.name for r in row) for row in self.result),
+            request=named(self.request),
+            result=named(self.result),
         )
+
+    def shard_fds(self, k: int) -> list[int]:
+        """The descriptors of shard ``k``'s unnamed segments, in ``SHARD_FDS`` order."""
+        assert self.shared is not None, "the shard arenas are created first"
+        segments = (
+            self.control,
+            self.shared,
+            self.state[k],
+            self.request[0][k].segment,
+            self.result[0][k].segment,
+        )
+        return [seg.fileno() for seg in segments]
 
     def close(self) -> None:
         """Unmap and unlink every segment (idempotent)."""

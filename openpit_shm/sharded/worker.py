@@ -5,7 +5,9 @@ threads and locks never leak into it; the Numba cache makes the start cheap).
 Lifecycle, as seen in the shard's control block:
 
 1. ``STARTING``: attach the control, shared and state segments and the ring
-   pairs; rebuild the Book over the surviving arena; build the engine.
+   pairs (the unnamed ones by the descriptors that follow the spec on the
+   pipe, the external slots' rings by name); rebuild the Book over the
+   surviving arena; build the engine.
 2. ``READY``: wait until the supervisor hands over the rings (``owner``).
 3. ``RUNNING``: the duty cycle. Engines whose policies are all builtin run
    ``kernels.agent.agent_run`` (everything in Numba); engines with custom
@@ -44,7 +46,8 @@ from ..layout.control import (
 )
 from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS
 from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
-from .topology import TopologyNames
+from ..shm.handoff import recv_fds
+from .topology import SHARD_FDS, TopologyNames
 
 __all__ = ["WorkerSpec", "worker_main"]
 
@@ -68,29 +71,32 @@ class WorkerSpec:
 class _Shard:
     """The worker's view of its shard: segments, rings, Book and engine."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, fds: list[int]) -> None:
+        """``fds``: the shard's unnamed segments, in ``topology.SHARD_FDS`` order (taken over)."""
         from ..kernels.agent import rings_table
         from ..shm.ring import Ring
         from ..shm.segment import Segment
 
         names, k = spec.names, spec.shard
+        control_fd, shared_fd, state_fd, request_fd, result_fd = fds
         self.spec = spec
-        self.control = Segment.attach(names.control, kind=SEGMENT_KIND_CONTROL)
+        self.control = Segment.attach_fd(control_fd, kind=SEGMENT_KIND_CONTROL)
         self.ctl = self.control.words
         self.base = shard_word(k, 0)
         self.ctl[self.base + CTL_S_PID] = os.getpid()
         self.ctl[self.base + CTL_S_STATE] = WORKER_STARTING
-        self.shared_seg = Segment.attach(names.shared, kind=SEGMENT_KIND_SHARED)
-        self.state_seg = Segment.attach(
-            names.state[k], kind=SEGMENT_KIND_STATE, shard_id=k, shard_count=names.n_shards
+        self.shared_seg = Segment.attach_fd(shared_fd, kind=SEGMENT_KIND_SHARED)
+        self.state_seg = Segment.attach_fd(
+            state_fd, kind=SEGMENT_KIND_STATE, shard_id=k, shard_count=names.n_shards
         )
-        self.requests = [
+        # Slot 0 (the engine's own client) by descriptor, external slots by name.
+        self.requests = [Ring.attach_fd(request_fd, dtype=ORDER_DTYPE, shard_id=k)] + [
             Ring.attach(names.request[s][k], dtype=ORDER_DTYPE, shard_id=k)
-            for s in range(names.n_slots)
+            for s in range(1, names.n_slots)
         ]
-        self.results = [
+        self.results = [Ring.attach_fd(result_fd, dtype=RESULT_DTYPE, shard_id=k)] + [
             Ring.attach(names.result[s][k], dtype=RESULT_DTYPE, shard_id=k)
-            for s in range(names.n_slots)
+            for s in range(1, names.n_slots)
         ]
         self.rings = rings_table(names.n_slots)
         for s in range(names.n_slots):
@@ -241,7 +247,7 @@ def worker_main(conn: Connection) -> None:
     shard = None
     try:
         spec: WorkerSpec = conn.recv()
-        shard = _Shard(spec)
+        shard = _Shard(spec, recv_fds(conn, len(SHARD_FDS)))
         shard.set_state(WORKER_READY)
         while int(shard.ctl[shard.base + CTL_S_OWNER]) != OWNER_WORKER:
             if int(shard.ctl[shard.base + CTL_S_STATE]) == WORKER_STOPPING:

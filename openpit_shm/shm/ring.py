@@ -164,8 +164,13 @@ class Ring:
         shard_count: int = 1,
         fixed_scale: int = FIXED_SCALE_DEFAULT,
         tag: str = "",
+        unnamed: bool = False,
     ) -> Ring:
-        """Create a new ring segment (this process owns and eventually unlinks the name)."""
+        """Create a new ring segment (this process owns and eventually unlinks the name).
+
+        ``unnamed``: a memfd segment, reached only through its descriptor
+        (``ring.segment.fileno()``, attached with ``attach_fd``).
+        """
         cap = ring_capacity_check(capacity)
         seg = Segment.create(
             SEGMENT_KIND_RING,
@@ -177,6 +182,7 @@ class Ring:
             fixed_scale=fixed_scale,
             data_offset=RING_SLOTS_OFFSET,
             tag=tag,
+            unnamed=unnamed,
         )
         return cls(seg, dtype)
 
@@ -201,10 +207,38 @@ class Ring:
             shard_count=shard_count,
             fixed_scale=fixed_scale,
         )
+        return cls._checked(seg, dtype)
+
+    @classmethod
+    def attach_fd(
+        cls,
+        fd: int,
+        *,
+        dtype: np.dtype = ORDER_DTYPE,
+        capacity: int | None = None,
+        shard_id: int | None = None,
+        shard_count: int | None = None,
+        fixed_scale: int | None = None,
+    ) -> Ring:
+        """Attach to an unnamed ring by its descriptor (taken over, as by ``Segment.attach_fd``)."""
+        seg = Segment.attach_fd(
+            fd,
+            kind=SEGMENT_KIND_RING,
+            capacity=capacity,
+            record_bytes=RECORD_BYTES,
+            shard_id=shard_id,
+            shard_count=shard_count,
+            fixed_scale=fixed_scale,
+        )
+        return cls._checked(seg, dtype)
+
+    @classmethod
+    def _checked(cls, seg: Segment, dtype: np.dtype) -> Ring:
+        """The ring over an attached ``seg`` if its capacity is valid and fits; else closed."""
         try:
             ring_capacity_check(seg.header.capacity)
             if seg.size < ring_segment_bytes(seg.header.capacity):
-                raise ValueError(f"ring segment {name!r} is too small for its capacity")
+                raise ValueError(f"ring segment {seg.name!r} is too small for its capacity")
         except ValueError:
             seg.close()
             raise

@@ -1,8 +1,21 @@
-"""POSIX shared-memory segments: create, attach, close, and never leak a name.
+"""Shared-memory segments: create, attach, close, and never leak a name.
 
-``Segment.create`` makes a new posix_ipc object with ``O_CREX`` and mode 0600
-under an unguessable name ``/opshm.<32 hex>.<kind>[.<tag>]`` (the ``opshm``
-prefix is what ``openpit_shm.shm.sweep`` looks for), maps it, and then:
+A segment is either **named** or **unnamed**:
+
+* named: ``Segment.create`` makes a new posix_ipc object with ``O_CREX`` and
+  mode 0600 under an unguessable name ``/opshm.<32 hex>.<kind>[.<tag>]`` (the
+  ``opshm`` prefix is what ``openpit_shm.shm.sweep`` looks for); any process
+  of the same user that knows (or lists) the name can map it read-write;
+* unnamed (``create(..., unnamed=True)``): a ``memfd_create`` file that
+  appears in no directory. The only ways to it are a descriptor or a mapping
+  of it: the creator hands the descriptor (``fileno()``) to the processes
+  that need the segment over a Unix socket (``openpit_shm.shm.handoff``), and
+  they map it with ``Segment.attach_fd``. It is freed with its last
+  descriptor or mapping, so it can never be left behind; it is sealed against
+  shrinking (``F_SEAL_SHRINK``), so no holder can cut a mapping short under
+  the others.
+
+Either way ``create`` maps the new segment, and then:
 
 1. writes the creator's pid and start time into the header (so a creator that
    dies from here on leaves a segment the sweep can identify and remove);
@@ -10,11 +23,12 @@ prefix is what ``openpit_shm.shm.sweep`` looks for), maps it, and then:
    the project VM and must not land on the first orders);
 3. writes the rest of the header, then the magic with a release store.
 
-``Segment.attach`` maps an existing name, validates its header against what
-the caller expects (``SegmentHeaderError`` names the mismatch) and pre-faults
-the mapping (``MADV_POPULATE_WRITE``; a read of every page where unsupported).
+``Segment.attach`` (a name) and ``Segment.attach_fd`` (a descriptor) map an
+existing segment, validate its header against what the caller expects
+(``SegmentHeaderError`` names the mismatch) and pre-fault the mapping
+(``MADV_POPULATE_WRITE``; a read of every page where unsupported).
 
-The creating process owns the name: ``close()`` (also via ``with`` and the
+The creating process owns a named segment's name: ``close()`` (also via ``with`` and the
 garbage collector) unlinks it, and so do an ``atexit`` handler and a SIGTERM
 handler (which then chains to the previous handler). Both only act in the
 process that created the segment: a ``fork``-ed child inherits the registry
@@ -29,6 +43,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import mmap
 import os
 import re
@@ -170,11 +185,43 @@ def _unregister(name: str) -> bool:
 # ---- the segment ----------------------------------------------------------------------------
 
 
+def _map_fd(fd: int, size: int) -> mmap.mmap:
+    return mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+
+
 def _map(shm: posix_ipc.SharedMemory, size: int) -> mmap.mmap:
     try:
-        return mmap.mmap(shm.fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        return _map_fd(shm.fd, size)
     finally:
         shm.close_fd()  # the mapping stays valid without the descriptor
+
+
+def _memfd(label: str, size: int) -> int:
+    """A new ``size``-byte memfd (close-on-exec) that can grow but never shrink."""
+    fd = os.memfd_create(label, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.ftruncate(fd, size)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _kind_and_tag(kind: int, tag: str) -> str:
+    """``<kind name>[.<tag>]``, the end of every segment's name or label."""
+    if not _TAG_RE.match(tag):
+        raise ValueError(f"segment tag must match {_TAG_RE.pattern}, got {tag!r}")
+    kind_name = SEGMENT_KIND_NAMES.get(kind, f"k{kind}")
+    return f"{kind_name}.{tag}" if tag else kind_name
+
+
+def _fd_label(fd: int) -> str:
+    """``memfd:opshm.<kind>[.<tag>]`` for a memfd this module made (for messages only)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)").lstrip("/")
+    except OSError:
+        return f"fd {fd}"
 
 
 def _prefault_attached(mm: mmap.mmap, buf: np.ndarray) -> None:
@@ -198,11 +245,13 @@ def _header_bytes(mm: mmap.mmap) -> bytes:
 
 
 class Segment:
-    """One mapped posix_ipc segment with an openpit_shm header.
+    """One mapped segment with an openpit_shm header (named, or unnamed: a memfd).
 
-    Attributes: ``name``, ``size`` (bytes), ``header`` (``SegmentHeader``),
-    ``owner`` (True in the creating process), ``buf`` (``uint8[size]``) and
-    ``words`` (``int64[size // 8]``) views of the whole mapping.
+    Attributes: ``name`` (for an unnamed segment a label for messages only:
+    ``memfd:opshm.<kind>[.<tag>]``), ``size`` (bytes), ``header``
+    (``SegmentHeader``), ``owner`` (True in the creating process), ``buf``
+    (``uint8[size]``) and ``words`` (``int64[size // 8]``) views of the whole
+    mapping.
     """
 
     name: str
@@ -212,9 +261,13 @@ class Segment:
     buf: np.ndarray
     words: np.ndarray
 
-    def __init__(self, name: str, mm: mmap.mmap, header: SegmentHeader, owner: bool) -> None:
+    def __init__(
+        self, name: str, mm: mmap.mmap, header: SegmentHeader, owner: bool, fd: int | None = None
+    ) -> None:
         self.name = name
         self._mm: mmap.mmap | None = mm
+        #: an unnamed segment's descriptor: its only handle (to grow it and to hand it on)
+        self._fd = fd
         self.size = len(mm)
         self.header = header
         self.owner = owner
@@ -227,11 +280,7 @@ class Segment:
     @staticmethod
     def make_name(kind: int, tag: str = "") -> str:
         """A fresh unguessable name: ``/opshm.<128-bit hex>.<kind name>[.<tag>]``."""
-        if not _TAG_RE.match(tag):
-            raise ValueError(f"segment tag must match {_TAG_RE.pattern}, got {tag!r}")
-        kind_name = SEGMENT_KIND_NAMES.get(kind, f"k{kind}")
-        name = f"{SEGMENT_NAME_PREFIX}{secrets.token_hex(16)}.{kind_name}"
-        return f"{name}.{tag}" if tag else name
+        return f"{SEGMENT_NAME_PREFIX}{secrets.token_hex(16)}.{_kind_and_tag(kind, tag)}"
 
     @classmethod
     def create(
@@ -246,20 +295,28 @@ class Segment:
         fixed_scale: int = FIXED_SCALE_DEFAULT,
         data_offset: int = SEGMENT_HEADER_BYTES,
         tag: str = "",
+        unnamed: bool = False,
     ) -> Segment:
         """Create, zero, pre-fault and publish a new segment of ``size`` bytes.
 
         ``size`` includes the header; the payload starts at ``data_offset``.
+        ``unnamed``: a memfd instead of a ``/dev/shm`` name (see the module doc).
         """
         if size < SEGMENT_HEADER_BYTES or not SEGMENT_HEADER_BYTES <= data_offset <= size:
             raise ValueError(f"bad segment size {size} / data offset {data_offset}")
         if not 0 <= shard_id < shard_count:
             raise ValueError(f"shard id {shard_id} out of range for {shard_count} shards")
-        name = cls.make_name(kind, tag)
-        shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, mode=0o600, size=size)
+        fd: int | None = None
+        if unnamed:
+            # No random part: a memfd's label is only seen in /proc/<pid>/{fd,maps}.
+            label = f"opshm.{_kind_and_tag(kind, tag)}"
+            name, fd = f"memfd:{label}", _memfd(label, size)
+        else:
+            name = cls.make_name(kind, tag)
+            shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, mode=0o600, size=size)
         seg: Segment | None = None
         try:
-            mm = _map(shm, size)
+            mm = _map_fd(fd, size) if fd is not None else _map(shm, size)
             words = np.frombuffer(mm, dtype=np.int64, count=SEGMENT_HEADER_BYTES // 8)
             pid = os.getpid()
             # 1. Who made it, first: a creator dying from here on leaves a sweepable segment.
@@ -280,8 +337,9 @@ class Segment:
                 fixed_scale=fixed_scale,
                 data_offset=data_offset,
             )
-            seg = cls(name, mm, hdr, owner=True)
-            _register(seg)
+            seg = cls(name, mm, hdr, owner=True, fd=fd)
+            if fd is None:
+                _register(seg)
             del words
             # 2. Zero and pre-fault every page (tmpfs pages are zero, the writes map them).
             seg.buf[SEGMENT_HEADER_BYTES:] = 0
@@ -294,6 +352,8 @@ class Segment:
         except BaseException:
             if seg is not None:
                 seg.close()
+            elif fd is not None:
+                os.close(fd)
             else:
                 with contextlib.suppress(posix_ipc.ExistentialError):
                     posix_ipc.unlink_shared_memory(name)
@@ -322,39 +382,80 @@ class Segment:
             raise SegmentHeaderError(
                 f"shared-memory segment {name!r} has {size} bytes, less than its header"
             )
-        mm = _map(shm, size)
+        return cls._checked(
+            name, _map(shm, size), None,
+            kind=kind, capacity=capacity, record_bytes=record_bytes, shard_id=shard_id,
+            shard_count=shard_count, fixed_scale=fixed_scale,
+        )  # fmt: skip
+
+    @classmethod
+    def attach_fd(
+        cls,
+        fd: int,
+        *,
+        kind: int | None = None,
+        capacity: int | None = None,
+        record_bytes: int | None = None,
+        shard_id: int | None = None,
+        shard_count: int | None = None,
+        fixed_scale: int | None = None,
+    ) -> Segment:
+        """Map the unnamed segment behind descriptor ``fd`` and validate its header.
+
+        The segment takes ``fd`` over: it closes it when closed, and at once if
+        the header does not validate.
+        """
+        name = _fd_label(fd)
         try:
-            hdr = header_check(
-                _header_bytes(mm),
-                name=name,
-                kind=kind,
-                capacity=capacity,
-                record_bytes=record_bytes,
-                shard_id=shard_id,
-                shard_count=shard_count,
-                fixed_scale=fixed_scale,
-                size=size,
-            )
+            size = os.fstat(fd).st_size
+            if size < SEGMENT_HEADER_BYTES:
+                raise SegmentHeaderError(
+                    f"shared-memory segment {name!r} has {size} bytes, less than its header"
+                )
+            mm = _map_fd(fd, size)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls._checked(
+            name, mm, fd,
+            kind=kind, capacity=capacity, record_bytes=record_bytes, shard_id=shard_id,
+            shard_count=shard_count, fixed_scale=fixed_scale,
+        )  # fmt: skip
+
+    @classmethod
+    def _checked(cls, name: str, mm: mmap.mmap, fd: int | None, **expect: int | None) -> Segment:
+        """The attached segment over ``mm`` once its header matches ``expect``; else closed."""
+        try:
+            hdr = header_check(_header_bytes(mm), name=name, size=len(mm), **expect)
         except BaseException:
             mm.close()
+            if fd is not None:
+                os.close(fd)
             raise
-        seg = cls(name, mm, hdr, owner=False)
+        seg = cls(name, mm, hdr, owner=False, fd=fd)
         _prefault_attached(mm, seg.buf)
         return seg
 
     def grow(self, size: int, capacity: int | None = None) -> Segment:
         """Extend the segment to ``size`` bytes in place and return a new mapping of it.
 
-        ``ftruncate`` keeps the name and the contents (new bytes read as zero);
-        the new pages are pre-faulted here. The header's ``seg_byt`` (and
-        ``capacity`` when given) are updated so later attaches validate. This
-        mapping stays valid until closed; the new one shares its owner flag.
+        ``ftruncate`` keeps the name (or the memfd) and the contents (new bytes
+        read as zero); the new pages are pre-faulted here. The header's
+        ``seg_byt`` (and ``capacity`` when given) are updated so later attaches
+        validate. This mapping stays valid until closed; the new one shares its
+        owner flag (and holds its own duplicate of an unnamed segment's
+        descriptor).
         """
         if size <= self.size:
             raise ValueError(f"segment {self.name} already has {self.size} bytes")
-        shm = posix_ipc.SharedMemory(self.name, size=size)
-        mm = _map(shm, size)
-        grown = Segment(self.name, mm, self.header, owner=False)
+        fd = None
+        if self._fd is not None:
+            os.ftruncate(self._fd, size)
+            fd = os.dup(self._fd)
+            mm = _map_fd(fd, size)
+        else:
+            mm = _map(posix_ipc.SharedMemory(self.name, size=size), size)
+        grown = Segment(self.name, mm, self.header, owner=False, fd=fd)
         grown.owner, grown._pid = self.owner, self._pid
         # Pre-fault the new tail only: other processes may be writing the old part.
         grown.buf[self.size :] = 0
@@ -367,24 +468,45 @@ class Segment:
     # -- lifetime -------------------------------------------------------------------------
 
     @property
+    def unnamed(self) -> bool:
+        """True for a memfd segment (no ``/dev/shm`` name; reached only through ``fileno()``)."""
+        return self._fd is not None
+
+    def fileno(self) -> int:
+        """The descriptor of an unnamed segment, to hand to another process (still ours)."""
+        if self._fd is None:
+            raise ValueError(f"segment {self.name} is named (or closed): it has no descriptor")
+        return self._fd
+
+    @property
     def closed(self) -> bool:
         return self._mm is None
 
     def unlink(self) -> None:
-        """Remove the name now (mappings stay valid); idempotent, and only the owner may."""
-        if not self.owner or os.getpid() != self._pid:
+        """Remove the name now (mappings stay valid); idempotent, and only the owner may.
+
+        An unnamed segment has no name to remove.
+        """
+        if not self.owner or os.getpid() != self._pid or self._fd is not None:
             return
         _unregister(self.name)
         with contextlib.suppress(posix_ipc.ExistentialError):
             posix_ipc.unlink_shared_memory(self.name)
 
     def close(self) -> None:
-        """Unmap, and unlink the name if this process created it. Idempotent."""
+        """Unmap, and unlink the name if this process created it. Idempotent.
+
+        An unnamed segment's descriptor is closed: the memory is freed once no
+        process holds a descriptor or a mapping of it.
+        """
         if self._mm is None:
             return
         self.unlink()
         mm, self._mm = self._mm, None
+        fd, self._fd = self._fd, None
         self.buf = self.words = np.empty(0, dtype=np.uint8)
+        if fd is not None:
+            os.close(fd)
         # If someone still holds a view of the mapping, it is unmapped when the last view
         # goes away (BufferError now). The name is already unlinked, so nothing leaks.
         with contextlib.suppress(BufferError):
