@@ -2,8 +2,9 @@
 
 A process killed with SIGKILL (or by the OOM killer, or a crash) cannot run
 its clean-up, and a posix_ipc name lives in ``/dev/shm`` (counted against
-RAM) until someone unlinks it. ``sweep()`` looks at every ``/dev/shm/opshm.*``
-entry and removes it when its creator is dead:
+RAM) until someone unlinks it. (Unnamed memfd segments never appear there:
+they are freed with the last process holding them.) ``sweep()`` looks at
+every ``/dev/shm/opshm.*`` entry and removes it when its creator is dead:
 
 * the creator pid and start time are read from the segment header (both are
   written first at creation, so a creator that died mid-creation is caught);
