@@ -80,23 +80,23 @@ class _Shard:
         names, k = spec.names, spec.shard
         control_fd, shared_fd, state_fd, request_fd, result_fd = fds
         self.spec = spec
-        self.control = Segment.attach_fd(control_fd, kind=SEGMENT_KIND_CONTROL)
+        self.control = Segment.attach(control_fd, kind=SEGMENT_KIND_CONTROL)
         self.ctl = self.control.words
         self.base = shard_word(k, 0)
         self.ctl[self.base + CTL_S_PID] = os.getpid()
         self.ctl[self.base + CTL_S_STATE] = WORKER_STARTING
-        self.shared_seg = Segment.attach_fd(shared_fd, kind=SEGMENT_KIND_SHARED)
-        self.state_seg = Segment.attach_fd(
+        self.shared_seg = Segment.attach(shared_fd, kind=SEGMENT_KIND_SHARED)
+        self.state_seg = Segment.attach(
             state_fd, kind=SEGMENT_KIND_STATE, shard_id=k, shard_count=names.n_shards
         )
         # Slot 0 (the engine's own client) by descriptor, external slots by name.
-        self.requests = [Ring.attach_fd(request_fd, dtype=ORDER_DTYPE, shard_id=k)] + [
-            Ring.attach(names.request[s][k], dtype=ORDER_DTYPE, shard_id=k)
-            for s in range(1, names.n_slots)
+        self.requests = [
+            Ring.attach(names.request[s][k] if s else request_fd, dtype=ORDER_DTYPE, shard_id=k)
+            for s in range(names.n_slots)
         ]
-        self.results = [Ring.attach_fd(result_fd, dtype=RESULT_DTYPE, shard_id=k)] + [
-            Ring.attach(names.result[s][k], dtype=RESULT_DTYPE, shard_id=k)
-            for s in range(1, names.n_slots)
+        self.results = [
+            Ring.attach(names.result[s][k] if s else result_fd, dtype=RESULT_DTYPE, shard_id=k)
+            for s in range(names.n_slots)
         ]
         self.rings = rings_table(names.n_slots)
         for s in range(names.n_slots):

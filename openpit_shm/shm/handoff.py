@@ -12,7 +12,7 @@ connection's own pickled messages::
 Each batch travels as one byte (the count) that carries the descriptors;
 the connection's framed messages never read into it, because they read
 exactly their own length. The receiver gets new descriptors of its own (the
-sender keeps its copies) and must close them (``Segment.attach_fd`` takes
+sender keeps its copies) and must close them (``Segment.attach`` takes
 them over).
 """
 

@@ -169,7 +169,7 @@ class Ring:
         """Create a new ring segment (this process owns and eventually unlinks the name).
 
         ``unnamed``: a memfd segment, reached only through its descriptor
-        (``ring.segment.fileno()``, attached with ``attach_fd``).
+        (``ring.segment.fileno()``, which ``attach`` takes).
         """
         cap = ring_capacity_check(capacity)
         seg = Segment.create(
@@ -189,7 +189,7 @@ class Ring:
     @classmethod
     def attach(
         cls,
-        name: str,
+        source: str | int,
         *,
         dtype: np.dtype = ORDER_DTYPE,
         capacity: int | None = None,
@@ -197,32 +197,10 @@ class Ring:
         shard_count: int | None = None,
         fixed_scale: int | None = None,
     ) -> Ring:
-        """Attach to an existing ring; any mismatch raises ``SegmentHeaderError``."""
+        """Attach to an existing ring: a name, or an unnamed ring's descriptor (taken over, as
+        by ``Segment.attach``); any mismatch raises ``SegmentHeaderError``."""
         seg = Segment.attach(
-            name,
-            kind=SEGMENT_KIND_RING,
-            capacity=capacity,
-            record_bytes=RECORD_BYTES,
-            shard_id=shard_id,
-            shard_count=shard_count,
-            fixed_scale=fixed_scale,
-        )
-        return cls._checked(seg, dtype)
-
-    @classmethod
-    def attach_fd(
-        cls,
-        fd: int,
-        *,
-        dtype: np.dtype = ORDER_DTYPE,
-        capacity: int | None = None,
-        shard_id: int | None = None,
-        shard_count: int | None = None,
-        fixed_scale: int | None = None,
-    ) -> Ring:
-        """Attach to an unnamed ring by its descriptor (taken over, as by ``Segment.attach_fd``)."""
-        seg = Segment.attach_fd(
-            fd,
+            source,
             kind=SEGMENT_KIND_RING,
             capacity=capacity,
             record_bytes=RECORD_BYTES,

@@ -10,7 +10,7 @@ A segment is either **named** or **unnamed**:
   appears in no directory. The only ways to it are a descriptor or a mapping
   of it: the creator hands the descriptor (``fileno()``) to the processes
   that need the segment over a Unix socket (``openpit_shm.shm.handoff``), and
-  they map it with ``Segment.attach_fd``. It is freed with its last
+  they map it with ``Segment.attach(fd)``. It is freed with its last
   descriptor or mapping, so it can never be left behind; it is sealed against
   shrinking (``F_SEAL_SHRINK``), so no holder can cut a mapping short under
   the others.
@@ -23,7 +23,7 @@ Either way ``create`` maps the new segment, and then:
    the project VM and must not land on the first orders);
 3. writes the rest of the header, then the magic with a release store.
 
-``Segment.attach`` (a name) and ``Segment.attach_fd`` (a descriptor) map an
+``Segment.attach`` (a name, or an unnamed segment's descriptor) maps an
 existing segment, validate its header against what the caller expects
 (``SegmentHeaderError`` names the mismatch) and pre-fault the mapping
 (``MADV_POPULATE_WRITE``; a read of every page where unsupported).
@@ -224,6 +224,38 @@ def _fd_label(fd: int) -> str:
         return f"fd {fd}"
 
 
+def _open_name(name: str) -> tuple[str, mmap.mmap, None]:
+    """``name``'s mapping, for ``Segment.attach``."""
+    try:
+        shm = posix_ipc.SharedMemory(name)
+    except posix_ipc.ExistentialError:
+        raise FileNotFoundError(f"no shared-memory segment named {name!r}") from None
+    if shm.size < SEGMENT_HEADER_BYTES:
+        shm.close_fd()
+        raise _too_short(name, shm.size)
+    return name, _map(shm, shm.size), None
+
+
+def _open_fd(fd: int) -> tuple[str, mmap.mmap, int]:
+    """A label and a mapping of the memfd ``fd``, for ``Segment.attach``; ``fd`` is closed
+    if it cannot be mapped."""
+    name = _fd_label(fd)
+    try:
+        size = os.fstat(fd).st_size
+        if size < SEGMENT_HEADER_BYTES:
+            raise _too_short(name, size)
+        return name, _map_fd(fd, size), fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _too_short(name: str, size: int) -> SegmentHeaderError:
+    return SegmentHeaderError(
+        f"shared-memory segment {name!r} has {size} bytes, less than its header"
+    )
+
+
 def _prefault_attached(mm: mmap.mmap, buf: np.ndarray) -> None:
     """Map every page without changing its contents (others may be writing it)."""
     try:
@@ -362,7 +394,7 @@ class Segment:
     @classmethod
     def attach(
         cls,
-        name: str,
+        source: str | int,
         *,
         kind: int | None = None,
         capacity: int | None = None,
@@ -371,62 +403,25 @@ class Segment:
         shard_count: int | None = None,
         fixed_scale: int | None = None,
     ) -> Segment:
-        """Map the existing segment ``name`` and validate its header (``None`` = any)."""
-        try:
-            shm = posix_ipc.SharedMemory(name)
-        except posix_ipc.ExistentialError:
-            raise FileNotFoundError(f"no shared-memory segment named {name!r}") from None
-        size = shm.size
-        if size < SEGMENT_HEADER_BYTES:
-            shm.close_fd()
-            raise SegmentHeaderError(
-                f"shared-memory segment {name!r} has {size} bytes, less than its header"
-            )
-        return cls._checked(
-            name, _map(shm, size), None,
-            kind=kind, capacity=capacity, record_bytes=record_bytes, shard_id=shard_id,
-            shard_count=shard_count, fixed_scale=fixed_scale,
-        )  # fmt: skip
+        """Map an existing segment and validate its header (``None`` = any).
 
-    @classmethod
-    def attach_fd(
-        cls,
-        fd: int,
-        *,
-        kind: int | None = None,
-        capacity: int | None = None,
-        record_bytes: int | None = None,
-        shard_id: int | None = None,
-        shard_count: int | None = None,
-        fixed_scale: int | None = None,
-    ) -> Segment:
-        """Map the unnamed segment behind descriptor ``fd`` and validate its header.
-
-        The segment takes ``fd`` over: it closes it when closed, and at once if
-        the header does not validate.
+        ``source`` is a segment name, or the descriptor of an unnamed segment:
+        the segment then takes the descriptor over (closes it when closed, and
+        at once if the header does not validate).
         """
-        name = _fd_label(fd)
+        name, mm, fd = _open_fd(source) if isinstance(source, int) else _open_name(source)
         try:
-            size = os.fstat(fd).st_size
-            if size < SEGMENT_HEADER_BYTES:
-                raise SegmentHeaderError(
-                    f"shared-memory segment {name!r} has {size} bytes, less than its header"
-                )
-            mm = _map_fd(fd, size)
-        except BaseException:
-            os.close(fd)
-            raise
-        return cls._checked(
-            name, mm, fd,
-            kind=kind, capacity=capacity, record_bytes=record_bytes, shard_id=shard_id,
-            shard_count=shard_count, fixed_scale=fixed_scale,
-        )  # fmt: skip
-
-    @classmethod
-    def _checked(cls, name: str, mm: mmap.mmap, fd: int | None, **expect: int | None) -> Segment:
-        """The attached segment over ``mm`` once its header matches ``expect``; else closed."""
-        try:
-            hdr = header_check(_header_bytes(mm), name=name, size=len(mm), **expect)
+            hdr = header_check(
+                _header_bytes(mm),
+                name=name,
+                kind=kind,
+                capacity=capacity,
+                record_bytes=record_bytes,
+                shard_id=shard_id,
+                shard_count=shard_count,
+                fixed_scale=fixed_scale,
+                size=len(mm),
+            )
         except BaseException:
             mm.close()
             if fd is not None:

@@ -74,6 +74,22 @@ def shm_entries(creator: int | None = None) -> set[str]:
     return {f for f in os.listdir("/dev/shm") if f.startswith("opshm.") and creator_of(f) == pid}
 
 
+def memfd_segments() -> set[tuple[int, int]]:
+    """(fd, inode) of this process's descriptors of openpit_shm's unnamed (memfd) segments.
+
+    The unnamed counterpart of ``shm_entries``: what this process still holds.
+    """
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        path = f"/proc/self/fd/{fd}"
+        try:
+            if os.readlink(path).startswith("/memfd:opshm."):
+                out.add((int(fd), os.stat(path).st_ino))
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor, say)
+    return out
+
+
 @pytest.fixture(scope="module")
 def sharded_c1() -> Iterator[Any]:
     engine = c1_builder("account_sync", broker_limit=2500).sharded(workers=2).build()

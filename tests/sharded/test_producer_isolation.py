@@ -16,15 +16,19 @@ covers what the design guarantees, the ``/dev/shm`` route.)
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 import openpit_shm as op
 from openpit_shm.layout.segment import (
@@ -34,7 +38,7 @@ from openpit_shm.layout.segment import (
     SEGMENT_MAGIC,
 )
 from openpit_shm.layout.shard import shard_of
-from tests.sharded.conftest import shm_entries
+from tests.sharded.conftest import memfd_segments, shm_entries
 
 #: The separate process: all it knows is the attach info (argv[1]) and the header layout
 #: (argv[2]); it does not import openpit_shm, as a C producer would not.
@@ -152,45 +156,48 @@ def test_should_keep_a_producer_with_only_its_ring_names_away_from_limits(tmp_pa
     assert shm_entries() <= before
 
 
-def _memfds() -> set[tuple[int, int]]:
-    """(fd, inode) of this process's descriptors of openpit_shm memfds."""
-    out = set()
-    for fd in os.listdir("/proc/self/fd"):
-        path = f"/proc/self/fd/{fd}"
-        try:
-            if os.readlink(path).startswith("/memfd:opshm."):
-                out.add((int(fd), os.stat(path).st_ino))
-        except OSError:
-            continue
-    return out
+def test_should_keep_unnamed_segments_across_a_restart_grown_and_release_them_on_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The host keeps the descriptors: a restarted worker attaches the same arena, including
+    what the dead worker grew it by (ftruncate through its own descriptor). close() closes
+    them all; the workers' copies die with the workers."""
+    from openpit_shm.batch import order_records
+    from openpit_shm.builtins.book import Book
 
-
-def test_should_release_every_unnamed_segment_on_close_and_keep_them_across_a_restart() -> None:
-    """The host keeps the descriptors (a restarted worker attaches the same arena) and closes
-    them all on close(); the workers' copies die with the workers."""
-    import gc
-    import signal
-    import time
-
-    before = _memfds()
+    create = Book.create.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(Book, "create", classmethod(
+        lambda cls, *a, **kw: create(cls, *a, **{**kw, "reserve_words": 1 << 12})))  # fmt: skip
+    before = memfd_segments()
     engine = _capped(2)
     with engine:
-        engine.register_instrument(op.Instrument("S000", "USD"))
-        held = _memfds() - before
+        iid = engine.register_instrument(op.Instrument("S000", "USD"))
+        held = memfd_segments() - before
         # control, shared, 2 state arenas, 2 x 2 own rings (mmap keeps a duplicate of each)
         assert len({ino for _, ino in held}) == 1 + 1 + 2 + 4
-        account = next(a for a in range(1, 100) if shard_of(a, 2) == 0)
-        assert engine.execute_pre_trade(_order(account, "900")).ok
+        state = engine._topology.state[0]
+        built = os.fstat(state.fileno()).st_size
+        # Open reservations fill shard 0's arena until its worker grows it.
+        mine = np.array([a for a in range(1, 80_000) if shard_of(a, 2) == 0])
+        opened = engine.execute_batch(
+            order_records(account=mine, instrument=iid, side=1, quantity=1.0, price=10.0)
+        )
+        assert (opened["reservation"] != 0).all()
+        grown = os.fstat(state.fileno()).st_size
+        assert grown > built, "the worker grew the arena through its own descriptor"
+        used = engine.stats()[0]["arena_bytes"]
+        account = int(mine[0])
         pid = engine.workers[0]
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 120
         while engine.workers[0] == pid or not engine.execute_pre_trade(_order(account, "1")).ok:
             assert time.monotonic() < deadline, "the restarted worker serves"
             time.sleep(0.01)
+        assert engine.stats()[0]["arena_bytes"] >= used, "it attached the whole grown arena"
         assert [r.code for r in engine.execute_pre_trade(_order(account, "950")).rejects] == [
             "OrderQtyExceedsLimit"
         ], "the restarted worker sees the same limits"
-        assert _memfds() - before == held, "restarts neither leak nor lose descriptors"
-    del engine
+        assert memfd_segments() - before == held, "restarts neither leak nor lose descriptors"
+    del engine, state
     gc.collect()  # a mapping still viewed by a dead engine's arrays is unmapped with them
-    assert _memfds() <= before
+    assert memfd_segments() <= before

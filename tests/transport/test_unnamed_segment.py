@@ -24,7 +24,7 @@ from openpit_shm.layout.segment import (
 from openpit_shm.shm.handoff import recv_fds, send_fds
 from openpit_shm.shm.ring import Ring
 from openpit_shm.shm.segment import Segment, owned_segment_names
-from tests.sharded.conftest import shm_entries
+from tests.sharded.conftest import memfd_segments, shm_entries
 
 
 def _fd_open(fd: int) -> bool:
@@ -33,18 +33,6 @@ def _fd_open(fd: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _memfds() -> set[tuple[int, int]]:
-    """(fd, inode) of every descriptor of this process that is one of our memfds."""
-    out = set()
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{name}").startswith("/memfd:opshm."):
-                out.add((int(name), os.stat(f"/proc/self/fd/{name}").st_ino))
-        except OSError:
-            continue
-    return out
 
 
 def test_should_create_an_unnamed_segment_that_no_directory_lists():
@@ -68,7 +56,7 @@ def test_should_create_an_unnamed_segment_that_no_directory_lists():
 def test_should_attach_by_descriptor_with_the_same_header_checks():
     with Segment.create(SEGMENT_KIND_CONTROL, 8192, shard_id=2, shard_count=3, unnamed=True) as seg:
         seg.words[600] = 12345
-        other = Segment.attach_fd(
+        other = Segment.attach(
             os.dup(seg.fileno()), kind=SEGMENT_KIND_CONTROL, shard_id=2, shard_count=3
         )
         assert other.words[600] == 12345 and not other.owner and other.unnamed
@@ -84,23 +72,23 @@ def test_should_attach_by_descriptor_with_the_same_header_checks():
         ):
             fd = os.dup(seg.fileno())
             with pytest.raises(SegmentHeaderError, match=match):
-                Segment.attach_fd(fd, **expect)
+                Segment.attach(fd, **expect)
             assert not _fd_open(fd), "a refused descriptor is closed, not leaked"
         seg.words[HDR_W["version"]] = 99
         with pytest.raises(SegmentHeaderError, match="layout version is 99"):
-            Segment.attach_fd(os.dup(seg.fileno()))
+            Segment.attach(os.dup(seg.fileno()))
 
 
 def test_should_grow_in_place_for_every_holder_and_never_shrink():
     with Segment.create(SEGMENT_KIND_STATE, 4096, capacity=1, unnamed=True) as seg:
         seg.words[100] = 42
-        other = Segment.attach_fd(os.dup(seg.fileno()), kind=SEGMENT_KIND_STATE)
+        other = Segment.attach(os.dup(seg.fileno()), kind=SEGMENT_KIND_STATE)
         grown = other.grow(4 * 4096, capacity=4)
         other.close()
         grown.words[1000] = 9
         assert grown.words[100] == 42
         # The creator's descriptor sees the grown file: a late attacher maps all of it.
-        late = Segment.attach_fd(os.dup(seg.fileno()), kind=SEGMENT_KIND_STATE, capacity=4)
+        late = Segment.attach(os.dup(seg.fileno()), kind=SEGMENT_KIND_STATE, capacity=4)
         assert late.size == 4 * 4096 and late.words[1000] == 9
         with pytest.raises(PermissionError):
             os.ftruncate(seg.fileno(), 4096)  # sealed: nobody can cut the others' mappings
@@ -109,20 +97,20 @@ def test_should_grow_in_place_for_every_holder_and_never_shrink():
 
 
 def test_should_close_every_descriptor_of_closed_segments_and_rings():
-    before = _memfds()
+    before = memfd_segments()
     seg = Segment.create(SEGMENT_KIND_STATE, 4096, unnamed=True)
     ring = Ring.create(64, unnamed=True)
-    assert len(_memfds() - before) >= 2
+    assert len(memfd_segments() - before) >= 2
     seg.close()
     ring.close()
     seg.close()  # idempotent
-    assert _memfds() <= before
+    assert memfd_segments() <= before
 
 
 def _child(conn, fds_expected: int) -> None:  # type: ignore[no-untyped-def]
     seg_fd, ring_fd = recv_fds(conn, fds_expected)
-    seg = Segment.attach_fd(seg_fd, kind=SEGMENT_KIND_STATE)
-    ring = Ring.attach_fd(ring_fd, dtype=RESULT_DTYPE, capacity=64)
+    seg = Segment.attach(seg_fd, kind=SEGMENT_KIND_STATE)
+    ring = Ring.attach(ring_fd, dtype=RESULT_DTYPE, capacity=64)
     seg.words[300] = int(seg.words[299]) + 1
     ring.producer().push((5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     conn.send("done")
@@ -158,14 +146,14 @@ def test_should_hand_unnamed_segments_to_a_spawned_process():
 
 def test_should_refuse_a_batch_of_the_wrong_size_and_close_what_came():
     a, b = mp.Pipe()
-    before = _memfds()
+    before = memfd_segments()
     with Segment.create(SEGMENT_KIND_STATE, 4096, unnamed=True) as seg:
         send_fds(a, [seg.fileno(), seg.fileno()])
         with pytest.raises(OSError, match="expected 3 descriptors, got 2"):
             recv_fds(b, 3)
         a.send("after")  # the stream stays in step: the connection's messages still work
         assert b.recv() == "after"
-    assert _memfds() <= before
+    assert memfd_segments() <= before
     with pytest.raises(ValueError):
         send_fds(a, [])
     a.close()
