@@ -407,6 +407,9 @@ class ShardedEngine:
         Returns the ring names per shard (requests it produces, results it
         consumes), the ring capacity, the shard count and the fixed-point scale;
         ``opshm_shard_of`` in the C header routes accounts exactly as Python does.
+        These rings are the only segments of the engine with a name: state,
+        control and the engine's own rings are unnamed (README, "What a
+        producer can and cannot reach").
         """
         names = self._topology.names
         if not 1 <= slot < names.n_slots:
