@@ -24,12 +24,12 @@ Either way ``create`` maps the new segment, and then:
 3. writes the rest of the header, then the magic with a release store.
 
 ``Segment.attach`` (a name, or an unnamed segment's descriptor) maps an
-existing segment, validate its header against what the caller expects
-(``SegmentHeaderError`` names the mismatch) and pre-fault the mapping
+existing segment, validates its header against what the caller expects
+(``SegmentHeaderError`` names the mismatch) and pre-faults the mapping
 (``MADV_POPULATE_WRITE``; a read of every page where unsupported).
 
-The creating process owns a named segment's name: ``close()`` (also via ``with`` and the
-garbage collector) unlinks it, and so do an ``atexit`` handler and a SIGTERM
+The creating process owns a named segment's name: ``close()`` (also via
+``with`` and the garbage collector) unlinks it, and so do an ``atexit`` handler and a SIGTERM
 handler (which then chains to the previous handler). Both only act in the
 process that created the segment: a ``fork``-ed child inherits the registry
 but never unlinks its parent's segments. SIGKILL cannot be caught: that is
