@@ -29,9 +29,9 @@ existing segment, validates its header against what the caller expects
 (``MADV_POPULATE_WRITE``; a read of every page where unsupported).
 
 The creating process owns a named segment's name: ``close()`` (also via
-``with`` and the garbage collector) unlinks it, and so do an ``atexit`` handler and a SIGTERM
-handler (which then chains to the previous handler). Both only act in the
-process that created the segment: a ``fork``-ed child inherits the registry
+``with`` and the garbage collector) unlinks it, and so do an ``atexit``
+handler and a SIGTERM handler (which then chains to the previous handler).
+Both only act in the process that created the segment: a ``fork``-ed child inherits the registry
 but never unlinks its parent's segments. SIGKILL cannot be caught: that is
 what the sweep is for.
 
