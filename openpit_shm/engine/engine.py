@@ -24,6 +24,7 @@ import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE
+from ..param._compat import check_no_arguments
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.results import (
@@ -87,8 +88,9 @@ class Engine:
         raise TypeError("cannot create 'openpit.Engine' instances")
 
     @staticmethod
-    def builder() -> EngineBuilder:
+    def builder(*args: Any, **kwargs: Any) -> EngineBuilder:
         """Start building an engine: choose a sync mode, register policies, ``build()``."""
+        check_no_arguments("Engine.builder", args, kwargs)
         return EngineBuilder()
 
     # ---- pre-trade ---------------------------------------------------------------------------
