@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..param import Price
 from ..param._compat import downcast_error
 from ..pretrade._enum import KNOWN_CODES, RejectScope
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
@@ -104,13 +105,9 @@ def custom_main(entries: Sequence[CustomEntry], ctx: Any, order: Any, dry: bool)
             out.mutations.extend(mutations)
             for pr in getattr(result, "rejects", ()):
                 out.rejects.append((entry.index, to_reject(entry.name, pr)))
-            prices = getattr(result, "lock_prices", ())
-            if prices:
-                from ..param import Price
-
-                gid = entry.policy_group_id
-                for p in prices:
-                    out.lock_entries.append((gid, p if isinstance(p, Price) else Price(p)))
+            gid = entry.policy_group_id
+            for p in getattr(result, "lock_prices", ()):  # openpit iterates it, even None
+                out.lock_entries.append((gid, p if isinstance(p, Price) else Price(p)))
             for adj in getattr(result, "account_adjustments", ()):
                 out.adjustments.append(
                     AccountAdjustmentOutcome(policy_group_id=entry.policy_group_id, entry=adj)

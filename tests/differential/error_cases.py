@@ -194,6 +194,45 @@ def _rejecting_engine(mod: Any, reject: Any) -> Any:
     return mod.Engine.builder().no_sync().pre_trade(Rejecting()).build()
 
 
+def _hooked_engine(mod: Any, **behaviour: Any) -> Any:
+    """An engine with one custom policy whose name, group and hook results are ``behaviour``."""
+    P = mod.pretrade
+
+    class Hooked(P.Policy):
+        @property
+        def name(self) -> Any:
+            return behaviour.get("name", "Hooked")
+
+        @property
+        def policy_group_id(self) -> Any:
+            return behaviour.get("policy_group_id", 0)
+
+        def perform_pre_trade_check(self, ctx: Any, order: Any) -> Any:
+            return behaviour.get("main")
+
+        def apply_execution_report(self, ctx: Any, report: Any) -> Any:
+            return behaviour.get("post_trade")
+
+    return mod.Engine.builder().no_sync().pre_trade(Hooked()).build()
+
+
+def report(mod: Any) -> Any:
+    p = mod.param
+    return mod.ExecutionReport(
+        operation=mod.ExecutionReportOperation(
+            instrument=mod.Instrument("AAPL", "USD"), account_id=account(mod), side=p.Side.BUY
+        ),
+        financial_impact=mod.FinancialImpact(pnl=p.Pnl("-1"), fee=p.Fee("0")),
+    )
+
+
+def _main_result(mod: Any, **fields: Any) -> Any:
+    """What the engine makes of a main-stage ``PolicyPreTradeResult(**fields)``."""
+    result = mod.pretrade.PolicyPreTradeResult(**fields)
+    executed = _hooked_engine(mod, main=result).execute_pre_trade(order(mod))
+    return executed.rejects if not executed.ok else executed.reservation.lock
+
+
 def _reject_through_engine(mod: Any, **kwargs: Any) -> Any:
     """A ``PolicyReject`` is validated when the engine reads it, not when it is made."""
     reject = mod.pretrade.PolicyReject(**kwargs)
@@ -477,6 +516,36 @@ def _pretrade_cases() -> Iterator[Case]:
     }
     yield from vary("PolicyReject->engine", _reject_through_engine, _reject_kwargs, reject_params)
     yield from vary("RejectScope", lambda m, x: m.pretrade.RejectScope(x), no_args, {"x": TEXTS})
+    yield from vary(
+        "Lock.push",
+        _positional(lambda m: m.pretrade.Lock().push, ("policy_group_id", "price")),
+        lambda m: {"policy_group_id": 1, "price": m.param.Price("1")},
+        {"policy_group_id": NUMBERS, "price": DECIMALS},
+    )
+    yield from vary(
+        "custom policy",
+        lambda m, **kw: _hooked_engine(m, **kw),
+        no_args,
+        {"name": TEXTS, "policy_group_id": NUMBERS},
+    )
+    yield from vary(
+        "PolicyPreTradeResult->engine",
+        _main_result,
+        no_args,
+        {"rejects": OBJECTS, "mutations": OBJECTS, "lock_prices": OBJECTS},
+    )
+    yield from vary(
+        "main stage returns",
+        lambda m, x: _hooked_engine(m, main=x).execute_pre_trade(order(m)).ok,
+        no_args,
+        {"x": OBJECTS},
+    )
+    yield from vary(
+        "post-trade hook returns",
+        lambda m, x: _hooked_engine(m, post_trade=x).apply_execution_report(report(m)),
+        no_args,
+        {"x": OBJECTS},
+    )
     yield from vary(
         "Mutation",
         lambda m, **kw: m.Mutation(**kw),
