@@ -51,6 +51,7 @@ from openpit_shm.layout.records import (
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
     POLICY_ENGINE,
+    REPORT_FLAGS_KNOWN,
     REPORT_SCALE_MAX,
     REPORT_SCALE_SHIFT,
     RESULT_BLOCK_LATCHED,
@@ -133,6 +134,8 @@ from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
     "bulk_needed",
+    "field_fault",
+    "field_fault_one",
     "finish",
     "gate_at",
     "gate_one",
@@ -420,31 +423,61 @@ def _accepted(out, reservation, flags):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
+def _known_instrument(state, instrument):  # type: ignore[no-untyped-def]
+    return 0 <= instrument < state[H_N_INSTR]
+
+
+@njit(cache=True, inline='always')
 def _assets(state, instrument):  # type: ignore[no-untyped-def]
     """(underlying, settlement) of an instrument id, or (-1, -1) if unknown."""
-    if instrument < 0 or instrument >= state[H_N_INSTR]:
+    if not _known_instrument(state, instrument):
         return -1, -1
     r = state[H_INSTR_BASE] + instrument * W_INSTR
     return state[r + I_UNDERLYING], state[r + I_SETTLEMENT]
 
 
+@njit(cache=True, inline='always')
+def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+    """The first malformed field of an order or report record, as ``(code, reason, detail)``.
+
+    ``(0, 0, 0)`` when every field is well formed. The one check of every door:
+    ``_handle_one`` (batch, shard workers) and the record door (custom policies,
+    through ``field_fault_one``). In order: flags a message of this kind does not
+    define; then, inside an operation, an unknown instrument, a side that is
+    neither BUY nor SELL, and (orders) a negative amount. A field flagged absent
+    is not read, so it cannot be malformed.
+    """
+    report = kind == MSG_REPORT
+    if flags & ~(REPORT_FLAGS_KNOWN if report else ORDER_FLAGS_KNOWN):
+        return CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, np.int64(flags)
+    if flags & ORDER_HAS_OPERATION:
+        if not _known_instrument(state, instrument):
+            return CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, np.int64(instrument)
+        if flags & ORDER_NO_SIDE == 0 and side != SIDE_BUY and side != SIDE_SELL:
+            return CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, np.int64(side)
+        if not report and flags & ORDER_NO_AMOUNT == 0 and amount < 0:
+            return CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, np.int64(amount)
+    return 0, 0, np.int64(0)
+
+
+@njit(cache=True)
+def field_fault_one(state_arr, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+    """``field_fault`` over the state array (the record door's call)."""
+    return field_fault(as_ptr(state_arr), instrument, kind, side, flags, amount)
+
+
 @njit(cache=True)
 def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref):  # type: ignore[no-untyped-def]  # noqa: E501
     out[RESULT_W_RESERVATION] = 0
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT):
+        code, rsn, detail = field_fault(state, instrument, kind, side, flags, amount)
+        if code != 0:
+            return _error(out, code, rsn, detail)
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
-        if flags & ~ORDER_FLAGS_KNOWN:
-            return _error(out, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
         underlying = -1
         settlement = -1
         if flags & ORDER_HAS_OPERATION:
             underlying, settlement = _assets(state, instrument)
-            if underlying < 0:
-                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-            # (a field flagged missing is not read, so it cannot be malformed)
-            if flags & ORDER_NO_SIDE == 0 and side != SIDE_BUY and side != SIDE_SELL:
-                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-            if flags & ORDER_NO_AMOUNT == 0 and amount < 0:
-                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
         dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
         n = start_core(
             state, shared, out, account, underlying, settlement, flags, price, amount,
@@ -492,9 +525,7 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
     if kind == MSG_REPORT:
         settlement = -1
         if flags & ORDER_HAS_OPERATION:
-            underlying, settlement = _assets(state, instrument)
-            if underlying < 0:
-                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
+            settlement = _assets(state, instrument)[1]
         scales = _report_scales(state, ref, pnl, fee)
         n = report_core(
             state, shared, out, account, settlement, flags, pnl, fee, scales, True, True

@@ -564,6 +564,16 @@ class Book:
                 return n
             self._grow_for_kernel()
 
+    def field_fault(
+        self, instrument: int, kind: int, side: int, flags: int, amount: int
+    ) -> tuple[int, int, int]:
+        """``(code, reason, detail)`` of a record's first malformed field; ``(0, 0, 0)`` if none.
+
+        The kernels' own check (``kernels.pipeline.field_fault``), for doors that
+        decide records in Python.
+        """
+        return KP.field_fault_one(self.state, instrument, kind, side, flags, amount)
+
     def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
         """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
         ep = _ENTRY.get("gate") or _entry("gate", KP.gate_at, _SIG_GATE)

@@ -95,7 +95,10 @@ def engine_description(rec: Record) -> Description | None:
         K.RSN_BAD_INSTRUMENT: ("unknown instrument", f"instrument id {rec.d[0]} is not registered"),
         K.RSN_BAD_SIDE: ("invalid side", f"side {rec.d[0]} is neither buy (1) nor sell (2)"),
         K.RSN_BAD_AMOUNT: ("invalid amount", f"amount {rec.d[0]} is negative"),
-        K.RSN_BAD_FLAGS: ("invalid flags", f"flags {rec.d[0]:#x} carry unknown bits"),
+        K.RSN_BAD_FLAGS: (
+            "invalid flags",
+            f"flags {rec.d[0]:#x} carry bits this message kind does not define",
+        ),
         K.RSN_BAD_HANDLE: (
             "invalid handle",
             f"handle {rec.d[0]} is unknown, stale or already finalized",

@@ -16,20 +16,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..kernels.codes import (
-    RSN_BAD_AMOUNT,
-    RSN_BAD_FLAGS,
     RSN_BAD_HANDLE,
-    RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
-    RSN_BAD_SIDE,
     RSN_WRONG_SHARD,
 )
 from ..layout.records import (
-    CODE_INVALID_FIELD_FORMAT,
     CODE_INVALID_FIELD_VALUE,
     CODE_NUMBER,
     CODE_OTHER,
-    CODE_UNKNOWN_INSTRUMENT,
     MSG_COMMIT,
     MSG_DRY_ORDER,
     MSG_DRY_START,
@@ -39,7 +33,6 @@ from ..layout.records import (
     MSG_ROLLBACK,
     MSG_START,
     ORDER_AUTO_COMMIT,
-    ORDER_FLAGS_KNOWN,
     ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
     ORDER_NO_ACCOUNT,
@@ -52,13 +45,12 @@ from ..layout.records import (
     RESULT_DRY_RUN,
     RESULT_SCOPE_ACCOUNT,
     SIDE_BUY,
-    SIDE_SELL,
     STATUS_ERROR,
     STATUS_OK,
     STATUS_REJECTED,
 )
 from ..layout.shard import shard_of
-from ..layout.state import H_N_INSTR, H_N_SHARDS, H_SHARD_ID
+from ..layout.state import H_N_SHARDS, H_SHARD_ID
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -81,22 +73,13 @@ def fixed_decimal(value: int, scale: int) -> Decimal:
     return Decimal(value).scaleb(-scale).normalize()
 
 
-_BAD = object()  # a record field that got an error row
-
-
-def _side(rec: Any, flags: int, answer: Answer) -> Any:
-    """The record's Side (None when flagged absent), or ``_BAD`` after an error row."""
+def _side(rec: Any, flags: int) -> Any:
+    """The Side of a well-formed record (None when flagged absent)."""
     from ..param import Side
 
     if flags & ORDER_NO_SIDE:
         return None
-    side = int(rec["side"])
-    if side == SIDE_BUY:
-        return Side.BUY
-    if side == SIDE_SELL:
-        return Side.SELL
-    answer.fail(int(rec["seq"]), CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-    return _BAD
+    return Side.BUY if int(rec["side"]) == SIDE_BUY else Side.SELL
 
 
 def _account(rec: Any, flags: int) -> Any:
@@ -171,37 +154,38 @@ class RecordDoor:
 
     # -- record -> object ----------------------------------------------------------------
 
-    def _assets(self, iid: int) -> tuple[str, str] | None:
+    def _malformed(self, rec: Any, answer: Answer) -> bool:
+        """Whether a field of ``rec`` is malformed (then an error row is written).
+
+        The kernels' check (``Book.field_fault``), so every door refuses the same records.
+        """
         book = self.engine._book
-        if not 0 <= iid < int(book.state[H_N_INSTR]):
-            return None
-        return book.instrument_assets(iid)
+        code, reason, detail = book.field_fault(
+            int(rec["instrument"]), int(rec["kind"]), int(rec["side"]), int(rec["flags"]),
+            int(rec["amount"]),
+        )  # fmt: skip
+        if code:
+            answer.fail(int(rec["seq"]), code, reason, detail)
+        return code != 0
+
+    def _instrument(self, rec: Any) -> Any:
+        from .. import core
+
+        return core.Instrument(*self.engine._book.instrument_assets(int(rec["instrument"])))
 
     def order(self, rec: Any, answer: Answer) -> Any:
         """The ``Order`` a record describes, or None after writing an error row."""
         from .. import core, param
 
-        seq, flags = int(rec["seq"]), int(rec["flags"])
-        if flags & ~ORDER_FLAGS_KNOWN:
-            answer.fail(seq, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
+        if self._malformed(rec, answer):
             return None
+        flags = int(rec["flags"])
         if not flags & ORDER_HAS_OPERATION:
             return core.Order(operation=None)
-        assets = self._assets(int(rec["instrument"]))
-        if assets is None:
-            answer.fail(seq, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
-            return None
-        side = _side(rec, flags, answer)
-        if side is _BAD:
-            return None
         scale = self.engine._book.scale
         trade = None
         if not flags & ORDER_NO_AMOUNT:
-            amount = int(rec["amount"])
-            if amount < 0:
-                answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
-                return None
-            value = fixed_decimal(amount, scale)
+            value = fixed_decimal(int(rec["amount"]), scale)
             trade = (
                 param.TradeAmount.volume(param.Volume(value))
                 if flags & ORDER_VOLUME
@@ -214,30 +198,27 @@ class RecordDoor:
         )
         return core.Order(
             operation=core.OrderOperation(
-                instrument=core.Instrument(*assets),
+                instrument=self._instrument(rec),
                 account_id=_account(rec, flags),
-                side=side,
+                side=_side(rec, flags),
                 trade_amount=trade,
                 price=price,
             )
         )
 
     def report(self, rec: Any, answer: Answer) -> Any:
+        """The ``ExecutionReport`` a record describes, or None after writing an error row."""
         from .. import core, param
 
+        if self._malformed(rec, answer):
+            return None
         flags = int(rec["flags"])
         operation = financial = None
         if flags & ORDER_HAS_OPERATION:
-            assets = self._assets(int(rec["instrument"]))
-            if assets is None:
-                iid = int(rec["instrument"])
-                answer.fail(int(rec["seq"]), CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, iid)
-                return None
-            side = _side(rec, flags, answer)
-            if side is _BAD:
-                return None
             operation = core.ExecutionReportOperation(
-                instrument=core.Instrument(*assets), account_id=_account(rec, flags), side=side
+                instrument=self._instrument(rec),
+                account_id=_account(rec, flags),
+                side=_side(rec, flags),
             )
         if flags & REPORT_HAS_FINANCIAL:
             scale = self.engine._book.scale

@@ -166,6 +166,10 @@ REPORT_NO_SIDE = ORDER_NO_SIDE  #: a report's operation has no side
 ORDER_FLAGS_KNOWN = (
     ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_VOLUME | ORDER_AUTO_COMMIT | REPORT_HAS_FINANCIAL
     | ORDER_NO_ACCOUNT | ORDER_NO_AMOUNT | ORDER_NO_SIDE
+)  # fmt: skip
+#: The bits a ``MSG_REPORT`` may carry; any other bit (order-only ones included) is an error.
+REPORT_FLAGS_KNOWN = (
+    REPORT_HAS_OPERATION | REPORT_HAS_FINANCIAL | REPORT_NO_ACCOUNT | REPORT_NO_SIDE
 )
 
 # ---- result status (RESULT_DTYPE.status) ---------------------------------------------------
