@@ -99,6 +99,8 @@ def side_column(values: Any) -> np.ndarray:
     from .layout.records import SIDE_BUY, SIDE_SELL
 
     arr = as_column(values)
+    if arr.dtype.kind == "O" and not all(isinstance(v, str) for v in arr.ravel().tolist()):
+        raise TypeError(f"side must be integers (1 / 2) or strings ('BUY' / 'SELL'), got {arr!r}")
     if arr.dtype.kind in "OUS":
         text = arr.astype(str) if arr.dtype.kind != "O" else arr
         buy, sell = text == "BUY", text == "SELL"
