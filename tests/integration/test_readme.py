@@ -36,6 +36,12 @@ def test_should_run_the_readme_python_examples_as_one_program(tmp_path: Path) ->
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     assert "OrderSizeLimitPolicy [OrderQtyExceedsLimit]: order quantity exceeded" in out
+    # The sharded block's records are built for the sharded engine (its instrument ids and
+    # record tag): none comes back malformed (issue 9, #19: records of the first engine did).
+    counts = re.search(r"accepted, rejected, malformed: \[\s*(\d+)\s+(\d+)\s+(\d+)\s*\]", out)
+    assert counts is not None, out
+    accepted, rejected, malformed = map(int, counts.groups())
+    assert malformed == 0 and accepted > 0 and rejected > 0
     assert not shm_entries(creator=proc.pid), "the sharded example left segments behind"
 
 

@@ -27,6 +27,7 @@ from openpit_shm.kernels.codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_WRONG_ENGINE,
 )
 from openpit_shm.layout.records import (
     CODE_NUMBER,
@@ -166,6 +167,24 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
     want = local.execute_batch(stamped(valid, local))
     got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"),
                          stamped(valid, engine), tmp_path)  # fmt: skip
+    for field in FIELDS:
+        assert np.array_equal(got[field], want[field]), field
+
+
+def test_should_refuse_records_tagged_for_another_engine_from_a_c_producer(
+    feeder: Path, engine: Any, tmp_path: Path
+) -> None:
+    """A C producer's records must carry the tag ``external_client()`` gives (issue 9, #19)."""
+    records = mixed_stream(6, 2000, np.arange(500_000, 500_060))
+    local = local_engine()
+    attach = write_attach(engine, tmp_path / "attach")
+    foreign = feed_decisions(feeder, attach, stamped(records, local), tmp_path)
+    assert foreign["answered"] == len(records)
+    assert (foreign["status"] == STATUS_ERROR).all()
+    assert (foreign["reason"] == RSN_WRONG_ENGINE).all()
+    # Nothing was applied: the same stream with the engine's tag decides as in process.
+    want = local.execute_batch(stamped(records, local))
+    got = feed_decisions(feeder, attach, stamped(records, engine), tmp_path)
     for field in FIELDS:
         assert np.array_equal(got[field], want[field]), field
 
