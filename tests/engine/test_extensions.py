@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 import numpy as np
@@ -155,31 +156,11 @@ def test_should_hand_out_reservations_and_finalize_them_by_record() -> None:
         assert list(done["status"]) == [STATUS_OK, STATUS_OK]
         again = engine.execute_batch(finalize_records(handles, commit=False))
         assert list(again["status"]) == [STATUS_ERROR, STATUS_ERROR], "handles are single use"
-        started = engine.execute_batch(
-            order_records(
-                engine,
-                account=1,
-                instrument=iid,
-                side=1,
-                quantity=1.0,
-                price=1.0,
-                units="decimal",
-                kind=MSG_START,
-            )
-        )
+        one = functools.partial(order_records, engine, account=1, instrument=iid, side=1,
+                                price=1, units="decimal")  # fmt: skip
+        started = engine.execute_batch(one(quantity=1, kind=MSG_START))
         assert started["reservation"][0] != 0
-        dry = engine.execute_batch(
-            order_records(
-                engine,
-                account=1,
-                instrument=iid,
-                side=1,
-                quantity=0.0,
-                price=1.0,
-                units="decimal",
-                kind=MSG_DRY_ORDER,
-            )
-        )
+        dry = engine.execute_batch(one(quantity=0, kind=MSG_DRY_ORDER))
         assert dry["status"][0] == STATUS_REJECTED
 
 
