@@ -158,7 +158,7 @@ def test_should_keep_one_state_segment_per_shard_when_an_arena_grows_while_built
         accounts = np.repeat(np.arange(0, 3000, 7), 3)
         got = engine.execute_batch(order_records(
             engine, account=accounts, instrument=iid, side=1, quantity=1, price=1,
-            units="decimal", auto_commit=True))
+            units="decimal", auto_commit=True))  # fmt: skip
         # Every account has 2 per hour: its third order is the only reject.
         want = np.tile([STATUS_OK, STATUS_OK, STATUS_REJECTED], len(accounts) // 3)
         order = np.argsort(accounts, kind="stable")
