@@ -66,6 +66,7 @@ RSN_BAD_HANDLE = 55  #: Other; d0 = the handle (unknown, stale, or already final
 RSN_RES_FULL = 56  #: SystemUnavailable: the reservation table is full
 RSN_NO_SPACE = 57  #: SystemUnavailable: the state arena is full (shared-memory mode)
 RSN_WRONG_SHARD = 58  #: InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard
+RSN_WRONG_ENGINE = 59  #: InvalidFieldValue; d0 = the record's tag, d1 = this engine's tag
 
 # ---- fields named by MissingRequiredField (d0) -------------------------------------------------
 FIELD_TRADE_AMOUNT = 1

@@ -51,6 +51,8 @@ from openpit_shm.layout.records import (
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
     POLICY_ENGINE,
+    RECORD_REF_LOW_MASK,
+    RECORD_TAG_SHIFT,
     REPORT_FLAGS_KNOWN,
     REPORT_SCALE_MAX,
     REPORT_SCALE_SHIFT,
@@ -94,6 +96,7 @@ from openpit_shm.layout.state import (
     RES_REQUEST_NO_ACCOUNT,
     RES_RESERVED,
     SCALE_SHIFT,
+    SH_RECORD_TAG,
     TB_CAP,
     TB_COUNT,
     TB_KEYW,
@@ -112,10 +115,11 @@ from .codes import (
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
     RSN_RES_FULL,
+    RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
     ST_NEED_SPACE,
 )
-from .fields import has_account
+from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
 from .order_size import osl_check
 from .order_validation import ov_check
@@ -328,7 +332,8 @@ def norm_scale(value, scale):  # type: ignore[no-untyped-def]
 def _report_scales(state, ref, pnl, fee):  # type: ignore[no-untyped-def]
     """The ``scales`` of a ``MSG_REPORT`` record from its ``ref`` word (see ``layout.records``).
 
-    ``ref = pnl_scale | fee_scale << 8`` (0..28 each) gives the decimals of
+    ``ref`` here is the word's low 16 bits (``process`` checked the record tag
+    above them): ``pnl_scale | fee_scale << 8`` (0..28 each) gives the decimals of
     the report as written ("-2101.00": 2), so texts print the accumulated
     P&L as openpit does; anything else (negative, out of range, high bits)
     is -1: each value's shortest exact form. Each scale is raised to the
@@ -526,7 +531,7 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
         settlement = -1
         if flags & ORDER_HAS_OPERATION:
             settlement = _assets(state, instrument)[1]
-        scales = _report_scales(state, ref, pnl, fee)
+        scales = _report_scales(state, ref & RECORD_REF_LOW_MASK, pnl, fee)
         n = report_core(
             state, shared, out, account, settlement, flags, pnl, fee, scales, True, True
         )
@@ -597,6 +602,7 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
     t_aa = state[H_T_AA]
     pf_acc = state[t_acc + TB_COUNT] >= _PF_MIN_KEYS
     pf_aa = state[t_aa + TB_COUNT] >= _PF_MIN_KEYS
+    tag = shared[SH_RECORD_TAG]
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
@@ -618,7 +624,13 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
         flags = (word2 >> 48) & 0xFFFF
         out = p_offset(res, w * 8)
         home = _foreign(state, rec[r + 1], kind, flags)
-        if home >= 0:
+        if foreign_tag(tag, kind, rec[r + 7]):  # built for another engine: ids mean nothing here
+            out[RESULT_W_RESERVATION] = 0
+            write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_ENGINE, 0,
+                         rec[r + 7] >> RECORD_TAG_SHIFT, tag, 0, 0, 0)  # fmt: skip
+            finish(out, 1, STATUS_ERROR, 0)
+            n = 1
+        elif home >= 0:
             out[RESULT_W_RESERVATION] = 0
             write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_SHARD, 0,
                          rec[r + 1], home, state[H_SHARD_ID], 0, 0)  # fmt: skip

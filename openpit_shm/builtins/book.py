@@ -44,7 +44,10 @@ from openpit_shm.layout.records import (
     ORDER_DTYPE,
     ORDER_HAS_OPERATION,
     POLICY_ENGINE,
+    RECORD_TAG_BITS,
     RESULT_DTYPE,
+    RecordFormat,
+    new_record_tag,
 )
 from openpit_shm.layout.shard import shard_of_array
 
@@ -126,6 +129,7 @@ class Book:
         allocate: Allocate | None = None,
         release: Release | None = None,
         shard: tuple[int, int] | None = None,
+        record_tag: int | None = None,
     ) -> Book:
         """A fresh Book for ``specs`` (builtin specs; see ``_indexed`` for how indexes are read).
 
@@ -137,7 +141,9 @@ class Book:
         ``shared`` gives this Book a new array the other shards do not see);
         ``allocate``/``release``: where the arrays live (``builtins.memory``);
         ``shard``: ``(k, n_shards)`` for shard ``k``'s arena, which installs only
-        the barriers of its own accounts and refuses records of others.
+        the barriers of its own accounts and refuses records of others;
+        ``record_tag``: the engine's record tag (``layout.records``; every shard
+        of one engine shares it), a fresh random one when None.
         """
         if not 0 <= scale <= 18:
             raise ValueError("fixed-point scale must be in 0..=18")
@@ -176,6 +182,7 @@ class Book:
         sh[L.SH_VERSION] = L.STATE_VERSION
         sh[L.SH_ASSET_CAP] = asset_cap
         sh[L.SH_WRITERS] = 1  # a sharded engine says how many processes share it
+        sh[L.SH_RECORD_TAG] = _checked_tag(new_record_tag() if record_tag is None else record_tag)
         self.shared = sh
         self._refresh()
         for pos, (index, spec) in enumerate(order):
@@ -515,6 +522,11 @@ class Book:
     # what ``start`` returns, except that ``ST_NEED_SPACE`` (-2) must be retried through
     # ``start`` (which grows the arena). Read the addresses on every call: they change
     # when the Book reallocates an array.
+
+    @property
+    def record_format(self) -> RecordFormat:
+        """The scale and record tag this Book's records must carry (``layout.records``)."""
+        return RecordFormat(self.scale, int(self.shared[L.SH_RECORD_TAG]))
 
     @property
     def state_addr(self) -> int:
@@ -866,6 +878,13 @@ def _ordered(specs: Sequence[Any], n_policies: int) -> list[tuple[int, BuiltinSp
     return order
 
 
+def _checked_tag(tag: int) -> int:
+    """A valid record tag (1..2**RECORD_TAG_BITS-1), or ValueError."""
+    if not 0 < tag < 1 << RECORD_TAG_BITS:
+        raise ValueError(f"record tag {tag} is not in 1..2**{RECORD_TAG_BITS}-1")
+    return tag
+
+
 def _check_header(
     st: np.ndarray, sh: np.ndarray, scale: int, n_policies: int,
     order: list[tuple[int, BuiltinSpec]],
@@ -888,5 +907,6 @@ def _check_header(
             f"arena builtins (kinds {stored}) differ from the specs (kinds {kinds} at "
             f"{[index for index, _ in order]})"
         )
+    _checked_tag(int(sh[L.SH_RECORD_TAG]))
     if (sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < int(sh[L.SH_ASSET_CAP]):
         raise ValueError("the shared array is shorter than its recorded asset capacity")

@@ -110,6 +110,12 @@ def engine_description(rec: Record) -> Description | None:
             f"account {rec.d[0] & 0xFFFFFFFFFFFFFFFF} belongs to shard {rec.d[1]}, "
             f"not shard {rec.d[2]}",
         ),
+        K.RSN_WRONG_ENGINE: (
+            "record built for another engine",
+            f"record tag {rec.d[0]} is not this engine's ({rec.d[1]}): instrument ids are per "
+            "engine; build records with order_records(engine, ...) or the tag external_client() "
+            "gives",
+        ),
     }
     reason, details = texts.get(rsn, ("engine error", f"reason variant {rsn}"))
     return (ENGINE, rec.code_name or "Other", reason, details, rec.scope, 0)

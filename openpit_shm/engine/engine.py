@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
-from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE
+from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
 from ..param._compat import check_no_arguments
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
@@ -327,9 +327,18 @@ class Engine:
     # ---- openpit_shm extensions --------------------------------------------------------------
 
     def register_instrument(self, instrument: Any) -> int:
-        """The instrument id that order records (batch and shm doors) use for ``instrument``."""
+        """The instrument id that order records (batch and shm doors) use for ``instrument``.
+
+        Ids are this engine's: records carry ``record_format.tag`` so that another
+        engine refuses them instead of reading the id as one of its own.
+        """
         underlying, settlement = instrument._key
         return self._book.instrument_id(underlying, settlement)
+
+    @property
+    def record_format(self) -> RecordFormat:
+        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+        return self._book.record_format
 
     def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""

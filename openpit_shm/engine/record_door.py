@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from ..kernels.codes import (
     RSN_BAD_HANDLE,
     RSN_BAD_KIND,
+    RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
 )
+from ..kernels.fields import foreign_tag
 from ..layout.records import (
     CODE_INVALID_FIELD_VALUE,
     CODE_NUMBER,
@@ -40,6 +42,7 @@ from ..layout.records import (
     ORDER_NO_SIDE,
     ORDER_VOLUME,
     POLICY_ENGINE,
+    RECORD_TAG_SHIFT,
     REPORT_HAS_FINANCIAL,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
@@ -50,7 +53,7 @@ from ..layout.records import (
     STATUS_REJECTED,
 )
 from ..layout.shard import shard_of
-from ..layout.state import H_N_SHARDS, H_SHARD_ID
+from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_RECORD_TAG
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -271,6 +274,12 @@ class RecordDoor:
         engine = self.engine
         seq, kind = int(rec["seq"]), int(rec["kind"])
         auto = bool(int(rec["flags"]) & ORDER_AUTO_COMMIT)
+        tag, ref = int(engine._book.shared[SH_RECORD_TAG]), int(rec["ref"])
+        if foreign_tag(tag, kind, ref):  # the kernels' test (``kernels.pipeline.process``)
+            answer.fail(
+                seq, CODE_INVALID_FIELD_VALUE, RSN_WRONG_ENGINE, ref >> RECORD_TAG_SHIFT, tag
+            )
+            return
         home = self._foreign(rec, kind, int(rec["flags"]))
         if home >= 0:
             account = int(rec["account"])

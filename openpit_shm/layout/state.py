@@ -112,6 +112,7 @@ Shared array
 ::
 
       0 magic  1 version  2 asset capacity  3 writers (processes deciding over this array)
+      4 the engine's record tag (``layout.records``: records with another tag are refused)
       8 blocks live anywhere   9 engine-wide block (ENGINE_BLOCK_*)   (a line of their own)
      16..31 broker fixed window (FW_*, a 128-byte line of its own)
      32 + 8*asset .. asset fixed windows (FW_*, one 64-byte line per asset)
@@ -340,6 +341,7 @@ SH_MAGIC = 0
 SH_VERSION = 1
 SH_ASSET_CAP = 2
 SH_WRITERS = 3
+SH_RECORD_TAG = 4
 SH_N_BLOCKED = 8
 SH_ENGINE_BLOCK = 9
 SH_BROKER = 16

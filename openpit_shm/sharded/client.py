@@ -39,6 +39,7 @@ from ..layout.records import (
     RESULT_BLOCK_LATCHED,
     RESULT_DTYPE,
     STATUS_OK,
+    RecordFormat,
 )
 from ..layout.shard import shard_of
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
@@ -58,6 +59,7 @@ from .supervisor import RSN_SHARD_DOWN
 __all__ = ["ShardedEngine", "assemble"]
 
 _U64 = (1 << 64) - 1
+_HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK)  # ``ref`` is a handle, not the tag
 _NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount) of a finalization
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
 _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
@@ -145,6 +147,8 @@ class ShardedEngine:
             # and hand out a bare one, sparing a finalization message per order.
             flags |= ORDER_AUTO_COMMIT
         word2 = (instrument & 0xFFFFFFFF) | kind << 32 | side << 40 | flags << 48
+        if kind not in _HANDLE_KINDS:  # the engine's record tag (``layout.records``)
+            ref |= self._order_ref
         with link.lock:
             self._seq += 1
             seq = self._seq
@@ -401,11 +405,18 @@ class ShardedEngine:
             out.append(s)
         return out
 
+    @property
+    def record_format(self) -> RecordFormat:
+        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+        return self._record_format
+
     def external_client(self, slot: int = 1) -> dict[str, Any]:
         """What a C program needs to feed shard rings from client slot ``slot`` (1..).
 
         Returns the ring names per shard (requests it produces, results it
-        consumes), the ring capacity, the shard count and the fixed-point scale;
+        consumes), the ring capacity, the shard count, the fixed-point scale,
+        the engine's record ``tag`` (every order and report record carries it:
+        ``opshm_order_ref(tag)`` in the C header) and the instrument ids;
         ``opshm_shard_of`` in the C header routes accounts exactly as Python does.
         These rings are the only segments of the engine with a name: state,
         control and the engine's own rings are unnamed (README, "What a
@@ -419,6 +430,7 @@ class ShardedEngine:
             "n_shards": names.n_shards,
             "capacity": names.capacity,
             "scale": names.scale,
+            "tag": self._record_format.tag,
             "request": list(names.request[slot]),
             "result": list(names.result[slot]),
             "instruments": {f"{u}/{s}": iid for (u, s), iid in self._iids.items()},
@@ -501,6 +513,8 @@ def assemble(
     engine._replica = replica
     engine._settings = settings
     engine._rows = RowMaker(replica)
+    engine._record_format = replica.record_format  # every shard's tag (``build_sharded``)
+    engine._order_ref = engine._record_format.order_ref
     engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
     engine._pending: list[list[tuple[str, str]]] = [[] for _ in range(names.n_shards)]
     engine._nothing_held = not any(not getattr(e, "is_builtin", False) for e in registrations)

@@ -37,6 +37,7 @@ from openpit_shm.layout.records import (
     STATUS_ERROR,
     STATUS_OK,
 )
+from tests.records import stamped
 
 pol = op.pretrade.policies
 P = op.param
@@ -101,7 +102,7 @@ def _records(instrument: int) -> np.ndarray:
 
 def _check(engine: Any) -> None:
     iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-    got = engine.execute_batch(_records(iid))
+    got = engine.execute_batch(stamped(_records(iid), engine))
     assert got["seq"].tolist() == list(range(1, len(CASES) + 1))
     for i, (side, flags, expected) in enumerate(CASES):
         actual = (int(got["status"][i]), int(got["code"][i]), int(got["reason"][i]))

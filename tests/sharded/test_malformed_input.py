@@ -27,6 +27,7 @@ from openpit_shm.kernels.codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_WRONG_ENGINE,
 )
 from openpit_shm.layout.records import (
     CODE_NUMBER,
@@ -50,6 +51,7 @@ from openpit_shm.layout.records import (
 )
 from openpit_shm.layout.ring import RING_W_HEAD, RING_W_TAIL
 from openpit_shm.shm.ring import Ring
+from tests.records import stamped
 from tests.sharded.conftest import c1_builder
 from tests.sharded.test_c_feeder import (
     FIELDS,
@@ -146,10 +148,10 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
 ) -> None:
     records = _bad_records()
     local = local_engine()
-    want = local.execute_batch(records)
+    want = local.execute_batch(stamped(records, local))
 
-    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), records, tmp_path,
-                         "--timeout-ms", "20000")  # fmt: skip
+    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"),
+                         stamped(records, engine), tmp_path, "--timeout-ms", "20000")  # fmt: skip
 
     assert got["answered"] == len(records) and got["strays"] == 0
     for i, (fields, expected) in enumerate(BAD_FIELDS):
@@ -162,8 +164,27 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
             assert got[field][i] == want[field][i], f"{fields}: {field}"
     # Then valid orders are decided as in process (the same engine state on both sides).
     valid = mixed_stream(5, 4000, np.arange(60))
-    want = local.execute_batch(valid)
-    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), valid, tmp_path)
+    want = local.execute_batch(stamped(valid, local))
+    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"),
+                         stamped(valid, engine), tmp_path)  # fmt: skip
+    for field in FIELDS:
+        assert np.array_equal(got[field], want[field]), field
+
+
+def test_should_refuse_records_tagged_for_another_engine_from_a_c_producer(
+    feeder: Path, engine: Any, tmp_path: Path
+) -> None:
+    """A C producer's records must carry the tag ``external_client()`` gives (issue 9, #19)."""
+    records = mixed_stream(6, 2000, np.arange(500_000, 500_060))
+    local = local_engine()
+    attach = write_attach(engine, tmp_path / "attach")
+    foreign = feed_decisions(feeder, attach, stamped(records, local), tmp_path)
+    assert foreign["answered"] == len(records)
+    assert (foreign["status"] == STATUS_ERROR).all()
+    assert (foreign["reason"] == RSN_WRONG_ENGINE).all()
+    # Nothing was applied: the same stream with the engine's tag decides as in process.
+    want = local.execute_batch(stamped(records, local))
+    got = feed_decisions(feeder, attach, stamped(records, engine), tmp_path)
     for field in FIELDS:
         assert np.array_equal(got[field], want[field]), field
 
@@ -172,8 +193,8 @@ def test_should_reject_finalizing_a_reservation_twice_or_executing_it(
     feeder: Path, engine: Any, tmp_path: Path
 ) -> None:
     attach = write_attach(engine, tmp_path / "attach")
-    opened = order_records(account=[100_001, 100_002], instrument=0, side=1, quantity=1.0,
-                           price=10.0)  # fmt: skip
+    opened = order_records(engine, account=[100_001, 100_002], instrument=0, side=1,
+                           quantity=1, price=10, units="decimal")  # fmt: skip
     first = feed_decisions(feeder, attach, opened, tmp_path)
     handles = first["reservation"]
     assert (first["status"] == STATUS_OK).all() and (handles != 0).all()
@@ -205,8 +226,8 @@ def _after_garbage_still_exact(engine: Any, base: int) -> None:
     engine.accounts().unblock_all()  # garbage reports without an account latch a kill switch
     local = local_engine()
     records = mixed_stream(9, 3000, np.arange(base, base + 60))
-    want = local.execute_batch(records)
-    got = engine.execute_batch(records)
+    want = local.execute_batch(stamped(records, local))
+    got = engine.execute_batch(stamped(records, engine))
     for field in FIELDS:
         assert np.array_equal(got[field], want[field]), field
 
@@ -259,6 +280,8 @@ def test_should_answer_fuzzed_fields_grow_the_arena_and_keep_deciding(
     rng = np.random.default_rng(22)
     n = 60_000
     records = _fuzz_fields(rng, n)
+    tagged = rng.random(n) < 0.8  # the rest keep a junk ref: refused as another engine's
+    records[tagged] = stamped(records[tagged], engine)
     arena = [s["arena_bytes"] for s in engine.stats()]
     got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), records, tmp_path,
                          "--timeout-ms", "20000")  # fmt: skip
@@ -328,8 +351,9 @@ def test_should_park_the_worker_while_a_client_does_not_read_its_results() -> No
         results = Ring.attach(slot["result"][0], dtype=RESULT_DTYPE)
         try:
             producer = ring.producer()
-            recs = order_records(account=np.arange(2000) % 50, instrument=iid, side=1,
-                                 quantity=1.0, price=1.0, auto_commit=True)  # fmt: skip
+            recs = order_records(eng, account=np.arange(2000) % 50, instrument=iid, side=1,
+                                 quantity=1, price=1, units="decimal",
+                                 auto_commit=True)  # fmt: skip
             recs["seq"] = np.arange(1, 2001)
             assert producer.push_batch(recs[:1000], timeout=5.0) == 1000
             time.sleep(0.2)  # answered: slot 1's result ring now holds 1000 of 1024 records
