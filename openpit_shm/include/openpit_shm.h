@@ -59,6 +59,16 @@ extern "C" {
 #define OPSHM_RING_CAPACITY_MAX 16777216
 #define OPSHM_SHARD_HASH_MULTIPLIER UINT64_C(0x9e3779b97f4a7c15)
 
+/* Reservation handles (openpit_shm/layout/handles.py): shard | client | generation | index. */
+#define OPSHM_HANDLE_CLIENT_BITS 5
+#define OPSHM_HANDLE_CLIENT_SHIFT 52
+#define OPSHM_HANDLE_GEN_BITS 24
+#define OPSHM_HANDLE_GEN_SHIFT 28
+#define OPSHM_HANDLE_INDEX_BITS 28
+#define OPSHM_HANDLE_INDEX_LIMIT 268435456
+#define OPSHM_HANDLE_SHARD_BITS 6
+#define OPSHM_HANDLE_SHARD_SHIFT 57
+
 /* Numeric codes of openpit_shm/layout/records.py. */
 #define OPSHM_MSG_COMMIT 4
 #define OPSHM_MSG_DRY_ORDER 8
@@ -343,6 +353,24 @@ OPSHM_STATIC_ASSERT(offsetof(opshm_ring_ctrl, consumer_parks) == 920, "ring.cons
 /* The shard that owns `account`: Fibonacci hashing, high 32 bits, modulo n_shards (> 0). */
 static inline uint32_t opshm_shard_of(uint64_t account, uint32_t n_shards) {
     return (uint32_t)(((account * OPSHM_SHARD_HASH_MULTIPLIER) >> 32) % n_shards);
+}
+
+/* The shard a reservation or request handle belongs to (its shard field). */
+static inline uint32_t opshm_handle_shard(int64_t handle) {
+    return (uint32_t)(((uint64_t)handle >> OPSHM_HANDLE_SHARD_SHIFT)
+                      & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
+}
+
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+ * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
+ * its account's shard. */
+static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
+    if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
+        || o->kind == OPSHM_MSG_ROLLBACK) {
+        uint32_t named = opshm_handle_shard(o->ref);
+        return named < n_shards ? named : 0;
+    }
+    return opshm_shard_of(o->account, n_shards);
 }
 
 /* ---- CPU and OS helpers -------------------------------------------------------------------- */
