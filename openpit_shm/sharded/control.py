@@ -54,17 +54,22 @@ class ControlChannel:
         """Send one request and wait for its reply; the worker's exception is re-raised here."""
         from ..kernels.client import notify
 
-        self.conn.send((op, args))
-        self.seq += 1
-        notify(self.ctl, self.base + CTL_S_CONTROL_SEQ, self.base + CTL_S_SLEEPING, self.seq)
-        waited = 0.0
-        while not self.conn.poll(_POLL_S):
-            waited += _POLL_S
-            if not self.alive():
-                raise ShardUnavailableError(f"shard worker died before answering {op!r}")
-            if waited >= timeout:
-                raise ShardUnavailableError(f"shard worker did not answer {op!r} in {timeout} s")
-        ok, value = self.conn.recv()
+        try:
+            self.conn.send((op, args))
+            self.seq += 1
+            notify(self.ctl, self.base + CTL_S_CONTROL_SEQ, self.base + CTL_S_SLEEPING, self.seq)
+            waited = 0.0
+            while not self.conn.poll(_POLL_S):
+                waited += _POLL_S
+                if not self.alive():
+                    raise ShardUnavailableError(f"shard worker died before answering {op!r}")
+                if waited >= timeout:
+                    raise ShardUnavailableError(
+                        f"shard worker did not answer {op!r} in {timeout} s"
+                    )
+            ok, value = self.conn.recv()
+        except (OSError, EOFError) as exc:  # its end of the pipe closed: the worker is dying
+            raise ShardUnavailableError(f"shard worker died before answering {op!r}") from exc
         if not ok:
             raise value
         return value

@@ -219,8 +219,6 @@ class Supervisor:
             except ShardUnavailableError:
                 return False  # its replacement gets the rest before it serves
             except Exception:
-                if not channel.alive():
-                    return False  # a broken pipe: the worker died
                 queue.pop(0)
                 raise
             if expect is not None and got != expect:
