@@ -204,12 +204,12 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     seq = int(load_word_acquire(shard.ctl, shard.base + CTL_S_CONTROL_SEQ))
     running = True
     while conn.poll():
-        op, args = conn.recv()
+        number, op, args = conn.recv()
         try:
             value = apply_control(shard, op, args)
-            conn.send((True, value))
+            conn.send((number, True, value))
         except Exception as exc:  # reported to the caller, who raises it
-            conn.send((False, exc))
+            conn.send((number, False, exc))
         shard.ctl[shard.base + CTL_S_STATS + STAT_NAMES.index("control")] += 1
         if op == "stop":
             running = False

@@ -76,3 +76,20 @@ def test_should_configure_every_shard_when_a_worker_is_killed_around_the_call() 
                 killer.join()
             _assert_cap_everywhere(engine, cap)
             assert engine.workers[victim] != pid, "the worker was restarted"
+
+
+def test_should_not_take_the_late_reply_of_a_timed_out_control_call_for_the_next_one() -> None:
+    """A control call that gave up is sent again (it may be queued): its late reply is skipped."""
+    with _engine() as engine:
+        pid = engine.workers[0]
+        os.kill(pid, signal.SIGSTOP)  # alive, not answering
+        try:
+            with pytest.raises(op.errors.ShardUnavailableError, match="did not answer"):
+                engine._supervisor.channel(0).call("stats", timeout=0.2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        iid = engine.register_instrument(op.Instrument("LATE", "USD"))  # a reply the id checks
+        assert iid == engine.register_instrument(op.Instrument("LATE", "USD"))
+        engine.configure().order_size_limit("OrderSizeLimitPolicy", broker=_size_cap(300))
+        _assert_cap_everywhere(engine, 300)
+        assert engine.workers[0] == pid

@@ -75,10 +75,7 @@ def _builder(mod: Any) -> Any:
         pol.PnlBoundsBrokerBarrier("USD", mod.param.Pnl(-100), None)
     )
     return (
-        mod.Engine.builder()
-        .account_sync()
-        .builtin(pnl)
-        .pre_trade(AccountScopeReject(mod.__name__))
+        mod.Engine.builder().account_sync().builtin(pnl).pre_trade(AccountScopeReject(mod.__name__))
     )
 
 
