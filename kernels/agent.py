@@ -126,7 +126,7 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
         n = cap - start
     limit = free if free < scratch.shape[0] else scratch.shape[0]
     done, written, status = process(
-        state, shared, req_slots[start : start + n], scratch[:limit], now, False
+        state, shared, req_slots[start : start + n], scratch[:limit], now, False, slot
     )
     if written > 0:
         ring_push_batch(res_ctrl, res_slots, scratch, 0, written)

@@ -36,7 +36,7 @@ from openpit_shm.kernels.ring import (
     ring_writable,
 )
 from openpit_shm.layout.ring import RING_CTRL_WORDS
-from openpit_shm.layout.shard import shard_of_nb
+from openpit_shm.layout.shard import record_shard_nb
 
 __all__ = ["UNANSWERED", "exchange", "group_by_shard", "notify", "pump_batch"]
 
@@ -134,7 +134,7 @@ def pump_batch(rings, cap, records, order, starts, out, timeout_ns):  # type: ig
 
 @njit(cache=True)
 def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped-def]
-    """Counting sort of record indexes by the shard of their account (word 1 of each record).
+    """Counting sort of record indexes by shard (``layout.shard.record_shard_nb``).
 
     Fills ``order`` (``int64[n]``) so that shard ``k`` owns
     ``order[starts[k]:starts[k + 1]]`` (``starts``: ``int64[n_shards + 1]``),
@@ -144,7 +144,7 @@ def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped
     counts = np.zeros(n_shards + 1, dtype=np.int64)
     shards = np.empty(n, dtype=np.int64)
     for i in range(n):
-        k = shard_of_nb(records[i, 1], n_shards)
+        k = record_shard_nb(records[i, 1], (records[i, 2] >> 32) & 0xFF, records[i, 7], n_shards)
         shards[i] = k
         counts[k + 1] += 1
     for k in range(n_shards):

@@ -131,6 +131,7 @@ from .reservations import (
     res_alloc,
     res_lookup,
     res_need,
+    res_refusal,
     res_release,
     res_set_state,
 )
@@ -408,7 +409,8 @@ def _foreign(state, account, kind, flags):  # type: ignore[no-untyped-def]
 
     A producer that routes an account to the wrong shard would give that
     account a second, independent set of limits: such records are refused.
-    Finalizations carry a handle, not an account (handles are per shard).
+    Finalizations carry a handle, not an account: the handle names its shard
+    (``_refused_handle``).
     """
     n_shards = state[H_N_SHARDS]
     if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
@@ -472,7 +474,18 @@ def field_fault_one(state_arr, instrument, kind, side, flags, amount):  # type: 
 
 
 @njit(cache=True)
-def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref):  # type: ignore[no-untyped-def]  # noqa: E501
+def _refused_handle(state, out, ref, client):  # type: ignore[no-untyped-def]
+    """The error record of a handle ``client`` may not use here, or 0 if it may look it up."""
+    rsn, d1, d2 = res_refusal(state, ref, client)
+    if rsn == 0:
+        return 0
+    write_reject(out, 0, CODE_OTHER, POLICY_ENGINE, rsn, 0, ref, d1, d2, 0, 0)
+    finish(out, 1, STATUS_ERROR, 0)
+    return 1
+
+
+@njit(cache=True)
+def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref, client):  # type: ignore[no-untyped-def]  # noqa: E501
     out[RESULT_W_RESERVATION] = 0
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT):
         code, rsn, detail = field_fault(state, instrument, kind, side, flags, amount)
@@ -498,16 +511,19 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             st = RES_RESERVED
         else:  # the execute gate must know whether there is an account to check
             st = RES_REQUEST if has_account(flags) else RES_REQUEST_NO_ACCOUNT
-        h = res_alloc(state, account if has_account(flags) else 0, st)
+        h = res_alloc(state, account if has_account(flags) else 0, st, client)
         if h == 0:
             return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
         return _accepted(out, h, 0)
     if kind == MSG_EXECUTE:
+        refused = _refused_handle(state, out, ref, client)
+        if refused:
+            return refused
         gate_flags = ORDER_HAS_OPERATION
-        s = res_lookup(state, ref, RES_REQUEST)
+        s = res_lookup(state, ref, RES_REQUEST, client)
         if s < 0:
             gate_flags = ORDER_HAS_OPERATION | ORDER_NO_ACCOUNT
-            s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT)
+            s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         acct = res_account(state, s)
@@ -522,7 +538,10 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
         res_set_state(state, s, RES_RESERVED)
         return _accepted(out, ref, 0)
     if kind in (MSG_COMMIT, MSG_ROLLBACK):
-        s = res_lookup(state, ref, RES_RESERVED)
+        refused = _refused_handle(state, out, ref, client)
+        if refused:
+            return refused
+        s = res_lookup(state, ref, RES_RESERVED, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         res_release(state, s)
@@ -575,8 +594,11 @@ def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: 
 
 
 @njit(cache=True)
-def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  # type: ignore[no-untyped-def]
+def process(state_arr, shared_arr, records_arr, results_arr, now, first_only, client):  # type: ignore[no-untyped-def]
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
+
+    ``client``: the client slot the records came from (0 for the engine's own
+    client); the handles it gets are its own, and it may use no others.
 
     Every request gets its records (one per reject, or one if accepted); with
     ``first_only`` only the first record of each request is kept (its
@@ -639,7 +661,7 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
         else:
             n = _handle_one(
                 state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
-                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
+                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7], client,
             )
         seq = rec[r]
         if first_only:

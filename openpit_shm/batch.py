@@ -171,7 +171,11 @@ def report_records(
 
 
 def finalize_records(reservations: Any, *, commit: bool, seq: Any = None) -> np.ndarray:
-    """Commit (or roll back) records for reservation handles from earlier results."""
+    """Commit (or roll back) records for reservation handles from earlier results.
+
+    They carry no account: a sharded engine sends each to the shard its
+    handle names (``layout.handles``).
+    """
     handles = np.asarray(reservations, dtype=np.int64)
     rec = np.zeros(handles.shape[0], dtype=ORDER_DTYPE)
     rec["seq"] = np.arange(handles.shape[0]) if seq is None else seq

@@ -10,6 +10,7 @@ __all__ = [
     "ConfigureErrorKind",
     "PolicyConfigureError",
     "RejectError",
+    "ReservationLostError",
     "ShardUnavailableError",
 ]
 
@@ -78,3 +79,12 @@ class PolicyConfigureError(Exception):
 
 class ShardUnavailableError(RuntimeError):
     """A sharded engine could not reach a worker in bounded time (full ring, dead shard)."""
+
+
+class ReservationLostError(ShardUnavailableError):
+    """A sharded engine's reservation could not be finalized: the worker that held it is gone.
+
+    Custom policies keep a reservation's mutations in the shard worker's
+    memory; when that worker dies they are neither committed nor rolled back,
+    and its restarted successor refuses the old handle.
+    """

@@ -19,8 +19,8 @@
  *   result 0 /opshm.<hex>.ring.res       <- one per shard: the ring this program consumes
  *   instrument 0 S000/USD                <- id and name of every registered instrument
  *
- * Every order is routed with opshm_shard_of(account, n_shards), exactly as
- * Python routes it, and pushed into that shard's request ring in batches (one
+ * Every record is routed with opshm_record_shard (its account's shard, or for a
+ * finalization the shard its handle names), exactly as Python routes it, and pushed into that shard's request ring in batches (one
  * publish per batch). Each shard answers its requests in order with
  * RESULT_DTYPE records: one record for an accepted request (count == 0) or one
  * per reject (index 0..count-1); STATUS_TEXT records are skipped.
@@ -313,7 +313,7 @@ static int run_decisions(client *c, const options *o) {
     int stray[MAX_SHARDS] = {0}; /* inside an answer that matched no request */
     for (int64_t i = 0; i < total; i++) {
         shard[i] = o->force_shard >= 0 ? o->force_shard % n
-                                       : (int)opshm_shard_of(in[i].account, (uint32_t)n);
+                                       : (int)opshm_record_shard(&in[i], (uint32_t)n);
         start[shard[i] + 1]++;
     }
     for (int k = 0; k < n; k++) start[k + 1] += start[k];
@@ -443,7 +443,7 @@ static opshm_order *make_pool(const options *o, const attach_info *info) {
 /*
  * Send `count` orders from the pool and wait for every answer.
  *
- * Each order is routed with opshm_shard_of and written straight into its shard's
+ * Each order is routed with opshm_record_shard and written straight into its shard's
  * request ring slot (no staging copy); a shard's ring is published every `batch`
  * records, or earlier when the ring is full or the pool round ends. Results are
  * drained after every publish: a worker stops taking requests while its result ring
@@ -480,7 +480,7 @@ static tally run_orders(client *c, const options *o, const opshm_order *pool, in
         while (sent < count && burst-- > 0) {
             const opshm_order *src = &pool[p];
             int k = o->force_shard >= 0 ? o->force_shard % n
-                                        : (int)opshm_shard_of(src->account, (uint32_t)n);
+                                        : (int)opshm_record_shard(src, (uint32_t)n);
             if (room[k] == 0) { /* no free slot known: publish, then ask the ring */
                 PUBLISH(k);
                 room[k] = opshm_ring_writable(&c->req[k], o->batch);

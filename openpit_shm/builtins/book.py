@@ -75,7 +75,7 @@ _B = types.boolean
 _SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
 _SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _B)
 _SIG_GATE = (_I, _I, _I, _I, _I)
-_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B)
+_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B, _I)
 _ENTRY: dict[str, Any] = {}
 
 
@@ -621,7 +621,12 @@ class Book:
             self._grow_for_kernel()
 
     def process(
-        self, records: np.ndarray, results: np.ndarray, now: int, first_only: bool = False
+        self,
+        records: np.ndarray,
+        results: np.ndarray,
+        now: int,
+        first_only: bool = False,
+        client: int = 0,
     ) -> tuple[int, int]:
         """The batch door: ``ORDER_DTYPE`` records in, ``RESULT_DTYPE`` records out.
 
@@ -631,7 +636,8 @@ class Book:
         (``count`` still tells how many rejects), so ``results[i]`` answers
         ``records[i]``. It stops early only when ``results`` lacks room for the
         next request's records (``n_policies + 2``, used as scratch even with
-        ``first_only``); the caller continues with the rest.
+        ``first_only``); the caller continues with the rest. ``client``: the
+        client slot the records come from (handles are bound to it).
         """
         if records.dtype != ORDER_DTYPE and records.dtype != np.int64:
             raise TypeError("records must be an ORDER_DTYPE array")
@@ -642,7 +648,9 @@ class Book:
         res = _words(results)
         done = written = 0
         while done < recs.shape[0]:
-            i, w, status = ep(self.state, self.shared, recs[done:], res[written:], now, first_only)
+            i, w, status = ep(
+                self.state, self.shared, recs[done:], res[written:], now, first_only, client
+            )
             done += i
             written += w
             if status != K.ST_NEED_SPACE:

@@ -103,6 +103,19 @@ def engine_description(rec: Record) -> Description | None:
             "invalid handle",
             f"handle {rec.d[0]} is unknown, stale or already finalized",
         ),
+        K.RSN_HANDLE_WRONG_SHARD: (
+            "handle routed to the wrong shard",
+            f"handle {rec.d[0]} belongs to shard {rec.d[1]}, not shard {rec.d[2]}",
+        ),
+        K.RSN_HANDLE_NOT_OWNER: (
+            "handle of another client",
+            f"handle {rec.d[0]} was not given to client slot {rec.d[1]}",
+        ),
+        K.RSN_HANDLE_LOST: (
+            "reservation lost",
+            f"handle {rec.d[0]} was held by worker generation {rec.d[1]}, which has "
+            f"restarted (now {rec.d[2]}); its reservation was neither committed nor rolled back",
+        ),
         K.RSN_RES_FULL: ("reservation table full", "no reservation slot could be allocated"),
         K.RSN_NO_SPACE: ("state arena full", "the kernel state has no room left"),
         K.RSN_WRONG_SHARD: (

@@ -8,6 +8,12 @@ that for one record and returns its result records, like the kernels write
 them (one per reject, or one if accepted), plus the texts a record cannot
 hold (reject strings, or the exception a hook raised). The batch door keeps
 each request's first record; a shard worker sends them all.
+
+Reservations and started requests live here, in this process's memory, under
+``layout.handles`` handles: this shard, the client slot that asked, the
+door's ``generation`` (a shard worker's incarnation) and a running number.
+Only the owning client may use a handle; one from before a worker restart is
+refused as lost (its reservation died with the old worker).
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from typing import TYPE_CHECKING, Any
 from ..kernels.codes import (
     RSN_BAD_HANDLE,
     RSN_BAD_KIND,
+    RSN_HANDLE_LOST,
     RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
 )
 from ..kernels.fields import foreign_tag
+from ..kernels.reservations import res_refusal
+from ..layout.handles import HANDLE_GEN_BITS, HANDLE_INDEX_LIMIT, handle_generation, make_handle
 from ..layout.records import (
     CODE_INVALID_FIELD_VALUE,
     CODE_NUMBER,
@@ -44,6 +53,7 @@ from ..layout.records import (
     POLICY_ENGINE,
     RECORD_TAG_SHIFT,
     REPORT_HAS_FINANCIAL,
+    RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
     RESULT_SCOPE_ACCOUNT,
@@ -124,12 +134,16 @@ class Answer:
         self.texts.append(None)
         return self
 
-    def rejects(self, seq: int, status: int, items: list[Any], index_of: Any, flags: int) -> Answer:
+    def rejects(
+        self, seq: int, status: int, items: list[Any], index_of: Any, flags: int, latched: int = -1
+    ) -> Answer:
+        """One row per reject; row ``latched`` carries ``RESULT_BLOCK_LATCHED``."""
         for i, r in enumerate(items):
             scope = RESULT_SCOPE_ACCOUNT if str(r.scope) == "account" else 0
+            latch = RESULT_BLOCK_LATCHED if i == latched else 0
             self.rows.append(
                 (seq, 0, CODE_NUMBER[str(r.code)], index_of(r.policy), 0, status,
-                 flags | scope, len(items), i, 0, 0, 0, 0, 0)
+                 flags | scope | latch, len(items), i, 0, 0, 0, 0, 0)
             )  # fmt: skip
             self.texts.append(
                 (r.policy, str(r.code), r.reason, r.details, str(r.scope), r.user_data)
@@ -138,22 +152,43 @@ class Answer:
 
 
 class RecordDoor:
-    """Answers ``ORDER_DTYPE`` records through one engine's object pipeline."""
+    """Answers ``ORDER_DTYPE`` records through one engine's object pipeline.
 
-    def __init__(self, engine: Engine) -> None:
+    ``generation``: what this door's handles carry in their generation field
+    (a shard worker passes its incarnation, so handles of an earlier worker
+    are recognized as lost).
+    """
+
+    def __init__(self, engine: Engine, generation: int = 0) -> None:
         self.engine = engine
         self._names = {e.name: e.index for e in engine._entries}
+        self._shard = int(engine._book.state[H_SHARD_ID])
+        self._generation = generation % (1 << HANDLE_GEN_BITS)
         self._next = 1
         self._open: dict[int, Any] = {}  # handle -> Reservation | Request
 
     def _index(self, policy: str) -> int:
         return self._names.get(policy, POLICY_ENGINE)
 
-    def _handle(self, obj: Any) -> int:
-        h = self._next
-        self._next += 1
+    def _handle(self, obj: Any, client: int) -> int:
+        """A fresh handle of ``client`` for ``obj`` (numbers wrap; a live one is skipped)."""
+        while True:
+            h = make_handle(self._shard, client, self._generation, self._next)
+            self._next = self._next + 1 if self._next + 1 < HANDLE_INDEX_LIMIT else 1
+            if h not in self._open:
+                break
         self._open[h] = obj
         return h
+
+    def _refused(self, seq: int, handle: int, client: int, answer: Answer) -> bool:
+        """Write the error row of a handle ``client`` may not use; False if it may use it."""
+        rsn, d1, d2 = res_refusal(self.engine._book.state, handle, client)
+        if rsn == 0 and handle_generation(handle) != self._generation:
+            rsn, d1, d2 = RSN_HANDLE_LOST, handle_generation(handle), self._generation
+        if rsn == 0:
+            return False
+        answer.fail(seq, CODE_OTHER, int(rsn), handle, int(d1), int(d2))
+        return True
 
     # -- record -> object ----------------------------------------------------------------
 
@@ -233,11 +268,11 @@ class RecordDoor:
 
     # -- one record ----------------------------------------------------------------------
 
-    def answer(self, rec: Any) -> Answer:
-        """Run one record; hook exceptions are caught into ``Answer.error``."""
+    def answer(self, rec: Any, client: int = 0) -> Answer:
+        """Run one record from client slot ``client``; hook exceptions go to ``Answer.error``."""
         answer = Answer()
         try:
-            self._run(rec, answer)
+            self._run(rec, client, answer)
         except Exception as exc:
             answer.rows.clear()
             answer.texts.clear()
@@ -245,7 +280,7 @@ class RecordDoor:
             answer.error = exc
         return answer
 
-    def _executed(self, seq: int, result: Any, auto: bool, answer: Answer) -> None:
+    def _executed(self, seq: int, result: Any, auto: bool, client: int, answer: Answer) -> None:
         if not result.ok:
             answer.rejects(seq, STATUS_REJECTED, result.rejects, self._index, 0)
         elif auto:
@@ -253,7 +288,7 @@ class RecordDoor:
             answer.ok(seq, flags=RESULT_COMMITTED)
         else:
             reservation = result.reservation
-            answer.ok(seq, reservation=self._handle(reservation))
+            answer.ok(seq, reservation=self._handle(reservation, client))
             lock, adjustments = reservation.lock, reservation.account_adjustments
             if len(lock) or adjustments:
                 answer.reserved = (lock.to_json(), adjustments)
@@ -270,7 +305,7 @@ class RecordDoor:
         home = shard_of(int(rec["account"]), n_shards)
         return -1 if home == int(state[H_SHARD_ID]) else home
 
-    def _run(self, rec: Any, answer: Answer) -> None:
+    def _run(self, rec: Any, client: int, answer: Answer) -> None:
         engine = self.engine
         seq, kind = int(rec["seq"]), int(rec["kind"])
         auto = bool(int(rec["flags"]) & ORDER_AUTO_COMMIT)
@@ -292,11 +327,11 @@ class RecordDoor:
             if order is None:
                 return
             if kind == MSG_ORDER:
-                self._executed(seq, engine.execute_pre_trade(order), auto, answer)
+                self._executed(seq, engine.execute_pre_trade(order), auto, client, answer)
             elif kind == MSG_START:
                 started = engine.start_pre_trade(order)
                 if started.ok:
-                    answer.ok(seq, reservation=self._handle(started.request))
+                    answer.ok(seq, reservation=self._handle(started.request, client))
                 else:
                     answer.rejects(seq, STATUS_REJECTED, started.rejects, self._index, 0)
             else:
@@ -309,11 +344,19 @@ class RecordDoor:
                 if report.is_pass:
                     answer.ok(seq, flags=RESULT_DRY_RUN)
                 else:
+                    # The block the order would latch is the first account-scope reject's
+                    # (``Engine._would_block``): flag it, as the kernels flag theirs.
+                    latched = -1
+                    if report.account_block is not None:
+                        scopes = [str(r.scope) for r in report.rejects]
+                        latched = scopes.index("account")
                     answer.rejects(
-                        seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN
+                        seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN, latched
                     )
         elif kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
             handle = int(rec["ref"])
+            if self._refused(seq, handle, client, answer):
+                return
             obj = self._open.get(handle)
             is_request = obj is not None and type(obj).__name__ == "Request"
             if obj is None or is_request != (kind == MSG_EXECUTE):
@@ -321,7 +364,7 @@ class RecordDoor:
                 return
             del self._open[handle]
             if kind == MSG_EXECUTE:
-                self._executed(seq, obj.execute(), auto, answer)
+                self._executed(seq, obj.execute(), auto, client, answer)
             elif kind == MSG_COMMIT:
                 obj.commit()
                 answer.ok(seq, flags=RESULT_COMMITTED)

@@ -75,6 +75,16 @@ extern "C" {
 #define OPSHM_RING_CAPACITY_MAX 16777216
 #define OPSHM_SHARD_HASH_MULTIPLIER UINT64_C(0x9e3779b97f4a7c15)
 
+/* Reservation handles (openpit_shm/layout/handles.py): shard | client | generation | index. */
+#define OPSHM_HANDLE_CLIENT_BITS 5
+#define OPSHM_HANDLE_CLIENT_SHIFT 52
+#define OPSHM_HANDLE_GEN_BITS 24
+#define OPSHM_HANDLE_GEN_SHIFT 28
+#define OPSHM_HANDLE_INDEX_BITS 28
+#define OPSHM_HANDLE_INDEX_LIMIT 268435456
+#define OPSHM_HANDLE_SHARD_BITS 6
+#define OPSHM_HANDLE_SHARD_SHIFT 57
+
 /* Numeric codes of openpit_shm/layout/records.py. */
 #define OPSHM_MSG_COMMIT 4
 #define OPSHM_MSG_DRY_ORDER 8
@@ -267,6 +277,9 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
 #define OPSHM_RSN_NO_SPACE 57 /* SystemUnavailable: the state arena is full (shared-memory mode) */
 #define OPSHM_RSN_WRONG_SHARD 58 /* InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard */
 #define OPSHM_RSN_WRONG_ENGINE 59 /* InvalidFieldValue; d0 = the record's tag, d1 = this engine's tag */
+#define OPSHM_RSN_HANDLE_WRONG_SHARD 63 /* d0 = the handle, d1 = the shard it names, d2 = this shard */
+#define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
+#define OPSHM_RSN_HANDLE_LOST 65
 
 /* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),
    "" for an unknown one. */
@@ -308,6 +321,9 @@ static inline const char *opshm_reason_name(int reason) {
     case OPSHM_RSN_NO_SPACE: return "NO_SPACE";
     case OPSHM_RSN_WRONG_SHARD: return "WRONG_SHARD";
     case OPSHM_RSN_WRONG_ENGINE: return "WRONG_ENGINE";
+    case OPSHM_RSN_HANDLE_WRONG_SHARD: return "HANDLE_WRONG_SHARD";
+    case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
+    case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";
     default: return "";
     }
 }
@@ -467,6 +483,24 @@ static inline int64_t opshm_order_ref(uint64_t tag) {
 static inline int64_t opshm_report_ref(uint64_t tag, int pnl_scale, int fee_scale) {
     return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT) |
            (int64_t)(pnl_scale | fee_scale << OPSHM_REPORT_SCALE_SHIFT);
+}
+
+/* The shard a reservation or request handle belongs to (its shard field). */
+static inline uint32_t opshm_handle_shard(int64_t handle) {
+    return (uint32_t)(((uint64_t)handle >> OPSHM_HANDLE_SHARD_SHIFT)
+                      & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
+}
+
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+ * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
+ * its account's shard. */
+static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
+    if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
+        || o->kind == OPSHM_MSG_ROLLBACK) {
+        uint32_t named = opshm_handle_shard(o->ref);
+        return named < n_shards ? named : 0;
+    }
+    return opshm_shard_of(o->account, n_shards);
 }
 
 /* ---- CPU and OS helpers -------------------------------------------------------------------- */

@@ -13,7 +13,8 @@ It contains: every numeric constant of ``records.py`` (``OPSHM_MSG_*``,
 kernels' reason variants (``OPSHM_RSN_*``, ``OPSHM_FIELD_*``, from
 ``kernels/codes.py``, and ``opshm_reason_name``), the segment header, ring
 control page and record structs with ``_Static_assert`` on every size and
-offset, the shard function, the record-tag helpers (``opshm_order_ref``), and
+offset, the shard function and record routing (a finalization goes to the shard
+its handle names), the record-tag helpers (``opshm_order_ref``), and
 ``static inline`` ring operations (single and batch push/pop with ``__atomic``
 acquire/release, the sleeping-flag futex handshake, bounded waits) plus attach
 helpers (``shm_open`` + ``mmap`` + header validation; a missing name or one a
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openpit_shm.layout import records, ring, segment, shard
+from openpit_shm.layout import handles, records, ring, segment, shard
 
 __all__ = ["HEADER_NAME", "generate", "get_include", "header_path", "main"]
 
@@ -142,6 +143,13 @@ def _defines() -> list[str]:
         f"#define OPSHM_RING_CAPACITY_MIN {ring.RING_CAPACITY_MIN}",
         f"#define OPSHM_RING_CAPACITY_MAX {ring.RING_CAPACITY_MAX}",
         f"#define OPSHM_SHARD_HASH_MULTIPLIER UINT64_C({shard.SHARD_HASH_MULTIPLIER:#x})",
+        "",
+        "/* Reservation handles (openpit_shm/layout/handles.py): shard | client | generation |"
+        " index. */",
+    ]
+    for name in sorted(n for n in handles.__all__ if n.startswith("HANDLE_")):
+        out.append(f"#define OPSHM_{name} {getattr(handles, name)}")
+    out += [
         "",
         "/* Numeric codes of openpit_shm/layout/records.py. */",
     ]
@@ -301,6 +309,24 @@ static inline int64_t opshm_order_ref(uint64_t tag) {
 static inline int64_t opshm_report_ref(uint64_t tag, int pnl_scale, int fee_scale) {
     return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT) |
            (int64_t)(pnl_scale | fee_scale << OPSHM_REPORT_SCALE_SHIFT);
+}
+
+/* The shard a reservation or request handle belongs to (its shard field). */
+static inline uint32_t opshm_handle_shard(int64_t handle) {
+    return (uint32_t)(((uint64_t)handle >> OPSHM_HANDLE_SHARD_SHIFT)
+                      & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
+}
+
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+ * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
+ * its account's shard. */
+static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
+    if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
+        || o->kind == OPSHM_MSG_ROLLBACK) {
+        uint32_t named = opshm_handle_shard(o->ref);
+        return named < n_shards ? named : 0;
+    }
+    return opshm_shard_of(o->account, n_shards);
 }
 
 /* ---- CPU and OS helpers -------------------------------------------------------------------- */

@@ -20,7 +20,11 @@ Order record (``ORDER_DTYPE``), one per request::
 * ``price`` (when ``ORDER_HAS_PRICE``), ``amount`` (quantity, or volume when
   ``ORDER_VOLUME``): fixed point.
 * ``pnl``/``fee``: ``MSG_REPORT`` only (``REPORT_HAS_FINANCIAL`` in flags).
-* ``ref``: the reservation handle for ``MSG_EXECUTE``/``MSG_COMMIT``/``MSG_ROLLBACK``.
+* ``ref``: the handle for ``MSG_EXECUTE``/``MSG_COMMIT``/``MSG_ROLLBACK``: the
+  ``reservation`` word of the accepted ``MSG_START``/``MSG_ORDER`` result. A
+  handle names its shard, its client slot and its generation
+  (``layout.handles``): route the record to the shard it names
+  (``opshm_record_shard``), from the client slot that got it.
   Records that name an instrument (``MSG_ORDER``, ``MSG_START``,
   ``MSG_DRY_START``, ``MSG_DRY_ORDER``, ``MSG_REPORT``) carry the engine's
   **record tag** in bits 16..62 (``tag << RECORD_TAG_SHIFT``)::

@@ -22,8 +22,8 @@ from ..engine.accounts import Accounts, accounts_handle
 from ..engine.engine import _latched_cause
 from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from ..engine.request import accepted_nothing_held, bare_reservation, held_reservation, request
-from ..errors import ShardUnavailableError
-from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
+from ..errors import ReservationLostError, ShardUnavailableError
+from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP, RSN_HANDLE_LOST
 from ..layout.records import (
     MSG_COMMIT,
     MSG_DRY_ORDER,
@@ -38,6 +38,7 @@ from ..layout.records import (
     POLICY_ENGINE,
     RESULT_BLOCK_LATCHED,
     RESULT_DTYPE,
+    RESULT_TEXTS,
     STATUS_OK,
     RecordFormat,
 )
@@ -104,8 +105,8 @@ class ShardedEngine:
     def _instrument(self, key: tuple[str, str]) -> int:
         """The instrument id of (underlying, settlement), registered on every shard.
 
-        The client's replica numbers instruments; a shard that is down learns
-        the new ones before its next request (``_catch_up``).
+        The client's replica numbers instruments; every shard must number them
+        alike (``_control_everywhere``).
         """
         iid = self._iids.get(key)
         if iid is None:
@@ -114,25 +115,27 @@ class ShardedEngine:
                 if iid is None:
                     iid = self._replica.instrument_id(*key)
                     self._iids[key] = iid
-                    for k in range(self._n):
-                        self._pending[k].append(key)
-                        self._catch_up(k)
+                    self._control_everywhere("instrument", key, expect=iid)
         return iid
 
+    def _control_everywhere(self, op: str, args: Any, expect: Any = None) -> None:
+        """A control request every shard applies, in the order they were issued.
+
+        Live shards apply it now; a shard that is down gets it from the
+        supervisor before its restarted worker serves again, so no shard ever
+        decides without a change the others have (all shards or none).
+        """
+        with self._control_lock:
+            self._supervisor.queue_control(op, args, expect)
+            for k in range(self._n):
+                self._catch_up(k)
+
     def _catch_up(self, k: int) -> None:
-        """Send shard ``k`` the instruments it has not seen yet (when it is up)."""
+        """Send shard ``k`` the control requests it has not applied yet (when it is up)."""
         if not self._pending[k] or not self._supervisor.alive(k):
             return
         with self._control_lock:
-            while self._pending[k]:
-                key = self._pending[k][0]
-                try:
-                    got = self._supervisor.channel(k).call("instrument", key)
-                except ShardUnavailableError:
-                    return  # down again: retried before its next request
-                if got != self._iids[key]:
-                    raise RuntimeError(f"shard {k} numbered {key} {got}, not {self._iids[key]}")
-                self._pending[k].pop(0)
+            self._supervisor.catch_up(k)
 
     def _roundtrip(
         self, shard: int, kind: int, row: tuple, ref: int = 0, pnl: int = 0, fee: int = 0
@@ -182,13 +185,29 @@ class ShardedEngine:
                 return
             kind = MSG_COMMIT if commit else MSG_ROLLBACK
             rows, payload = self._roundtrip(shard, kind, _NO_ROW, ref=handle)
-            if rows[0].reason == RSN_SHARD_DOWN and rows[0].policy == POLICY_ENGINE:
-                link.retry.append((handle, commit))  # the restarted worker still holds it
-            elif payload is not None and payload[0] == "error":
+            if payload is not None and payload[0] == "error":
                 self._accounts.block_engine(FINALIZER_ENGINE_CAUSE)
                 raise payload[1]
+            if rows[0].status != STATUS_OK:
+                raise self._finalize_error(shard, handle, rows[0])
 
         return finalize
+
+    def _finalize_error(self, shard: int, handle: int, rec: Record) -> Exception:
+        """The exception for a finalization the worker did not perform.
+
+        Only engines with custom policies hand out worker-held reservations,
+        and their mutations live in the worker's memory: a worker that is down,
+        or restarted since, has lost them (``ReservationLostError``). Anything
+        else means the handle was refused (``RuntimeError`` with its text).
+        """
+        if rec.policy == POLICY_ENGINE and rec.reason in (RSN_SHARD_DOWN, RSN_HANDLE_LOST):
+            return ReservationLostError(
+                f"the reservation was lost: the worker of shard {shard} that held it is gone "
+                "(down or restarted); it was neither committed nor rolled back"
+            )
+        why = self._reject(rec, None, None)
+        return RuntimeError(f"reservation {handle} was not finalized: {why.reason}: {why.details}")
 
     def _shard(self, account: int) -> int:
         shard = self._shards.get(account)
@@ -377,6 +396,7 @@ class ShardedEngine:
         if done != n:
             raise ShardUnavailableError(f"only {done} of {n} records were answered in time")
         result["seq"] = records["seq"]
+        result["flags"] &= 0xFF ^ RESULT_TEXTS  # the texts that followed are for objects only
         return result
 
     # ---- handles -----------------------------------------------------------------------------
@@ -516,11 +536,11 @@ def assemble(
     engine._record_format = replica.record_format  # every shard's tag (``build_sharded``)
     engine._order_ref = engine._record_format.order_ref
     engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
-    engine._pending: list[list[tuple[str, str]]] = [[] for _ in range(names.n_shards)]
+    engine._pending = supervisor.pending  # per shard: control requests it has not applied
     engine._nothing_held = not any(not getattr(e, "is_builtin", False) for e in registrations)
     engine._seq = 0
     engine._shards: dict[int, int] = {}  # account -> shard, memoized (the hash is Python ints)
-    engine._control_lock = threading.RLock()
+    engine._control_lock = supervisor.control_lock  # shared with restarts (``catch_up``)
     engine._batch_lock = threading.Lock()
     engine._links = [
         ShardLink(topology.request[0][k], topology.result[0][k], idle, timeout)

@@ -7,6 +7,13 @@ poll period, so nobody hangs and nothing is dropped. Meanwhile it starts a
 replacement over the surviving state segment; when the replacement reports
 ``READY`` the monitor answers what is left, hands the rings back
 (``owner = WORKER``) and the shard serves again.
+
+Control requests that change what a shard decides with (configuration,
+instruments) are queued per shard (``queue_control``) and sent in order
+(``catch_up``): at once to a live shard, and to a restarted one while it is
+``READY``, before the monitor hands its rings back. So a shard that was down
+while the engine was reconfigured serves again only once it has every change
+the others got, in the same order (each shard numbers assets as they come).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
+import traceback
 from dataclasses import replace
 from typing import Any
 
@@ -85,7 +93,12 @@ class Supervisor:
         self.channels: list[ControlChannel | None] = [None] * len(specs)
         self.down: set[int] = set()  # shards whose rings the monitor serves right now
         self.restarts = [0] * len(specs)
-        self._lock = threading.Lock()  # serializes restarts with the client's control calls
+        #: per shard: (op, args, expected reply or None) control requests it has not applied
+        self.pending: list[list[tuple[str, Any, Any]]] = [[] for _ in specs]
+        #: held by whoever talks to a worker's control channel: the client's calls, and the
+        #: monitor while it brings a restarted worker up to date
+        self.control_lock = threading.RLock()
+        self._lock = threading.Lock()  # serializes the monitor's restarts with hand-backs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._scratch = np.zeros((_DRAIN_BATCH, 8), dtype=np.int64)
@@ -183,6 +196,52 @@ class Supervisor:
         assert channel is not None
         return channel
 
+    # ---- control requests every shard must apply ---------------------------------------------
+
+    def queue_control(self, op: str, args: Any, expect: Any = None) -> None:
+        """Queue a control request for every shard (``catch_up`` sends it).
+
+        ``expect``: the reply every shard must give (an instrument's id), or None.
+        """
+        for queue in self.pending:
+            queue.append((op, args, expect))
+
+    def catch_up(self, k: int) -> bool:
+        """Send shard ``k`` its queued control requests in order; False if its worker is gone.
+
+        Call with ``control_lock`` held. A request the worker refuses is dropped
+        and its error raised; one it answers unexpectedly stays queued (the
+        shard must not serve with it) and raises.
+        """
+        queue = self.pending[k]
+        channel = self.channels[k]
+        assert channel is not None
+        while queue:
+            op, args, expect = queue[0]
+            try:
+                got = channel.call(op, args)
+            except ShardUnavailableError:
+                return False  # its replacement gets the rest before it serves
+            except Exception:
+                queue.pop(0)
+                raise
+            if expect is not None and got != expect:
+                raise RuntimeError(f"shard {k} answered {op} {args!r} with {got!r}, not {expect!r}")
+            queue.pop(0)
+        return True
+
+    def _brought_up_to_date(self, k: int) -> bool:
+        """The monitor's ``catch_up`` of a restarted worker; a worker that cannot apply it is
+        stopped (the restart is tried again), so it never serves without it."""
+        try:
+            return self.catch_up(k)
+        except Exception:
+            traceback.print_exc()
+            worker = self.workers[k]
+            if worker is not None:
+                worker.process.kill()
+            return False
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every worker (politely, then SIGKILL after ``timeout``) and the monitor."""
         self._stop.set()
@@ -237,12 +296,19 @@ class Supervisor:
         state = int(self.ctl[shard_word(k, CTL_S_STATE)])
         worker = self.workers[k]
         assert worker is not None
-        if state == WORKER_READY:
-            with self._lock:
-                self.drain(k)  # the last requests that arrived while it started
-                self._hand_over(k)
-                self.down.discard(k)
-                restarting.pop(k, None)
+        if state == WORKER_READY and worker.process.is_alive():
+            if not self.control_lock.acquire(blocking=False):
+                return  # a control call is under way: hand back on a later poll, after it
+            try:
+                with self._lock:
+                    if not self._brought_up_to_date(k):
+                        return  # it died meanwhile: restarted again below, on a later poll
+                    self.drain(k)  # the last requests that arrived while it started
+                    self._hand_over(k)
+                    self.down.discard(k)
+                    restarting.pop(k, None)
+            finally:
+                self.control_lock.release()
         elif (not worker.process.is_alive() or state == WORKER_STOPPED) and (
             time.monotonic() - restarting.get(k, 0.0) > 1.0
         ):

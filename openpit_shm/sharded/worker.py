@@ -8,7 +8,8 @@ Lifecycle, as seen in the shard's control block:
    pairs (the unnamed ones by the descriptors that follow the spec on the
    pipe, the external slots' rings by name); rebuild the Book over the
    surviving arena; build the engine.
-2. ``READY``: wait until the supervisor hands over the rings (``owner``).
+2. ``READY``: apply the control requests the supervisor replays (what the
+   shard missed while it was down), until it hands over the rings (``owner``).
 3. ``RUNNING``: the duty cycle. Engines whose policies are all builtin run
    ``kernels.agent.agent_run`` (everything in Numba); engines with custom
    Python policies decide each record through the object pipeline
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -31,6 +31,7 @@ import numpy as np
 from ..layout.control import (
     CTL_S_CONTROL_ACK,
     CTL_S_CONTROL_SEQ,
+    CTL_S_GENERATION,
     CTL_S_OWNER,
     CTL_S_PID,
     CTL_S_STATE,
@@ -162,7 +163,9 @@ def _serve_objects(shard: _Shard) -> int:
     from ..kernels.ring import ring_pop_batch
     from .texts import encode_texts
 
-    door = RecordDoor(shard.engine)
+    # Reservations live in this process: the incarnation in their handles tells a
+    # restarted worker's handles from its predecessor's (which died with it).
+    door = RecordDoor(shard.engine, generation=int(shard.ctl[shard.base + CTL_S_GENERATION]))
     cap = shard.spec.names.capacity
     batch = shard.scratch[: shard.spec.batch]
     records = batch.view(ORDER_DTYPE).reshape(-1)
@@ -180,7 +183,7 @@ def _serve_objects(shard: _Shard) -> int:
             shard.ctl[stats + STAT_NAMES.index("records")] += n
             wants_texts = slot in shard.spec.text_slots
             for i in range(n):
-                answer = door.answer(records[i])
+                answer = door.answer(records[i], slot)
                 rows = answer.rows
                 payload = None
                 if wants_texts and answer.error is not None:
@@ -207,12 +210,12 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     seq = int(load_word_acquire(shard.ctl, shard.base + CTL_S_CONTROL_SEQ))
     running = True
     while conn.poll():
-        op, args = conn.recv()
+        number, op, args = conn.recv()
         try:
             value = apply_control(shard, op, args)
-            conn.send((True, value))
+            conn.send((number, True, value))
         except Exception as exc:  # reported to the caller, who raises it
-            conn.send((False, exc))
+            conn.send((number, False, exc))
         shard.ctl[shard.base + CTL_S_STATS + STAT_NAMES.index("control")] += 1
         if op == "stop":
             running = False
@@ -220,16 +223,37 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     return running
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this worker when its supervisor dies (Linux ``prctl``)."""
-    import ctypes
-    import signal
+#: How often the host watch re-checks the parent pid (the pipe wakes it at once anyway).
+_HOST_POLL_S = 0.25
 
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the supervisor died before the prctl: nobody to serve
-        os._exit(1)
+
+def _die_with_host() -> None:
+    """Exit as soon as the host process (the engine's supervisor) is gone.
+
+    Not ``PR_SET_PDEATHSIG``: Linux sends that signal when the *thread* that
+    spawned the worker exits, so an engine built in a short-lived thread would
+    lose every worker with that thread. Instead a daemon thread waits on
+    multiprocessing's parent sentinel, a pipe whose write end the host keeps
+    open as long as it holds the worker's ``Process`` object (the engine's
+    lifetime) and the kernel closes when the host dies; as a backstop it
+    checks the worker has not been re-parented (a host that forked keeps the
+    pipe open in its child). The thread needs the GIL only when it wakes up:
+    the kernels' duty cycle releases it.
+    """
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    assert parent is not None, "a shard worker is spawned by its host"
+    host, sentinel = parent.pid, parent.sentinel
+
+    def watch() -> None:
+        while not wait([sentinel], timeout=_HOST_POLL_S) and os.getppid() == host:
+            pass
+        os._exit(1)  # the host is gone: nobody to serve, and its segments are the sweep's
+
+    threading.Thread(target=watch, name="openpit_shm-host-watch", daemon=True).start()
 
 
 def worker_main(conn: Connection) -> None:
@@ -243,16 +267,19 @@ def worker_main(conn: Connection) -> None:
     """
     from ..kernels.agent import AGENT_STOP
 
-    _die_with_parent()
+    _die_with_host()
     shard = None
     try:
         spec: WorkerSpec = conn.recv()
         shard = _Shard(spec, recv_fds(conn, len(SHARD_FDS)))
         shard.set_state(WORKER_READY)
+        # The supervisor answers the last requests itself meanwhile, and first sends the
+        # control requests (configuration, instruments) this shard missed while it was down.
         while int(shard.ctl[shard.base + CTL_S_OWNER]) != OWNER_WORKER:
             if int(shard.ctl[shard.base + CTL_S_STATE]) == WORKER_STOPPING:
                 return
-            time.sleep(0.0005)  # the supervisor is answering the last requests itself
+            if conn.poll(0.0005) and not _control(shard, conn):
+                return
         shard.set_state(WORKER_RUNNING)
         serve = _serve_objects if shard.engine._customs else _serve_kernels
         running = True

@@ -27,8 +27,11 @@ from openpit_shm.kernels.codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_HANDLE_NOT_OWNER,
+    RSN_HANDLE_WRONG_SHARD,
     RSN_WRONG_ENGINE,
 )
+from openpit_shm.layout.handles import handle_client, handle_shard, make_handle
 from openpit_shm.layout.records import (
     CODE_NUMBER,
     MSG_COMMIT,
@@ -50,6 +53,7 @@ from openpit_shm.layout.records import (
     STATUS_REJECTED,
 )
 from openpit_shm.layout.ring import RING_W_HEAD, RING_W_TAIL
+from openpit_shm.layout.shard import record_shard_nb
 from openpit_shm.shm.ring import Ring
 from tests.records import stamped
 from tests.sharded.conftest import c1_builder
@@ -98,6 +102,15 @@ def _record(**fields: Any) -> tuple:
     return tuple(base[name] for name in ORDER_DTYPE.names)
 
 
+def _slot1_refusal(ref: int) -> int:
+    """Why a worker refuses garbage handle ``ref`` from client slot 1 (``layout.handles``)."""
+    if ref <= 0:
+        return RSN_BAD_HANDLE
+    if handle_shard(ref) != record_shard_nb(0, MSG_COMMIT, ref, 2):
+        return RSN_HANDLE_WRONG_SHARD
+    return RSN_HANDLE_NOT_OWNER if handle_client(ref) != 1 else RSN_BAD_HANDLE
+
+
 # (record fields, expected (status, code name, reason) or None = "whatever openpit decides")
 BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
     *[({"kind": k}, (STATUS_ERROR, "Other", RSN_BAD_KIND)) for k in (0, 9, 100, 255)],
@@ -114,9 +127,11 @@ BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
     ({"kind": MSG_REPORT, "instrument": 77, "flags": ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL},
      (STATUS_ERROR, "UnknownInstrument", RSN_BAD_INSTRUMENT)),
     # Garbage reservation handles: never a live one (live handles have small slot numbers).
-    *[({"kind": kind, "ref": ref}, (STATUS_ERROR, "Other", RSN_BAD_HANDLE))
+    # Refused as client slot 1 sees them (the feeder's): unknown, another shard's, another's.
+    *[({"kind": kind, "ref": ref}, (STATUS_ERROR, "Other", _slot1_refusal(ref)))
       for kind in (MSG_COMMIT, MSG_ROLLBACK, MSG_EXECUTE)
-      for ref in (0, -1, 1, I64_MAX, I64_MIN, (2**30 - 1) << 32 | 123_456, 0x1234_5678_9ABC_DEF0)],
+      for ref in (0, -1, 1, I64_MAX, I64_MIN, (2**30 - 1) << 32 | 123_456, 0x1234_5678_9ABC_DEF0,
+                  make_handle(1, 1, 1, 7), make_handle(0, 1, 5, 2**28 - 1))],
     # Out-of-range values: business rejects or accepts, exactly as in process.
     ({"amount": I64_MAX}, None),
     ({"price": I64_MAX}, None),
@@ -161,6 +176,8 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
             assert actual == (status, CODE_NUMBER[code], reason), f"{fields}: {actual}"
             assert got["policy"][i] == POLICY_ENGINE and got["count"][i] == 1, fields
         for field in FIELDS:
+            if field == "reason" and fields.get("kind") in (MSG_COMMIT, MSG_ROLLBACK, MSG_EXECUTE):
+                continue  # in process, the handles are client 0's: refused for other reasons
             assert got[field][i] == want[field][i], f"{fields}: {field}"
     # Then valid orders are decided as in process (the same engine state on both sides).
     valid = mixed_stream(5, 4000, np.arange(60))
@@ -200,7 +217,7 @@ def test_should_reject_finalizing_a_reservation_twice_or_executing_it(
     assert (first["status"] == STATUS_OK).all() and (handles != 0).all()
     fin = np.zeros(6, dtype=ORDER_DTYPE)
     fin["seq"] = np.arange(6)
-    fin["account"] = [100_001, 100_001, 100_001, 100_002, 100_002, 100_002]  # routes to the owner
+    # No account: the feeder routes finalizations to the shard each handle names.
     fin["kind"] = [MSG_EXECUTE, MSG_COMMIT, MSG_COMMIT, MSG_ROLLBACK, MSG_ROLLBACK, MSG_COMMIT]
     fin["ref"] = [handles[0]] * 3 + [handles[1]] * 3
     got = feed_decisions(feeder, attach, fin, tmp_path)
