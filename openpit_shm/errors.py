@@ -8,6 +8,7 @@ __all__ = [
     "AccountBlockError",
     "AccountGroupRegistrationError",
     "ConfigureErrorKind",
+    "EngineClosedError",
     "PolicyConfigureError",
     "RejectError",
     "ShardUnavailableError",
@@ -78,3 +79,7 @@ class PolicyConfigureError(Exception):
 
 class ShardUnavailableError(RuntimeError):
     """A sharded engine could not reach a worker in bounded time (full ring, dead shard)."""
+
+
+class EngineClosedError(ShardUnavailableError):
+    """The sharded engine was closed: every call after ``close()`` (and one in flight) raises it."""

@@ -9,6 +9,7 @@ the accumulated P&L of each account.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import signal
@@ -131,9 +132,11 @@ def wait_serving(engine: Any, shard: int, old_pid: int | None = None) -> None:
     """Until shard ``shard`` has a running worker again (a new one when ``old_pid`` is given)."""
     sup = engine._supervisor
     wait_until(
-        lambda: (old_pid is None or engine.workers[shard] != old_pid)
-        and shard not in sup.down
-        and sup.alive(shard)
+        lambda: (
+            (old_pid is None or engine.workers[shard] != old_pid)
+            and shard not in sup.down
+            and sup.alive(shard)
+        )
     )
 
 
@@ -150,10 +153,8 @@ def later(delay_s: float, action: Callable[[], None]) -> threading.Thread:
 
 
 def signal_pid(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def stop_cont_kill(pid: int, stop_after: float, run_for: float) -> Callable[[], None]:

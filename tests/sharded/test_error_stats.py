@@ -1,4 +1,4 @@
-"""``stats()['errors']`` counts the ``STATUS_ERROR`` answers each shard gave (issue 9, defect 22)."""
+"""``stats()["errors"]`` counts the requests each shard answered ``STATUS_ERROR`` (issue 9, #22)."""
 
 from __future__ import annotations
 

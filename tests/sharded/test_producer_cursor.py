@@ -2,8 +2,8 @@
 
 ``head - tail`` outside ``[0, capacity]`` would make the worker decide old
 slots nobody sent (eating rate-limit budget). The worker answers that
-producer with ``STATUS_ERROR`` / ``RSN_BAD_CURSOR``, stops serving its ring,
-and keeps serving everyone else.
+producer once with ``STATUS_ERROR`` / ``RSN_BAD_CURSOR``, serves nothing of
+its ring until the cursor is back in step, and keeps serving everyone else.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ import pytest
 
 import openpit_shm as op
 from openpit_shm.kernels.codes import RSN_BAD_CURSOR
-from openpit_shm.layout.records import ORDER_DTYPE, POLICY_ENGINE, RESULT_DTYPE, STATUS_ERROR
+from openpit_shm.layout.records import (
+    ORDER_DTYPE,
+    POLICY_ENGINE,
+    RESULT_DTYPE,
+    STATUS_ERROR,
+    STATUS_OK,
+)
 from openpit_shm.layout.ring import RING_W_HEAD, RING_W_TAIL
 from openpit_shm.shm.ring import Ring
 from tests.engine.conftest import make_order
@@ -53,3 +59,10 @@ def test_should_refuse_a_producer_cursor_outside_the_ring(skew: int) -> None:
             assert broker_count(engine) == counted + 1
             assert engine.workers[0] == pid
             assert engine.stats()[0]["restarts"] == 0
+            assert consumer.try_pop() is None, "refused once"
+            # Back in step: served again.
+            req.ctrl[RING_W_HEAD] = req.ctrl[RING_W_TAIL]
+            producer = req.producer()
+            producer.push(orders([9], iid, UNIT)[0])
+            assert consumer.pop()["status"] == STATUS_OK
+            assert broker_count(engine) == counted + 2
