@@ -19,6 +19,7 @@ import openpit_shm as op
 from openpit_shm.kernels.codes import RSN_OV_ZERO_QTY
 from openpit_shm.layout.records import CODE_NUMBER, STATUS_OK, STATUS_REJECTED
 from tests.engine.conftest import make_order
+from tests.sharded.conftest import PassThrough
 from tests.sharded.faults import (
     UNIT,
     accounts_of,
@@ -26,6 +27,7 @@ from tests.sharded.faults import (
     later,
     orders,
     signal_pid,
+    wait_until,
 )
 
 QTY_CAP = 900
@@ -162,3 +164,53 @@ def test_should_bound_a_batch_by_the_stall_not_by_its_length() -> None:
         recs = orders(np.resize(accounts, 2_000_000), iid, UNIT)
         results = engine.execute_batch(recs)
         assert np.all(results["status"] == STATUS_OK)
+
+
+def _live_reservations(engine: op.Engine, shard: int) -> int:
+    from openpit_shm.layout.state import H_RES_LIVE
+    from openpit_shm.sharded.topology import segment_array
+
+    return int(segment_array(engine._topology.state[shard])[H_RES_LIVE])
+
+
+def test_should_roll_back_the_reservations_of_abandoned_batch_records() -> None:
+    """Records given up on may still reserve; nobody holds those reservations, so the
+    client rolls them back when the late answers arrive."""
+    engine = counting_builder().sharded(workers=1, timeout=0.3).build()
+    with engine:
+        iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
+        pid = engine.workers[0]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(op.errors.ShardUnavailableError):
+                engine.execute_batch(orders([1] * 50, iid, UNIT, auto_commit=False))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        wait_until(lambda: _live_reservations(engine, 0) == 50)  # decided after all
+
+        def settled() -> bool:
+            engine.execute_pre_trade_dry_run(make_order(op, account=2, qty="5"))
+            return _live_reservations(engine, 0) == 0
+
+        wait_until(settled)
+
+
+def test_should_roll_back_the_reservation_of_an_abandoned_order() -> None:
+    """The same for one order whose reservation a custom policy's worker holds."""
+    engine = counting_builder().pre_trade(PassThrough()).sharded(workers=1, timeout=0.3).build()
+    with engine:
+        engine.register_instrument(op.Instrument("AAPL", "USD"))
+        pid = engine.workers[0]
+        link = engine._links[0]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(op.errors.ShardUnavailableError):
+                engine.execute_pre_trade(make_order(op, account=1, qty="5"))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+        def settled() -> bool:
+            engine.execute_pre_trade_dry_run(make_order(op, account=2, qty="5"))
+            return link.rolled_back == 1 and not link.retry and not link.unsettled
+
+        wait_until(settled)  # rolled back, and the rollback was answered (not to be resent)

@@ -97,7 +97,7 @@ def test_should_answer_unavailable_only_for_orders_a_killed_worker_never_applied
             return orders(rng.choice(accounts, size=60_000), iid, UNIT)
 
         downs, _ = _chaos_rounds(
-            engine, batch, lambda: broker_count(engine), rounds=8, seed=2,
+            engine, batch, lambda: broker_count(engine), rounds=6, seed=2,
             stop_window=0.004, kill_window=0.002,
         )  # fmt: skip
         assert downs > 0, "the kills landed while requests were queued"
@@ -116,7 +116,7 @@ def test_should_answer_unavailable_only_for_reports_a_killed_worker_never_applie
             return -sum(pnl_of(engine, a) for a in victims) // UNIT
 
         downs, _ = _chaos_rounds(
-            engine, batch, applied, rounds=6, seed=3, stop_window=0.004, kill_window=0.002
+            engine, batch, applied, rounds=5, seed=3, stop_window=0.004, kill_window=0.002
         )
         assert downs > 0
 
@@ -132,7 +132,7 @@ def test_should_answer_every_record_at_once_when_a_custom_policy_worker_dies() -
             return orders(rng.choice(accounts, size=3000), iid, UNIT)
 
         downs, _ = _chaos_rounds(
-            engine, batch, lambda: broker_count(engine), rounds=6, seed=4,
+            engine, batch, lambda: broker_count(engine), rounds=4, seed=4,
             stop_window=0.03, kill_window=0.01,
         )  # fmt: skip
         assert downs > 0
