@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -75,21 +76,22 @@ def small_rings() -> op.Engine:
         yield engine
 
 
-def _resume_soon(pid: int) -> None:
-    """SIGCONT ``pid`` once the next call is under way, so the late answers arrive during it."""
-    later(0.05, lambda: signal_pid(pid, signal.SIGCONT))
+def _give_up(engine: op.Engine, call: Callable[[], object], resume_after: float = 0.0) -> None:
+    """Run ``call`` while shard 0's worker is stopped, so the call times out and abandons its
+    requests; the worker resumes ``resume_after`` seconds later (during the next call)."""
+    pid = engine.workers[0]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(op.errors.ShardUnavailableError):
+            call()
+    finally:
+        later(resume_after, lambda: signal_pid(pid, signal.SIGCONT)).join(0 if resume_after else 5)
 
 
 def test_should_not_take_a_timed_out_batchs_answers_for_the_next_batch(small_rings) -> None:
     engine = small_rings
     iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-    pid = engine.workers[0]
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        with pytest.raises(op.errors.ShardUnavailableError):
-            engine.execute_batch(orders([1] * 200, iid, UNIT))
-    finally:
-        _resume_soon(pid)
+    _give_up(engine, lambda: engine.execute_batch(orders([1] * 200, iid, UNIT)), 0.05)
     zero = orders([1] * 200, iid, 0)
     _check_batch(zero, engine.execute_batch(zero))
 
@@ -100,13 +102,7 @@ def test_should_not_take_a_timed_out_orders_answer_for_the_next_request(
 ) -> None:
     engine = small_rings
     iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-    pid = engine.workers[0]
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        with pytest.raises(op.errors.ShardUnavailableError):
-            engine.execute_pre_trade(make_order(op, account=1, qty="5"))
-    finally:
-        _resume_soon(pid)
+    _give_up(engine, lambda: engine.execute_pre_trade(make_order(op, account=1, qty="5")), 0.05)
     if follow_up == "batch":
         zero = orders([1] * 20, iid, 0)
         _check_batch(zero, engine.execute_batch(zero))
@@ -114,6 +110,7 @@ def test_should_not_take_a_timed_out_orders_answer_for_the_next_request(
         _check_one(engine, 1, 0)
 
 
+@pytest.mark.slow
 def test_should_match_every_answer_to_its_request_under_random_stalls() -> None:
     """Random SIGSTOP/SIGCONT timings around batches and single orders, 40 seeded rounds."""
     rng = np.random.default_rng(20240909)
@@ -179,13 +176,9 @@ def test_should_roll_back_the_reservations_of_abandoned_batch_records() -> None:
     engine = counting_builder().sharded(workers=1, timeout=0.3).build()
     with engine:
         iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-        pid = engine.workers[0]
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            with pytest.raises(op.errors.ShardUnavailableError):
-                engine.execute_batch(orders([1] * 50, iid, UNIT, auto_commit=False))
-        finally:
-            os.kill(pid, signal.SIGCONT)
+        _give_up(
+            engine, lambda: engine.execute_batch(orders([1] * 50, iid, UNIT, auto_commit=False))
+        )
         wait_until(lambda: _live_reservations(engine, 0) == 50)  # decided after all
 
         def settled() -> bool:
@@ -200,14 +193,8 @@ def test_should_roll_back_the_reservation_of_an_abandoned_order() -> None:
     engine = counting_builder().pre_trade(PassThrough()).sharded(workers=1, timeout=0.3).build()
     with engine:
         engine.register_instrument(op.Instrument("AAPL", "USD"))
-        pid = engine.workers[0]
         link = engine._links[0]
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            with pytest.raises(op.errors.ShardUnavailableError):
-                engine.execute_pre_trade(make_order(op, account=1, qty="5"))
-        finally:
-            os.kill(pid, signal.SIGCONT)
+        _give_up(engine, lambda: engine.execute_pre_trade(make_order(op, account=1, qty="5")))
 
         def settled() -> bool:
             engine.execute_pre_trade_dry_run(make_order(op, account=2, qty="5"))

@@ -15,6 +15,7 @@ in the middle of when it died).
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -87,20 +88,23 @@ def _chaos_rounds(engine: op.Engine, make_batch, applied, rounds: int, seed: int
     return downs, unknowns
 
 
-def test_should_answer_unavailable_only_for_orders_a_killed_worker_never_applied() -> None:
-    engine = counting_builder().sharded(workers=2).build()
+def _order_chaos(builder: Any, size: int, rounds: int, seed: int, stop: float, kill: float) -> None:
+    """Batches of ``size`` orders over both shards, counted in the broker rate window."""
+    engine = builder.sharded(workers=2, timeout=60).build()
     with engine:
         iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
         accounts = np.concatenate([accounts_of(k, 2, 40) for k in range(2)])
 
         def batch(rng: np.random.Generator) -> np.ndarray:
-            return orders(rng.choice(accounts, size=60_000), iid, UNIT)
+            return orders(rng.choice(accounts, size=size), iid, UNIT)
 
-        downs, _ = _chaos_rounds(
-            engine, batch, lambda: broker_count(engine), rounds=6, seed=2,
-            stop_window=0.004, kill_window=0.002,
-        )  # fmt: skip
+        downs, _ = _chaos_rounds(engine, batch, lambda: broker_count(engine), rounds, seed,
+                                 stop, kill)  # fmt: skip
         assert downs > 0, "the kills landed while requests were queued"
+
+
+def test_should_answer_unavailable_only_for_orders_a_killed_worker_never_applied() -> None:
+    _order_chaos(counting_builder(), 60_000, rounds=6, seed=2, stop=0.004, kill=0.002)
 
 
 def test_should_answer_unavailable_only_for_reports_a_killed_worker_never_applied() -> None:
@@ -123,16 +127,5 @@ def test_should_answer_unavailable_only_for_reports_a_killed_worker_never_applie
 
 def test_should_answer_every_record_at_once_when_a_custom_policy_worker_dies() -> None:
     """Custom policies run in Python in the worker: same rule, and nothing is stranded."""
-    engine = counting_builder().pre_trade(PassThrough()).sharded(workers=2, timeout=60).build()
-    with engine:
-        iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-        accounts = np.concatenate([accounts_of(k, 2, 40) for k in range(2)])
-
-        def batch(rng: np.random.Generator) -> np.ndarray:
-            return orders(rng.choice(accounts, size=3000), iid, UNIT)
-
-        downs, _ = _chaos_rounds(
-            engine, batch, lambda: broker_count(engine), rounds=4, seed=4,
-            stop_window=0.03, kill_window=0.01,
-        )  # fmt: skip
-        assert downs > 0
+    builder = counting_builder().pre_trade(PassThrough())
+    _order_chaos(builder, 3000, rounds=4, seed=4, stop=0.03, kill=0.01)
