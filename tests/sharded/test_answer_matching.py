@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -153,13 +155,32 @@ def test_should_match_every_answer_to_its_request_under_random_stalls() -> None:
 
 
 def test_should_bound_a_batch_by_the_stall_not_by_its_length() -> None:
-    """A batch far longer than ``timeout`` completes while the workers make progress."""
-    engine = counting_builder().sharded(workers=2, timeout=0.25).build()
+    """A batch far longer than ``timeout`` completes while the workers make progress.
+
+    The workers are paused for 0.1 s of every 0.2 s, so the batch lasts well
+    over the 0.3 s timeout while no shard ever stalls that long.
+    """
+    engine = counting_builder().sharded(workers=2, timeout=0.3).build()
     with engine:
         iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
         accounts = np.concatenate([accounts_of(k, 2, 50) for k in range(2)])
         recs = orders(np.resize(accounts, 2_000_000), iid, UNIT)
-        results = engine.execute_batch(recs)
+        done = threading.Event()
+
+        def pulse() -> None:
+            while not done.is_set():
+                for sig in (signal.SIGSTOP, signal.SIGCONT):
+                    for pid in engine.workers:
+                        signal_pid(pid, sig)
+                    time.sleep(0.1)
+
+        pulses = threading.Thread(target=pulse, daemon=True)
+        pulses.start()
+        try:
+            results = engine.execute_batch(recs)
+        finally:
+            done.set()
+            pulses.join()
         assert np.all(results["status"] == STATUS_OK)
 
 
