@@ -17,7 +17,6 @@ import pytest
 
 import openpit_shm as op
 from openpit_shm.kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
-from openpit_shm.kernels.journal import journal_word
 from openpit_shm.layout.records import STATUS_ERROR, STATUS_OK
 from tests.engine.conftest import make_order, make_report
 from tests.sharded.faults import (
@@ -75,6 +74,7 @@ def _journal(engine: op.Engine, shard: int, slot: int, progress: int) -> None:
 
 def test_should_publish_what_a_dead_worker_decided_and_call_the_one_in_flight_unknown() -> None:
     """The supervisor finishes the journal: decided, unknown, then never touched."""
+    from openpit_shm.kernels.journal import journal_word
     from openpit_shm.layout.records import ORDER_DTYPE, RESULT_COMMITTED, RESULT_DTYPE
     from openpit_shm.sharded.topology import answer_scratch
     from openpit_shm.shm.ring import Ring
@@ -110,6 +110,7 @@ def test_should_publish_what_a_dead_worker_decided_and_call_the_one_in_flight_un
 
 @pytest.mark.parametrize("call", ["order", "report"])
 def test_should_raise_outcome_unknown_for_a_request_a_worker_died_deciding(call: str) -> None:
+    from openpit_shm.kernels.journal import journal_word
     from openpit_shm.layout.ring import RING_W_HEAD, RING_W_TAIL
 
     engine = counting_builder().sharded(workers=1).build()
