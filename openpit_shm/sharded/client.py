@@ -101,7 +101,8 @@ class ShardedEngine:
 
     Build it with ``Engine.builder().account_sync().sharded(workers=N)...build()``.
     Use it as a context manager, or call ``close()``: that stops the workers and
-    removes every shared-memory segment.
+    removes every shared-memory segment; every call after it raises
+    ``EngineClosedError``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
