@@ -106,6 +106,7 @@ from openpit_shm.layout.state import (
 )
 
 from .arena import arena_free
+from .atomics import compiler_fence
 from .blocks import engine_block, gate, is_blocked, latch_kernel
 from .codes import (
     RSN_BAD_AMOUNT,
@@ -121,10 +122,11 @@ from .codes import (
 )
 from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
+from .journal import journal_word
 from .order_size import osl_check
 from .order_validation import ov_check
 from .pnl_bounds import pnl_check, pnl_report
-from .ptr import addr_ptr, as_ptr, p_offset, prefetch
+from .ptr import addr_ptr, as_ptr, p_offset, p_store_release, prefetch
 from .rate_limit import rl_check, rl_log_words_needed
 from .reservations import (
     res_account,
@@ -594,7 +596,9 @@ def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: 
 
 
 @njit(cache=True)
-def process(state_arr, shared_arr, records_arr, results_arr, now, first_only, client):  # type: ignore[no-untyped-def]
+def process(  # type: ignore[no-untyped-def]
+    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at
+):
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
 
     ``client``: the client slot the records came from (0 for the engine's own
@@ -607,11 +611,16 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only, cl
     early when ``results`` cannot hold another request's records (status 0)
     or when the arena must grow first (``ST_NEED_SPACE``; nothing of that
     record was applied).
+
+    ``journal[journal_at]`` gets the progress word (``kernels.journal``)
+    before and after each record, so a shard worker's supervisor knows
+    exactly how far a dying worker got; other callers pass a scratch word.
     """
     state = as_ptr(state_arr)
     shared = as_ptr(shared_arr)
     rec = as_ptr(records_arr)
     res = as_ptr(results_arr)
+    progress = as_ptr(journal)
     room = state[H_N_POLICIES] + 2
     i = 0
     w = 0
@@ -638,6 +647,8 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only, cl
                 safe = i + 1
             else:
                 return i, w, ST_NEED_SPACE
+        p_store_release(progress, journal_at, journal_word(w, i, 1))  # record i: in flight
+        compiler_fence()
         r = i * 8
         word2 = rec[r + 2]
         instrument = np.int32(word2 & 0xFFFFFFFF)
@@ -672,4 +683,6 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only, cl
                 out[j * 8 + RESULT_W_SEQ] = seq
             w += n
         i += 1
+        compiler_fence()
+        p_store_release(progress, journal_at, journal_word(w, i, 0))  # decided, answers written
     return i, w, 0

@@ -8,6 +8,7 @@ __all__ = [
     "AccountBlockError",
     "AccountGroupRegistrationError",
     "ConfigureErrorKind",
+    "EngineClosedError",
     "PolicyConfigureError",
     "RejectError",
     "ReservationLostError",
@@ -88,3 +89,7 @@ class ReservationLostError(ShardUnavailableError):
     memory; when that worker dies they are neither committed nor rolled back,
     and its restarted successor refuses the old handle.
     """
+
+
+class EngineClosedError(ShardUnavailableError):
+    """The sharded engine was closed: every call after ``close()`` (and one in flight) raises it."""

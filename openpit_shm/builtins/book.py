@@ -75,8 +75,11 @@ _B = types.boolean
 _SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
 _SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _B)
 _SIG_GATE = (_I, _I, _I, _I, _I)
-_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B, _I)
+_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I)
 _ENTRY: dict[str, Any] = {}
+#: The progress word ``process`` notes for a shard's supervisor (``kernels.journal``); in
+#: process nobody reads it.
+_NO_JOURNAL = np.zeros(1, dtype=np.int64)
 
 
 def _entry(name: str, dispatcher: Any, sig: tuple[Any, ...]) -> Any:
@@ -649,7 +652,8 @@ class Book:
         done = written = 0
         while done < recs.shape[0]:
             i, w, status = ep(
-                self.state, self.shared, recs[done:], res[written:], now, first_only, client
+                self.state, self.shared, recs[done:], res[written:], now, first_only, client,
+                _NO_JOURNAL, 0,
             )
             done += i
             written += w

@@ -89,7 +89,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     from .client import assemble
     from .supervisor import Supervisor
     from .topology import Topology
-    from .worker import WorkerSpec
+    from .worker import WorkerSpec, answer_scratch_rows
 
     validate_registrations(registrations)
     s: ShardedSettings = settings.sharded
@@ -105,6 +105,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
         n_slots=1 + s.external_clients,
         capacity=s.ring_capacity,
         scale=settings.scale,
+        scratch_rows=answer_scratch_rows(s.batch, n_policies),
     )
     supervisor = None
     try:
