@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["cache_dirs", "check", "guard", "source_files", "source_hash"]
+__all__ = ["cache_dirs", "check", "guard", "kernel_cache_dir", "source_files", "source_hash"]
 
 STAMP_NAME = "openpit_shm-kernels.stamp"
 LOCK_NAME = "openpit_shm-kernels.lock"
@@ -94,8 +94,11 @@ def cache_dirs() -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _stamp_dir() -> Path | None:
-    """Where the stamp lives: the first writable cache dir Numba would use for the kernels."""
+def kernel_cache_dir() -> Path | None:
+    """Where Numba caches the kernels (the first writable dir of its locators), or None.
+
+    The stamp (and ``kernels.entries``' compile lock) live there too.
+    """
     for d in _numba_dirs(_KERNELS):
         try:
             d.mkdir(parents=True, exist_ok=True)
@@ -155,7 +158,7 @@ def check() -> int | None:
     """The import-time check for this installation (see the module docstring)."""
     import numba
 
-    stamp_dir = _stamp_dir()
+    stamp_dir = kernel_cache_dir()
     if stamp_dir is None:
         return None  # nowhere writable: Numba cannot cache either
     digest = source_hash(source_files(), extra=f"numba {numba.__version__}")

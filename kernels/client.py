@@ -15,7 +15,7 @@ first result record is kept (``count`` says how many rejects it got);
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, njit
+from numba import carray
 
 from openpit_shm.kernels.atomics import (
     cpu_relax,
@@ -37,6 +37,8 @@ from openpit_shm.kernels.ring import (
 )
 from openpit_shm.layout.ring import RING_CTRL_WORDS
 from openpit_shm.layout.shard import shard_of_nb
+
+from .jit import njit
 
 __all__ = ["UNANSWERED", "exchange", "group_by_shard", "notify", "pump_batch"]
 

@@ -12,9 +12,9 @@ inside an operation ``ORDER_NO_ACCOUNT`` / ``ORDER_NO_AMOUNT`` /
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, ORDER_NO_AMOUNT
+
+from .jit import njit
 
 __all__ = ["has_account", "has_amount", "has_instrument"]
 

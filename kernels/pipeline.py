@@ -27,7 +27,6 @@ carries ``RESULT_BLOCK_LATCHED``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
@@ -116,6 +115,7 @@ from .codes import (
 )
 from .fields import has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
+from .jit import njit
 from .order_size import osl_check
 from .order_validation import ov_check
 from .pnl_bounds import pnl_check, pnl_report

@@ -21,8 +21,6 @@ hold funds would keep their amounts in the slot.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.state import (
     H_RES_BASE,
     H_RES_CAP,
@@ -36,6 +34,7 @@ from openpit_shm.layout.state import (
 )
 
 from .arena import arena_alloc, arena_retire
+from .jit import njit
 
 __all__ = ["res_account", "res_alloc", "res_lookup", "res_need", "res_release", "res_set_state"]
 

@@ -17,12 +17,14 @@ per order for gate + start, and a reservation that holds nothing.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
+from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
@@ -385,6 +387,7 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     from ..builtins.book import Book
 
     validate_registrations(registrations)
+    notice_if_cold("an in-process engine's per-order kernel", [START_AT])
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
     return _assemble(registrations, settings, book)
@@ -401,8 +404,28 @@ def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
     return _assemble(registrations, settings, book)
 
 
-def _assemble(registrations: list[Registration], settings: _Settings, book: Any) -> Engine:
+def _start_at_on_first_call(engine: Engine) -> Any:
+    """Stands in for ``engine._start_at`` until the first per-order decision compiles the kernel.
+
+    A batch-only engine, or a shard worker that decides in Numba, never
+    compiles it. The stand-in replaces itself (through a weak reference: no
+    cycle keeps the engine alive) so later calls go straight to the kernel.
+    """
     from ..builtins.book import Book
+
+    ref = weakref.ref(engine)
+
+    def start_at(*args: Any) -> Any:
+        kernel = Book.start_kernel()
+        owner = ref()
+        if owner is not None:
+            owner._start_at = kernel
+        return kernel(*args)
+
+    return start_at
+
+
+def _assemble(registrations: list[Registration], settings: _Settings, book: Any) -> Engine:
     from ..core import ExecutionReport, Order
 
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
@@ -419,7 +442,7 @@ def _assemble(registrations: list[Registration], settings: _Settings, book: Any)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine)
     engine._rows = RowMaker(book)
-    engine._start_at = Book.start_kernel()
+    engine._start_at = _start_at_on_first_call(engine)
     engine._out_addr = book.out_addr(engine._out)
     engine._record_door = None
     engine._order_type = Order

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pickle
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..engine.registry import BuiltinEntry, Registration, validate_registrations
+from ..engine.registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
+from ..kernels.entries import (
+    SHARDED_CLIENT,
+    WORKER_KERNELS,
+    WORKER_OBJECTS,
+    Entry,
+    compile_all,
+    notice_if_cold,
+)
 from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff, idle_backoff_for
 from ..layout.ring import ring_capacity_check
 
@@ -81,6 +91,31 @@ def _pickled(registrations: list[Registration]) -> bytes:
         ) from exc
 
 
+def _compile_in_background(entries: Sequence[Entry]) -> Callable[[], None]:
+    """Compile ``entries`` in a thread while the workers start; returns a join that re-raises.
+
+    The workers compile their duty cycle meanwhile (``worker._compile_serving``),
+    so a cold first build pays for the slower of the two, not their sum.
+    """
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            compile_all(entries)
+        except BaseException as exc:  # re-raised by join(), in the building thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="openpit_shm-compile", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return join
+
+
 def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     """Create the segments and shard arenas, start the workers, return the ShardedEngine."""
     from ..builtins.book import Book
@@ -95,6 +130,10 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     n_policies = len(registrations)
     blob = _pickled(registrations)
+    customs = any(isinstance(e, CustomEntry) for e in registrations)
+    workers = WORKER_OBJECTS if customs else WORKER_KERNELS
+    notice_if_cold("a sharded engine's kernels", [*workers, *SHARDED_CLIENT])
+    client_compiled = _compile_in_background(SHARDED_CLIENT)
     # The client's replica: the builtins' configuration for texts and instrument ids.
     replica = Book.create(builtins, n_policies=n_policies, scale=settings.scale)
     topology = Topology.create(
@@ -120,6 +159,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
         ]
         supervisor = Supervisor(topology, specs, s.start_timeout)
         supervisor.start()
+        client_compiled()
         return assemble(
             registrations=registrations,
             replica=replica,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..builtins.record import Record
 from ..errors import ShardUnavailableError
+from ..kernels.entries import EXCHANGE
 from ..kernels.ring import ring_release, ring_wait_readable
 from ..layout.records import RESULT_TEXTS, STATUS_TEXT
 from ..layout.ring import RING_W_HEAD, RING_W_TAIL
@@ -28,22 +29,7 @@ __all__ = ["ShardLink"]
 _SLICE_NS = 20_000_000  # re-check the overall deadline this often while waiting
 
 
-_EXCHANGE: Any = None
 _OUT_ROWS = 512  # a request's records plus stale answers and texts read in one exchange
-
-
-def _exchange_entry() -> Any:
-    """The compiled entry point of ``kernels.client.exchange`` (all-int64 arguments)."""
-    global _EXCHANGE
-    if _EXCHANGE is None:
-        from numba import types
-
-        from ..kernels.client import exchange
-
-        sig = (types.int64,) * 17
-        exchange.compile(sig)
-        _EXCHANGE = exchange.overloads[sig].entry_point
-    return _EXCHANGE
 
 
 class ShardLink:
@@ -65,7 +51,7 @@ class ShardLink:
         self.unsettled: dict[int, tuple[int, bool]] = {}
         self.retry: list[tuple[int, bool]] = []  # finalizations a dead shard answered: resend
         self.out = np.zeros((_OUT_ROWS, 8), dtype=np.int64)
-        self._exchange = _exchange_entry()
+        self._exchange = EXCHANGE.compile()
         self._addrs = (
             request.ctrl.ctypes.data,
             request.slots.ctypes.data,

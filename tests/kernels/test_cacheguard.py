@@ -70,7 +70,7 @@ def test_should_stamp_this_installation_with_its_current_sources() -> None:
     assert {"records.py", "state.py", "ring.py", "segment.py", "codes.py", "hashtable.py"} <= names
     assert "cheader.py" not in names
     assert G.check() is None  # the import already checked; nothing changed since
-    stamp_dir = G._stamp_dir()
+    stamp_dir = G.kernel_cache_dir()
     assert stamp_dir is not None
     digest = G.source_hash(G.source_files(), extra=f"numba {numba.__version__}")
     assert (stamp_dir / G.STAMP_NAME).read_text().strip() == digest
