@@ -7,18 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from openpit_shm.demo import ROGUE
+from openpit_shm.hostinfo import report_dir
 
 
 def _shm() -> set[str]:
     return {f for f in os.listdir("/dev/shm") if f.startswith("opshm.")}
 
 
-def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm() -> None:
+def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm(tmp_path: Path) -> None:
     before = _shm()
     run = subprocess.run(
         [sys.executable, "-m", "openpit_shm", "demo", "--seconds", "2", "--accounts", "3000"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     summary = dict(
@@ -34,5 +37,14 @@ def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm() -> None:
     assert summary["/dev/shm after close"] == "clean"
     assert _shm() <= before
     report = Path(run.stdout.rsplit("report: ", 1)[1].strip())
+    assert report.parent == tmp_path  # the current directory, never the installed package
     assert f"| blocked accounts | 1 account: {ROGUE} |" in report.read_text()
-    report.unlink()
+
+
+def test_should_write_reports_to_the_out_directory_or_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert report_dir() == tmp_path
+    assert report_dir(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert (tmp_path / "a" / "b").is_dir()
