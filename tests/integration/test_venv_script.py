@@ -1,4 +1,4 @@
-"""scripts/_venv.sh installs only when something is missing: switching scripts does not reinstall."""
+"""scripts/_venv.sh installs only what is missing: switching scripts does not reinstall."""
 
 from __future__ import annotations
 
