@@ -28,6 +28,8 @@ static, picklable ``Book.description()``.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,10 +61,24 @@ from .texts import Description, Record, engine_description
 
 __all__ = ["Book", "BookDescription"]
 
+log = logging.getLogger(__name__)
+
 _POLICY_CLASSES: dict[str, type[BuiltinPolicy]] = {
     cls.kind: cls
     for cls in (OrderValidation, RateLimitPolicy, OrderSizeLimitPolicy, PnlBoundsKillSwitch)
 }
+
+
+#: Installing a builtin slower than this is logged: the progress of a big build.
+SLOW_INSTALL_S = 0.5
+
+
+def _log_slow_install(spec: BuiltinSpec, shard: tuple[int, int] | None, seconds: float) -> None:
+    if seconds < SLOW_INSTALL_S:
+        return
+    barriers = sum(len(v) for v in spec.config.values() if isinstance(v, dict))
+    where = "" if shard is None else f" (shard {shard[0]} of {shard[1]})"
+    log.info("%s: %s barriers installed in %.1f s%s", spec.name, f"{barriers:,}", seconds, where)
 
 
 def _signed(account: int) -> int:
@@ -165,7 +181,11 @@ class Book:
             st[L.H_EXEC + pos] = policy.kind_id
         st[L.H_N_BUILTINS] = len(order)
         for index, _ in order:
-            self.policies[index].install(self)  # type: ignore[union-attr]
+            policy = self.policies[index]
+            assert policy is not None
+            started = time.perf_counter()
+            policy.install(self)
+            _log_slow_install(policy.spec, shard, time.perf_counter() - started)
         return self
 
     @classmethod

@@ -16,7 +16,9 @@ per order for gate + start, and a reservation that holds nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
     from .configure import Configurator
 
 __all__ = ["Engine", "build_engine"]
+
+log = logging.getLogger(__name__)
 
 _NO_CUSTOM_LATCH = 255  # the kernel may latch its own first account-scope reject
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
@@ -382,15 +386,29 @@ for _name in (
     setattr(_FullSyncEngine, _name, _locked(_name))
 
 
+#: Builds slower than this are logged (with their size); installs log their own progress.
+SLOW_BUILD_S = 1.0
+
+
+def log_slow_build(what: str, registrations: list[Registration], started: float) -> None:
+    """Log a build that took longer than ``SLOW_BUILD_S`` (``started``: its ``perf_counter``)."""
+    seconds = time.perf_counter() - started
+    if seconds >= SLOW_BUILD_S:
+        log.info("built %s with %d policies in %.1f s", what, len(registrations), seconds)
+
+
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
     from ..builtins.book import Book
 
+    started = time.perf_counter()
     validate_registrations(registrations)
     notice_if_cold("an in-process engine's per-order kernel", [START_AT])
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
-    return _assemble(registrations, settings, book)
+    engine = _assemble(registrations, settings, book)
+    log_slow_build("an in-process engine", registrations, started)
+    return engine
 
 
 def build_engine_over(registrations: list[Registration], book: Any) -> Engine:

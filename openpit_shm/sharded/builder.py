@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..engine.engine import log_slow_build
 from ..engine.registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from ..kernels.entries import (
     SHARDED_CLIENT,
@@ -125,6 +127,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     from .topology import Topology
     from .worker import WorkerSpec
 
+    started = time.perf_counter()
     validate_registrations(registrations)
     s: ShardedSettings = settings.sharded
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
@@ -160,7 +163,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
         supervisor = Supervisor(topology, specs, s.start_timeout)
         supervisor.start()
         client_compiled()
-        return assemble(
+        engine = assemble(
             registrations=registrations,
             replica=replica,
             topology=topology,
@@ -169,6 +172,8 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
             idle=np.array(s.idle, dtype=np.int64),
             timeout=s.timeout,
         )
+        log_slow_build(f"a sharded engine ({s.workers} workers)", registrations, started)
+        return engine
     except BaseException:
         if supervisor is not None:
             supervisor.stop()

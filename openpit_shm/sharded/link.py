@@ -10,6 +10,7 @@ the link settles or drops them as it goes.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -26,6 +27,8 @@ from .texts import decode_texts
 
 __all__ = ["ShardLink"]
 
+log = logging.getLogger(__name__)
+
 _SLICE_NS = 20_000_000  # re-check the overall deadline this often while waiting
 
 
@@ -37,6 +40,7 @@ class ShardLink:
 
     def __init__(self, request: Ring, result: Ring, idle: np.ndarray, timeout: float) -> None:
         self.producer = request.producer(idle=idle, timeout=timeout)
+        self.shard = int(request.segment.header.shard_id)
         self.request_ring = request
         self.ctrl = result.ctrl
         self.slots = result.slots
@@ -82,6 +86,7 @@ class ShardLink:
                 return [rec], None
         if n < 0:
             why = "its request ring stayed full" if n == -1 else "no answer in time"
+            log.warning("shard %d: %s (%g s)", self.shard, why, self.timeout)
             raise ShardUnavailableError(f"shard unavailable: {why} (stuck worker, busy host)")
         out = self.out
         rows: list[Record] = []
@@ -117,6 +122,7 @@ class ShardLink:
             if avail > 0:
                 self.limit = self.tail + avail
             elif time.monotonic_ns() > deadline_ns:
+                log.warning("shard %d: no answer in time (%g s)", self.shard, self.timeout)
                 raise ShardUnavailableError(
                     "no answer from the shard in time (the worker is stuck or the host is "
                     "overloaded)"

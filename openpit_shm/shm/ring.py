@@ -26,6 +26,7 @@ handle's idle strategy (default: spin, yield, then park on the futex).
 
 from __future__ import annotations
 
+import logging
 import os
 from types import TracebackType
 from typing import Any
@@ -68,6 +69,8 @@ __all__ = [
     "RingProducer",
     "RingTimeoutError",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Default bound on a blocking push/pop, in seconds.
 DEFAULT_TIMEOUT_S = 5.0
@@ -295,6 +298,8 @@ class RingProducer(_End):
             tmo = _timeout_ns(timeout, self.timeout)
             free = ring_wait_writable(self._ctrl, self._slots, 1, self.idle, tmo)
             if free < 1:
+                if tmo != 0:  # (try_push asks without waiting: a full ring is its answer)
+                    log.warning("ring %s stayed full for %g s", self.ring.name, tmo / 1e9)
                 raise RingFullError(
                     f"ring {self.ring.name} stayed full for {tmo / 1e9:g} s "
                     f"(capacity {self._cap}; consumer slow, stuck or dead)"
@@ -335,6 +340,8 @@ class RingProducer(_End):
         self._head += done
         self._limit = self._head
         if done < n and tmo != 0:
+            log.warning("ring %s stayed full for %g s: pushed %d of %d", self.ring.name,
+                        tmo / 1e9, done, n)  # fmt: skip
             raise RingFullError(
                 f"ring {self.ring.name} stayed full for {tmo / 1e9:g} s: pushed {done} of {n}",
                 pushed=done,
