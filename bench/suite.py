@@ -1,7 +1,6 @@
 """The whole benchmark suite, side by side with openpit: one report (Markdown, JSON, PNG).
 
-``scripts/bench [--quick] [--reps R] [--only A,C1,C1-1M,D1]`` runs, for the
-scenarios of PERF.md:
+``scripts/bench [--quick] [--reps R] [--only A,C1,C1-1M,D1]`` runs these scenarios:
 
 * ``A``: order validation only, 1 account, 1 instrument;
 * ``C1``: order validation + order size + rate limit + P&L kill switch, 1,000

@@ -394,7 +394,8 @@ def log_slow_build(what: str, registrations: list[Registration], started: float)
     """Log a build that took longer than ``SLOW_BUILD_S`` (``started``: its ``perf_counter``)."""
     seconds = time.perf_counter() - started
     if seconds >= SLOW_BUILD_S:
-        log.info("built %s with %d policies in %.1f s", what, len(registrations), seconds)
+        n = len(registrations)
+        log.info("built %s with %d polic%s in %.1f s", what, n, "y" if n == 1 else "ies", seconds)
 
 
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
