@@ -1,4 +1,4 @@
-"""Scenarios C1 and C1-1M (PERF.md): all four builtins, openpit 0.10.0 in the same run.
+"""Scenarios C1 and C1-1M (bench/suite.py): all four builtins, openpit 0.10.0 in the same run.
 
 C1: order validation + order size limit + rate limit + P&L bounds kill switch;
 1,000 accounts x 100 instruments (``S000..S099``/USD), uniform random; side

@@ -1,4 +1,4 @@
-"""Scenario C1 (PERF.md) on the sharded engine, with openpit 0.10.0 in the same run.
+"""Scenario C1 (bench/suite.py) on the sharded engine, with openpit 0.10.0 in the same run.
 
 The engine is ``bench_c1.build_engine`` (1,000 accounts x 100 instruments, the
 four builtins) built ``.account_sync().sharded(workers, idle)``. Paths:

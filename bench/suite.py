@@ -1,7 +1,6 @@
 """The whole benchmark suite, side by side with openpit: one report (Markdown, JSON, PNG).
 
-``scripts/bench [--quick] [--reps R] [--only A,C1,C1-1M,D1]`` runs, for the
-scenarios of PERF.md:
+``scripts/bench [--quick] [--reps R] [--only A,C1,C1-1M,D1]`` runs these scenarios:
 
 * ``A``: order validation only, 1 account, 1 instrument;
 * ``C1``: order validation + order size + rate limit + P&L kill switch, 1,000
@@ -13,8 +12,9 @@ openpit_shm in process (per order with pre-built orders, per order building
 each Order, NumPy batch) and sharded over 2 worker processes (Python batch
 client, Python per-order client, C feeder). Every row: median and min–max over
 the repetitions, ratio to openpit, latency percentiles where the path is per
-order. Host, CPU, versions and commit close the report. Files go to
-``bench/results/`` (git-ignored); ``--quick`` runs small sizes in about a minute.
+order. Host, CPU, versions and commit close the report. Files go to ``--out``
+(default: the current directory; ``scripts/bench`` passes ``bench/results/``,
+git-ignored); ``--quick`` runs small sizes in about a minute.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from bench import bench_c1 as c1
 from bench import bench_scenario_a as scen_a
 from bench.common import Series, fmt_ns, fmt_rate, latencies, rate
 from openpit_shm.batch import report_records
-from openpit_shm.hostinfo import git_commit, host_lines, results_dir
+from openpit_shm.hostinfo import git_commit, host_lines, report_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -313,9 +313,9 @@ def chart(report: Report, path: Path) -> Path | None:
     return path
 
 
-def write(report: Report, quick: bool) -> tuple[Path, Path, Path | None]:
+def write(report: Report, quick: bool, out: Path | None) -> tuple[Path, Path, Path | None]:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = results_dir() / f"bench-{stamp}{'-quick' if quick else ''}"
+    base = report_dir(out) / f"bench-{stamp}{'-quick' if quick else ''}"
     facts = host_lines()
     notes = report.notes
     md = report.markdown(f"openpit_shm benchmark, {stamp}{' (quick)' if quick else ''}")
@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--only", default="A,C1,C1-1M,D1", help="comma-separated scenarios")
     ap.add_argument("--no-sharded", action="store_true", help="skip the sharded paths")
+    ap.add_argument("--out", type=Path, help="directory for the report (default: current)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     reps = args.reps or (3 if args.quick else 5)
@@ -356,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {name} ==", flush=True)
             step()
             gc.collect()
-    md, js, png = write(report, q)
+    md, js, png = write(report, q, args.out)
     print(f"\nreport: {md}\n        {js}" + (f"\n        {png}" if png else ""))
     return 0
 

@@ -1,12 +1,14 @@
-"""The order lifecycle, written for openpit 0.10 (run it against openpit_shm unchanged).
+"""The order lifecycle, written for openpit 0.10 and run on openpit_shm (``import ... as openpit``).
 
 Order validation plus two custom policies: a start-stage notional gate and a
 main-stage per-account exposure reservation that commits or rolls back. Then
 the explicit two-stage flow, the shortcut, finalization, and a post-trade
-report whose P&L trips a custom kill switch.
+report whose P&L trips a custom kill switch. With ``import openpit`` instead of
+the first line below it runs on openpit 0.10 itself and prints the same
+(``tests/integration/test_seed_example.py`` checks both).
 """
 
-import openpit
+import openpit_shm as openpit
 
 AccountId, Pnl, Price = openpit.param.AccountId, openpit.param.Pnl, openpit.param.Price
 Side, TradeAmount, Volume = openpit.param.Side, openpit.param.TradeAmount, openpit.param.Volume

@@ -29,7 +29,7 @@ segments mapped for the whole call.
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, njit
+from numba import carray
 
 from openpit_shm.kernels.atomics import (
     cpu_relax,
@@ -79,6 +79,8 @@ from openpit_shm.layout.ring import (
     RING_W_PRODUCER_SLEEPING,
 )
 from openpit_shm.layout.state import H_SHARD_ID
+
+from .jit import njit
 
 __all__ = [
     "AGENT_CONTROL",

@@ -23,8 +23,6 @@ anything; the Book then grows the arena and retries.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.state import (
     H_CAP,
     H_LOG_FREE,
@@ -35,6 +33,8 @@ from openpit_shm.layout.state import (
     LG_RING,
     ROW_ALIGN,
 )
+
+from .jit import njit
 
 __all__ = [
     "arena_alloc",

@@ -39,8 +39,6 @@ Python calls these through ``kernels.control``.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
     CODE_MISSING_REQUIRED_FIELD,
@@ -77,6 +75,7 @@ from .codes import (
 )
 from .fields import has_account
 from .hashtable import tbl_find, tbl_get_or_insert
+from .jit import njit
 from .ptr import p_cas, p_fetch_add, p_load_relaxed
 from .results import write_reject
 

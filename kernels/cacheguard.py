@@ -9,10 +9,12 @@ old values: stale code, no error. This guard hashes every module that can end
 up inside a kernel (``kernels/*.py`` and ``openpit_shm/layout/*.py``, plus the
 Numba version) and keeps the hash in a stamp file next to the cache. When the
 hash differs, it deletes every ``*.nbi``/``*.nbc`` file the package's
-kernels can have cached (in-tree ``__pycache__``, ``NUMBA_CACHE_DIR``, the
-user-wide Numba cache dir; and a source checkout's ``tests``/``bench``, whose
-njit helpers inline kernels too) before any kernel loads, then writes the new
-stamp. ``kernels/__init__.py`` runs it on import.
+kernels can have cached where this process loads from (``NUMBA_CACHE_DIR``
+when set; else the in-tree ``__pycache__`` and the user-wide Numba cache
+dir; and a source checkout's ``tests``/``bench``, whose njit helpers inline
+kernels too) before any kernel loads, then writes the new stamp. Each cache
+tree carries its own stamp, so a tree this process does not read is checked
+by the next process that does. ``kernels/__init__.py`` runs it on import.
 
 Concurrent imports (shard workers start together) are safe: a matching stamp
 is the lock-free fast path; otherwise the check, the deletion and the new
@@ -30,7 +32,15 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["cache_dirs", "check", "guard", "source_files", "source_hash"]
+__all__ = [
+    "cache_dirs",
+    "check",
+    "dirs_guarded_by",
+    "guard",
+    "kernel_cache_dir",
+    "source_files",
+    "source_hash",
+]
 
 STAMP_NAME = "openpit_shm-kernels.stamp"
 LOCK_NAME = "openpit_shm-kernels.lock"
@@ -94,8 +104,11 @@ def cache_dirs() -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _stamp_dir() -> Path | None:
-    """Where the stamp lives: the first writable cache dir Numba would use for the kernels."""
+def kernel_cache_dir() -> Path | None:
+    """Where Numba caches the kernels (the first writable dir of its locators), or None.
+
+    The stamp (and ``kernels.entries``' compile lock) live there too.
+    """
     for d in _numba_dirs(_KERNELS):
         try:
             d.mkdir(parents=True, exist_ok=True)
@@ -151,12 +164,32 @@ def guard(digest: str, stamp_dir: Path, dirs: Sequence[Path]) -> int | None:
         os.close(fd)  # (closing releases the lock)
 
 
+def dirs_guarded_by(stamp_dir: Path, dirs: Sequence[Path]) -> list[Path]:
+    """The ``dirs`` a process that keeps its stamp in ``stamp_dir`` can load code from.
+
+    With ``NUMBA_CACHE_DIR`` set, Numba reads only that tree, and its own stamp
+    guards it; otherwise the in-tree and user-wide dirs. A process with a fresh
+    ``NUMBA_CACHE_DIR`` (a warmup into a new directory) therefore leaves the
+    default cache alone: the next process that uses it checks that cache's
+    own stamp.
+    """
+    from numba.core import config
+
+    root = Path(config.CACHE_DIR).resolve() if config.CACHE_DIR else None
+
+    def under_root(d: Path) -> bool:
+        return root is not None and d.resolve().is_relative_to(root)
+
+    own = under_root(stamp_dir)
+    return [d for d in dirs if under_root(d) == own]
+
+
 def check() -> int | None:
     """The import-time check for this installation (see the module docstring)."""
     import numba
 
-    stamp_dir = _stamp_dir()
+    stamp_dir = kernel_cache_dir()
     if stamp_dir is None:
         return None  # nowhere writable: Numba cannot cache either
     digest = source_hash(source_files(), extra=f"numba {numba.__version__}")
-    return guard(digest, stamp_dir, cache_dirs())
+    return guard(digest, stamp_dir, dirs_guarded_by(stamp_dir, cache_dirs()))

@@ -31,7 +31,7 @@ finalization a dead shard did not apply. Other stale answers are dropped.
 from __future__ import annotations
 
 import numpy as np
-from numba import carray, njit
+from numba import carray
 
 from openpit_shm.kernels.atomics import (
     cpu_relax,
@@ -63,6 +63,8 @@ from openpit_shm.layout.records import (
 )
 from openpit_shm.layout.ring import RING_CTRL_WORDS
 from openpit_shm.layout.shard import record_shard_nb
+
+from .jit import njit
 
 __all__ = [
     "EXCHANGE_CLOSED",

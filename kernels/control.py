@@ -8,11 +8,10 @@ on the order path (each call costs a Numba dispatch, ~0.5 µs).
 
 from __future__ import annotations
 
-from numba import njit
-
 from . import blocks as _blocks
 from .arena import arena_free
 from .hashtable import tbl_create, tbl_find, tbl_get_or_insert, tbl_need
+from .jit import njit
 from .pipeline import space_needed
 from .ptr import as_ptr
 from .rate_limit import fw_reset

@@ -16,8 +16,6 @@ records that carry one also carry that engine's record tag in ``ref``
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     MSG_DRY_ORDER,
     MSG_DRY_START,
@@ -29,6 +27,8 @@ from openpit_shm.layout.records import (
     ORDER_NO_AMOUNT,
     RECORD_TAG_SHIFT,
 )
+
+from .jit import njit
 
 __all__ = ["foreign_tag", "has_account", "has_amount", "has_instrument"]
 

@@ -35,9 +35,11 @@ import sys
 
 import llvmlite.binding as ll
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .jit import njit
 
 __all__ = [
     "FUTEX_AGAIN",

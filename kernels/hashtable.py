@@ -28,7 +28,6 @@ the allocation (a pointer bump).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from openpit_shm.layout.state import (
     TB_CAP,
@@ -43,6 +42,7 @@ from openpit_shm.layout.state import (
 )
 
 from .arena import arena_alloc, arena_alloc_row, arena_retire
+from .jit import njit
 from .ptr import prefetch
 
 __all__ = [

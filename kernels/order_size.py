@@ -28,8 +28,6 @@ metric, and before the price.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_ORDER_EXCEEDS_LIMIT,
@@ -89,6 +87,7 @@ from .codes import (
 from .fields import has_account, has_amount, has_instrument
 from .fixed import I64_MIN, mul_cmp
 from .hashtable import tbl_find
+from .jit import njit
 from .results import write_reject
 
 __all__ = ["notional_exceeds", "osl_check", "qty_exceeds"]

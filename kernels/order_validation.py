@@ -9,8 +9,6 @@ The price is not checked (market orders are fine), nor is anything else.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     CODE_INVALID_FIELD_VALUE,
     CODE_MISSING_REQUIRED_FIELD,
@@ -19,6 +17,7 @@ from openpit_shm.layout.records import (
 
 from .codes import FIELD_TRADE_AMOUNT, RSN_MISSING_FIELD, RSN_OV_ZERO_QTY, RSN_OV_ZERO_VOLUME
 from .fields import has_amount
+from .jit import njit
 from .results import write_reject
 
 __all__ = ["ov_check"]

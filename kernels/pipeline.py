@@ -27,7 +27,6 @@ carries ``RESULT_BLOCK_LATCHED``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
@@ -122,6 +121,7 @@ from .codes import (
 )
 from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
+from .jit import njit
 from .journal import journal_word
 from .order_size import osl_check
 from .order_validation import ov_check

@@ -23,8 +23,6 @@ generation matches). Bounds are strict: a value equal to a bound is fine.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_ORDER_VALUE_CALCULATION_FAILED,
@@ -74,6 +72,7 @@ from .codes import (
 from .fields import has_account, has_instrument
 from .fixed import add_checked, sub_checked
 from .hashtable import tbl_find, tbl_get_or_insert
+from .jit import njit
 from .results import write_reject
 
 __all__ = ["breach", "pnl_check", "pnl_report", "sum_scale"]

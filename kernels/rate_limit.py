@@ -36,8 +36,6 @@ order.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     CODE_RATE_LIMIT_EXCEEDED,
@@ -87,6 +85,7 @@ from .codes import (
 )
 from .fields import has_account, has_instrument
 from .hashtable import tbl_find
+from .jit import njit
 from .ptr import p_cas2, p_fetch_add
 from .results import write_reject
 from .sliding_log import log_count, log_ensure_class, log_push, ring_of, window_eff

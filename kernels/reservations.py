@@ -26,8 +26,6 @@ hold funds would keep their amounts in the slot.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.handles import (
     HANDLE_GEN_BITS,
     HANDLE_INDEX_LIMIT,
@@ -54,6 +52,7 @@ from openpit_shm.layout.state import (
 
 from .arena import arena_alloc, arena_retire
 from .codes import RSN_BAD_HANDLE, RSN_HANDLE_NOT_OWNER, RSN_HANDLE_WRONG_SHARD
+from .jit import njit
 
 __all__ = [
     "res_account",

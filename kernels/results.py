@@ -14,9 +14,9 @@ once the request's total is known.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.records import RESULT_W_D0, RESULT_W_HEAD
+
+from .jit import njit
 
 __all__ = [
     "head_code",

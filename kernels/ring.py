@@ -51,7 +51,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from numba import njit
 
 from openpit_shm.kernels.atomics import (
     cpu_relax,
@@ -75,6 +74,8 @@ from openpit_shm.layout.ring import (
     RING_W_TAIL,
     RING_W_TAIL_CACHE,
 )
+
+from .jit import njit
 
 __all__ = [
     "IDLE_BACKOFF",

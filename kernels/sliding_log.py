@@ -44,8 +44,6 @@ Windows are u64 nanoseconds; one of 2**63 ns or more never expires.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.layout.state import (
     LG_C0,
     LG_META,
@@ -63,6 +61,7 @@ from openpit_shm.layout.state import (
 
 from .arena import log_alloc, log_release
 from .fixed import I64_MAX, I64_MIN
+from .jit import njit
 
 __all__ = [
     "log_class_for",

@@ -1,13 +1,14 @@
-"""Command line: ``python -m openpit_shm <command> [options]`` (also the ``openpit-shm`` script).
+"""Command line: ``openpit-shm <command> [options]`` (also ``python -m openpit_shm``).
 
 Commands are registered in ``COMMANDS``: each is a (help text, add-arguments,
-run) triple, so other modules can add ``demo``/``bench`` next to ``sweep``
-without touching the dispatcher.
+run) triple, so other modules can add commands next to ``sweep`` without
+touching the dispatcher.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,12 +48,26 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=8.0, help="how long to stream orders")
     p.add_argument("--accounts", type=int, default=4000, help="market-making accounts")
     p.add_argument("--workers", type=int, default=2, help="shard worker processes")
+    p.add_argument(
+        "--out", type=Path, default=None, help="directory for the report (default: current)"
+    )
 
 
 def _demo_run(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(args.seconds, args.accounts, args.workers)
+    run_demo(args.seconds, args.accounts, args.workers, out_dir=args.out)
+    return 0
+
+
+def _no_args(p: argparse.ArgumentParser) -> None:
+    """A command without options."""
+
+
+def _warmup_run(args: argparse.Namespace) -> int:
+    from .warmup import warmup
+
+    warmup()
     return 0
 
 
@@ -67,11 +82,29 @@ COMMANDS: dict[str, Command] = {
         _demo_args,
         _demo_run,
     ),
+    "warmup": (
+        "compile every kernel an in-process or sharded engine needs, for this CPU, into the cache",
+        _no_args,
+        _warmup_run,
+    ),
 }
 
 
+def _prog() -> str:
+    """How this program was invoked: ``python -m openpit_shm`` or the script's own name."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not name or name == "__main__.py":
+        return "python -m openpit_shm"
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m openpit_shm")
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=_prog(), description="openpit_shm: a pre-trade risk engine over shared memory"
+    )
+    parser.add_argument("--version", action="version", version=f"openpit_shm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
     for name, (help_text, add_args, _) in COMMANDS.items():
         add_args(sub.add_parser(name, help=help_text, description=help_text))

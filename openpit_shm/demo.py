@@ -1,6 +1,6 @@
 """The main job: a market-making flow through a sharded engine, with live progress.
 
-``python -m openpit_shm demo [--seconds S] [--accounts N] [--workers W]``
+``openpit-shm demo [--seconds S] [--accounts N] [--workers W] [--out DIR]``
 (``scripts/demo`` runs it on a fresh machine). It:
 
 1. starts a sharded engine (2 workers) with the C1 policies: order validation,
@@ -12,9 +12,10 @@
    P&L and fees); one desk keeps losing until its P&L breaches the bound, the
    kill switch blocks it and its orders are rejected from then on;
 4. prints orders/s, rejects by code and blocked accounts every second, then a
-   summary table, writes it to ``bench/results/demo-<time>.md`` and shuts down,
-   leaving nothing in ``/dev/shm`` (the summary checks the segments this engine
-   made: other engines on the host are none of its business).
+   summary table, writes it to ``demo-<time>.md`` in ``--out`` (default: the
+   current directory) and shuts down, leaving nothing in ``/dev/shm`` (the
+   summary checks the segments this engine made: other engines on the host
+   are none of its business).
 """
 
 from __future__ import annotations
@@ -114,8 +115,8 @@ class Flow:
     def fills(self, orders: np.ndarray, results: np.ndarray, seq0: int) -> np.ndarray:
         """Reports for ~3% of the accepted orders: small P&L either way, a fee each.
 
-        Every accepted quote of the losing desk fills, so it breaches its bound
-        within the first batches however slowly a loaded host streams.
+        The losing desk's orders all fill, each at a loss, so it reaches the
+        kill switch within a few batches however fast the host decides them.
         """
         accepted = orders[results["status"] == STATUS_OK]
         rogue = accepted["account"] == ROGUE
@@ -149,9 +150,13 @@ def _codes(counts: np.ndarray) -> str:
 
 
 def run_demo(
-    seconds: float = 8.0, accounts: int = 4000, workers: int = 2, batch: int = 65536
+    seconds: float = 8.0,
+    accounts: int = 4000,
+    workers: int = 2,
+    batch: int = 65536,
+    out_dir: Path | str | None = None,
 ) -> Path:
-    """Run the demo; returns the path of the Markdown summary it wrote."""
+    """Run the demo; returns the path of the Markdown summary it wrote (in ``out_dir``, or cwd)."""
     from . import Instrument
 
     started = time.monotonic()
@@ -223,16 +228,16 @@ def run_demo(
     print("\nsummary")
     for k, v in rows:
         print(f"  {k:<{width}}  {v}")
-    path = _write_report(rows)
+    path = _write_report(rows, out_dir)
     print(f"\nreport: {path}")
     return path
 
 
-def _write_report(rows: list[tuple[str, str]]) -> Path:
-    from .hostinfo import host_lines, results_dir
+def _write_report(rows: list[tuple[str, str]], out_dir: Path | str | None) -> Path:
+    from .hostinfo import host_lines, report_dir
 
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = results_dir() / f"demo-{stamp}.md"
+    path = report_dir(out_dir) / f"demo-{stamp}.md"
     lines = [f"# openpit_shm demo, {stamp}", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", *(f"- {line}" for line in host_lines()), ""]

@@ -1,4 +1,4 @@
-"""Host facts for reports: machine, CPU, versions, git commit (shared by the demo and bench/)."""
+"""Host facts for reports: machine, CPU, versions, git commit, report directory (demo, bench/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-__all__ = ["git_commit", "host_lines", "results_dir"]
+__all__ = ["git_commit", "host_lines", "report_dir"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +46,12 @@ def host_lines() -> list[str]:
     ]
 
 
-def results_dir() -> Path:
-    """``bench/results`` of the checkout (git-ignored), created if needed."""
-    path = _ROOT / "bench" / "results"
+def report_dir(out: Path | str | None = None) -> Path:
+    """Where a report goes: ``out`` (created if needed), else the current directory.
+
+    Never a path derived from the package's own location: installed, that is
+    site-packages.
+    """
+    path = Path.cwd() if out is None else Path(out)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -28,16 +28,17 @@ static, picklable ``Book.description()``.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import types
 
 from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
-from openpit_shm.kernels import pipeline as KP
+from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
 from openpit_shm.layout.records import (
     FIXED_SCALE_DEFAULT,
@@ -63,32 +64,27 @@ from .texts import Description, Record, engine_description
 
 __all__ = ["Book", "BookDescription"]
 
+log = logging.getLogger(__name__)
+
 _POLICY_CLASSES: dict[str, type[BuiltinPolicy]] = {
     cls.kind: cls
     for cls in (OrderValidation, RateLimitPolicy, OrderSizeLimitPolicy, PnlBoundsKillSwitch)
 }
 
-_A1 = types.Array(types.int64, 1, "C")
-_A2 = types.Array(types.int64, 2, "C")
-_I = types.int64
-_B = types.boolean
-_SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
-_SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _B)
-_SIG_GATE = (_I, _I, _I, _I, _I)
-_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I)
-_ENTRY: dict[str, Any] = {}
+
+#: Installing a builtin slower than this is logged: the progress of a big build.
+SLOW_INSTALL_S = 0.5
 #: The progress word ``process`` notes for a shard's supervisor (``kernels.journal``); in
 #: process nobody reads it.
 _NO_JOURNAL = np.zeros(1, dtype=np.int64)
 
 
-def _entry(name: str, dispatcher: Any, sig: tuple[Any, ...]) -> Any:
-    """The compiled entry point of ``dispatcher`` for ``sig`` (compiled or loaded once)."""
-    ep = _ENTRY.get(name)
-    if ep is None:
-        dispatcher.compile(sig)
-        ep = _ENTRY[name] = dispatcher.overloads[sig].entry_point
-    return ep
+def _log_slow_install(spec: BuiltinSpec, shard: tuple[int, int] | None, seconds: float) -> None:
+    if seconds < SLOW_INSTALL_S:
+        return
+    barriers = sum(len(v) for v in spec.config.values() if isinstance(v, dict))
+    where = "" if shard is None else f" (shard {shard[0]} of {shard[1]})"
+    log.info("%s: %s barriers installed in %.1f s%s", spec.name, f"{barriers:,}", seconds, where)
 
 
 def _signed(account: int) -> int:
@@ -195,7 +191,11 @@ class Book:
             st[L.H_EXEC + pos] = policy.kind_id
         st[L.H_N_BUILTINS] = len(order)
         for index, _ in order:
-            self.policies[index].install(self)  # type: ignore[union-attr]
+            policy = self.policies[index]
+            assert policy is not None
+            started = time.perf_counter()
+            policy.install(self)
+            _log_slow_install(policy.spec, shard, time.perf_counter() - started)
         return self
 
     @classmethod
@@ -546,7 +546,7 @@ class Book:
     @staticmethod
     def start_kernel() -> Any:
         """The compiled entry point of ``kernels.pipeline.start_at``."""
-        return _ENTRY.get("start") or _entry("start", KP.start_at, _SIG_START)
+        return E.START_AT.compile()
 
     def start(
         self,
@@ -568,13 +568,13 @@ class Book:
         Records land in ``out[0..n)``. ``latch_before``: registration index of
         the first account-scope reject from a custom policy (255 if none).
         """
-        ep = _ENTRY.get("start") or _entry("start", KP.start_at, _SIG_START)
+        ep = E.START_AT.compile()
         oa = self._out(out)
         while True:
             n = ep(
                 self._sa, self._ha, oa, account, underlying, settlement, flags,
                 price, amount, now, dry, latch_before, gate,
-            )
+            )  # fmt: skip
             if n != K.ST_NEED_SPACE:
                 return n
             self._grow_for_kernel()
@@ -587,11 +587,11 @@ class Book:
         The kernels' own check (``kernels.pipeline.field_fault``), for doors that
         decide records in Python.
         """
-        return KP.field_fault_one(self.state, instrument, kind, side, flags, amount)
+        return E.FIELD_FAULT_ONE.compile()(self.state, instrument, kind, side, flags, amount)
 
     def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
         """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
-        ep = _ENTRY.get("gate") or _entry("gate", KP.gate_at, _SIG_GATE)
+        ep = E.GATE_AT.compile()
         return ep(self._sa, self._ha, self._out(out), account, flags)
 
     def apply_report(
@@ -615,7 +615,7 @@ class Book:
         exact form), so texts print the accumulated P&L as openpit does.
         A report without an account never sets the engine-wide block here.
         """
-        ep = _ENTRY.get("report") or _entry("report", KP.report_at, _SIG_REPORT)
+        ep = E.REPORT_AT.compile()
         oa = self._out(out)
         while True:
             n = ep(self._sa, self._ha, oa, account, settlement, flags, pnl, fee, scales, latch)
@@ -646,7 +646,7 @@ class Book:
             raise TypeError("records must be an ORDER_DTYPE array")
         if results.dtype != RESULT_DTYPE and results.dtype != np.int64:
             raise TypeError("results must be a RESULT_DTYPE array")
-        ep = _ENTRY.get("process") or _entry("process", KP.process, _SIG_PROCESS)
+        ep = E.PROCESS.compile()
         recs = _words(records)
         res = _words(results)
         done = written = 0

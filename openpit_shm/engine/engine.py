@@ -16,13 +16,17 @@ per order for gate + start, and a reservation that holds nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
+from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
 from ..param._compat import check_no_arguments
 from ..pretrade.context import account_control, context, post_trade_context
@@ -49,6 +53,8 @@ if TYPE_CHECKING:
     from .configure import Configurator
 
 __all__ = ["Engine", "build_engine"]
+
+log = logging.getLogger(__name__)
 
 _NO_CUSTOM_LATCH = 255  # the kernel may latch its own first account-scope reject
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
@@ -408,14 +414,30 @@ for _name in (
     setattr(_SerializedEngine, _name, _locked(_name))
 
 
+#: Builds slower than this are logged (with their size); installs log their own progress.
+SLOW_BUILD_S = 1.0
+
+
+def log_slow_build(what: str, registrations: list[Registration], started: float) -> None:
+    """Log a build that took longer than ``SLOW_BUILD_S`` (``started``: its ``perf_counter``)."""
+    seconds = time.perf_counter() - started
+    if seconds >= SLOW_BUILD_S:
+        n = len(registrations)
+        log.info("built %s with %d polic%s in %.1f s", what, n, "y" if n == 1 else "ies", seconds)
+
+
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
     from ..builtins.book import Book
 
+    started = time.perf_counter()
     validate_registrations(registrations)
+    notice_if_cold("an in-process engine's per-order kernel", [START_AT])
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
-    return _assemble(registrations, settings, book, serialized=settings.sync != SYNC_NONE)
+    engine = _assemble(registrations, settings, book, serialized=settings.sync != SYNC_NONE)
+    log_slow_build("an in-process engine", registrations, started)
+    return engine
 
 
 def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
@@ -432,10 +454,30 @@ def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
     return _assemble(registrations, settings, book, serialized=False)
 
 
+def _start_at_on_first_call(engine: Engine) -> Any:
+    """Stands in for ``engine._start_at`` until the first per-order decision compiles the kernel.
+
+    A batch-only engine, or a shard worker that decides in Numba, never
+    compiles it. The stand-in replaces itself (through a weak reference: no
+    cycle keeps the engine alive) so later calls go straight to the kernel.
+    """
+    from ..builtins.book import Book
+
+    ref = weakref.ref(engine)
+
+    def start_at(*args: Any) -> Any:
+        kernel = Book.start_kernel()
+        owner = ref()
+        if owner is not None:
+            owner._start_at = kernel
+        return kernel(*args)
+
+    return start_at
+
+
 def _assemble(
     registrations: list[Registration], settings: _Settings, book: Any, serialized: bool
 ) -> Engine:
-    from ..builtins.book import Book
     from ..core import ExecutionReport, Order
 
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
@@ -451,7 +493,7 @@ def _assemble(
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine)
     engine._rows = RowMaker(book)
-    engine._start_at = Book.start_kernel()
+    engine._start_at = _start_at_on_first_call(engine)
     engine._out_addr = book.out_addr(engine._out)
     engine._record_door = None
     engine._order_type = Order

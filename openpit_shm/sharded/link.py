@@ -22,6 +22,7 @@ is answered every message numbered below it has been too
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -35,6 +36,7 @@ from ..kernels.client import (
     EXCHANGE_STALE_FULL,
 )
 from ..kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
+from ..kernels.entries import EXCHANGE
 from ..layout.records import (
     MSG_COMMIT,
     MSG_ROLLBACK,
@@ -49,24 +51,11 @@ from .texts import decode_texts
 
 __all__ = ["ShardLink", "closed_error"]
 
-_EXCHANGE: Any = None
+log = logging.getLogger(__name__)
+
 #: ``out`` rows of one exchange: the answer (at most 255 records and 255 text chunks) and
 #: stale records to settle that arrived before it.
 _OUT_ROWS = 1024
-
-
-def _exchange_entry() -> Any:
-    """The compiled entry point of ``kernels.client.exchange`` (all-int64 arguments)."""
-    global _EXCHANGE
-    if _EXCHANGE is None:
-        from numba import types
-
-        from ..kernels.client import exchange
-
-        sig = (types.int64,) * 19
-        exchange.compile(sig)
-        _EXCHANGE = exchange.overloads[sig].entry_point
-    return _EXCHANGE
 
 
 def closed_error() -> EngineClosedError:
@@ -84,6 +73,7 @@ class ShardLink:
         self, request: Ring, result: Ring, idle: np.ndarray, timeout: float, cancel: np.ndarray
     ) -> None:
         self.producer = request.producer(idle=idle, timeout=timeout)
+        self.shard = int(request.segment.header.shard_id)
         self.request_ring = request
         self.timeout = timeout
         self.lock = threading.Lock()
@@ -95,7 +85,7 @@ class ShardLink:
         self.retry: list[tuple[int, bool]] = []
         self.rolled_back = 0  #: reservations of abandoned requests rolled back
         self.out = np.zeros((_OUT_ROWS, 8), dtype=np.int64)
-        self._exchange = _exchange_entry()
+        self._exchange = EXCHANGE.compile()
         self._addrs = (
             request.ctrl.ctypes.data,
             request.slots.ctypes.data,
@@ -168,6 +158,7 @@ class ShardLink:
             why = f"its request ring stayed full for {self.timeout:g} s"
         else:
             why = f"no answer and no progress for {self.timeout:g} s"
+        log.warning("shard %d: %s", self.shard, why)
         return ShardUnavailableError(f"shard unavailable: {why} (stuck worker, busy host)")
 
     def send_finalization(self, handle: int, commit: bool) -> None:

@@ -24,8 +24,10 @@ the others got, in the same order (each shard numbers assets as they come).
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 import traceback
@@ -79,6 +81,20 @@ __all__ = ["RSN_OUTCOME_UNKNOWN", "RSN_SHARD_DOWN", "Supervisor"]
 
 _POLL_S = 0.002
 _DRAIN_BATCH = 1024
+
+log = logging.getLogger(__name__)
+
+
+def exit_text(exitcode: int | None) -> str:
+    """How a worker process ended: ``killed by SIGKILL``, ``exited with code 1``."""
+    if exitcode is None:
+        return "is still running"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
 
 
 def _head(code: int, reason: int, status: int) -> int:
@@ -138,10 +154,15 @@ class Supervisor:
             specs.append(self._spawn(k))
         for k, spec in enumerate(specs):  # every child imports meanwhile, in parallel
             self._send_spec(k, spec)
-        deadline = time.monotonic() + self.start_timeout
+        started = time.monotonic()
+        deadline = started + self.start_timeout
         for k in range(len(self.specs)):
             self._wait_ready(k, deadline)
             self._hand_over(k)
+            log.info(
+                "shard %d: worker ready (pid %d) in %.2f s",
+                k, self._pid(k), time.monotonic() - started,
+            )  # fmt: skip
         self._thread = threading.Thread(target=self._monitor, name="openpit_shm-supervisor")
         self._thread.daemon = True
         self._thread.start()
@@ -167,6 +188,7 @@ class Supervisor:
             else:
                 os.environ["NUMBA_NUM_THREADS"] = env_threads
         child.close()
+        log.info("shard %d: worker started (pid %d)", k, proc.pid)
         self.workers[k] = _Worker(proc, parent)
         self.channels[k] = ControlChannel(
             self.ctl, shard_word(k, 0), parent, lambda p=proc: p.is_alive()
@@ -209,6 +231,10 @@ class Supervisor:
         deadline = time.monotonic() + 5.0
         while int(self.ctl[word]) != WORKER_RUNNING and time.monotonic() < deadline:
             time.sleep(0.0002)
+
+    def _pid(self, k: int) -> int:
+        worker = self.workers[k]
+        return -1 if worker is None else int(worker.process.pid or -1)
 
     def alive(self, k: int) -> bool:
         worker = self.workers[k]
@@ -282,13 +308,18 @@ class Supervisor:
                 base = shard_word(k, 0)
                 notify(self.ctl, base + CTL_S_CONTROL_SEQ, base + CTL_S_SLEEPING, channel.seq)
         deadline = time.monotonic() + timeout
-        for worker in self.workers:
+        for k, worker in enumerate(self.workers):
             if worker is None:
                 continue
+            pid = worker.process.pid
             worker.process.join(max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
+                log.warning("shard %d: worker (pid %d) did not stop in %g s: killing it", k, pid,
+                            timeout)  # fmt: skip
                 worker.process.kill()
                 worker.process.join(1.0)
+            log.info("shard %d: worker (pid %d) stopped: %s", k, pid,
+                     exit_text(worker.process.exitcode))  # fmt: skip
             worker.conn.close()
 
     # ---- the monitor ------------------------------------------------------------------------
@@ -314,6 +345,10 @@ class Supervisor:
             self.restarts[k] += 1
             old = self.workers[k]
             if old is not None:
+                log.warning(
+                    "shard %d: worker (pid %d) %s; restarting it (restart %d)",
+                    k, old.process.pid, exit_text(old.process.exitcode), self.restarts[k],
+                )  # fmt: skip
                 old.conn.close()
             self._finish_journal(k)  # before anything is answered SystemUnavailable
             self._send_spec(k, self._spawn(k))
@@ -332,13 +367,21 @@ class Supervisor:
                     self.drain(k)  # the last requests that arrived while it started
                     self._hand_over(k)
                     self.down.discard(k)
-                    restarting.pop(k, None)
+                    started = restarting.pop(k, None)
+                    log.info(
+                        "shard %d: restarted worker ready (pid %d) after %.2f s", k, self._pid(k),
+                        time.monotonic() - started if started is not None else 0.0,
+                    )  # fmt: skip
             finally:
                 self.control_lock.release()
         elif (not worker.process.is_alive() or state == WORKER_STOPPED) and (
             time.monotonic() - restarting.get(k, 0.0) > 1.0
         ):
             # The replacement died too: try again, but not in a tight loop.
+            log.warning(
+                "shard %d: replacement worker (pid %d) %s; starting another",
+                k, worker.process.pid, exit_text(worker.process.exitcode),
+            )  # fmt: skip
             with self._lock:
                 worker.conn.close()
                 self._send_spec(k, self._spawn(k))

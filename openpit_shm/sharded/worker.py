@@ -159,6 +159,22 @@ class _Shard:
             seg.close()
 
 
+def _compile_serving(shard: _Shard) -> None:
+    """Compile (or load) what the duty cycle calls before reporting READY.
+
+    On a cold cache the workers, which start together, take turns: the first
+    compiles, the others then load its cache files (``kernels.entries``).
+    """
+    from ..kernels.entries import WORKER_KERNELS, WORKER_OBJECTS, compile_all, compile_lock
+
+    entries = WORKER_OBJECTS if shard.engine._customs else WORKER_KERNELS
+    if all(entry.cached() for entry in entries):
+        compile_all(entries)
+        return
+    with compile_lock():
+        compile_all(entries)
+
+
 def _serve_kernels(shard: _Shard) -> int:
     """The all-builtin duty cycle: Numba end to end; returns why Python is needed."""
     from ..kernels.agent import AGENT_NEED_SPACE, agent_run
@@ -360,6 +376,7 @@ def worker_main(conn: Connection) -> None:
     try:
         spec: WorkerSpec = conn.recv()
         shard = _Shard(spec, recv_fds(conn, len(SHARD_FDS)))
+        _compile_serving(shard)
         shard.set_state(WORKER_READY)
         # The supervisor answers the last requests itself meanwhile, and first sends the
         # control requests (configuration, instruments) this shard missed while it was down.

@@ -26,24 +26,21 @@ handle's idle strategy (default: spin, yield, then park on the futex).
 
 from __future__ import annotations
 
+import logging
 import os
 from types import TracebackType
 from typing import Any
 
 import numpy as np
-from numba import types as nbtypes
 
 from openpit_shm.errors import ShardUnavailableError
+from openpit_shm.kernels.entries import RING_PUBLISH, RING_READABLE, RING_RELEASE, RING_WRITABLE
 from openpit_shm.kernels.ring import (
     idle_backoff,
     ring_pop_wait,
-    ring_publish,
     ring_push_wait,
-    ring_readable,
-    ring_release,
     ring_wait_readable,
     ring_wait_writable,
-    ring_writable,
 )
 from openpit_shm.layout.records import FIXED_SCALE_DEFAULT, ORDER_DTYPE, RECORD_BYTES
 from openpit_shm.layout.ring import (
@@ -73,6 +70,8 @@ __all__ = [
     "RingTimeoutError",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Default bound on a blocking push/pop, in seconds.
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -92,23 +91,12 @@ class RingTimeoutError(TimeoutError):
     """No record arrived within the timeout."""
 
 
-def _entry(dispatcher: Any, *argtypes: nbtypes.Type) -> Any:
-    """The compiled entry point of a Numba kernel for fixed argument types.
-
-    Calling it skips the dispatcher's type resolution (about 80 ns instead of
-    about 150-200 ns per call); the handles only pass arrays of exactly these
-    types.
-    """
-    return dispatcher.compile(tuple(argtypes))
-
-
-_CTRL_T = nbtypes.Array(nbtypes.int64, 1, "C")
-_SLOTS_T = nbtypes.Array(nbtypes.int64, 2, "C")
-_I64 = nbtypes.int64
-_publish = _entry(ring_publish, _CTRL_T, _I64)
-_release = _entry(ring_release, _CTRL_T, _I64)
-_writable = _entry(ring_writable, _CTRL_T, _SLOTS_T, _I64)
-_readable = _entry(ring_readable, _CTRL_T, _SLOTS_T, _I64)
+# Calling the compiled entry points skips the dispatcher's type resolution (about 80 ns instead
+# of about 150-200 ns per call); the handles only pass arrays of exactly these types.
+_publish = RING_PUBLISH.compile()
+_release = RING_RELEASE.compile()
+_writable = RING_WRITABLE.compile()
+_readable = RING_READABLE.compile()
 
 
 def _timeout_ns(timeout: float | None, default: float) -> int:
@@ -322,6 +310,8 @@ class RingProducer(_End):
             tmo = _timeout_ns(timeout, self.timeout)
             free = ring_wait_writable(self._ctrl, self._slots, 1, self.idle, tmo)
             if free < 1:
+                if tmo != 0:  # (try_push asks without waiting: a full ring is its answer)
+                    log.warning("ring %s stayed full for %g s", self.ring.name, tmo / 1e9)
                 raise RingFullError(
                     f"ring {self.ring.name} stayed full for {tmo / 1e9:g} s "
                     f"(capacity {self._cap}; consumer slow, stuck or dead)"
@@ -362,6 +352,8 @@ class RingProducer(_End):
         self._head += done
         self._limit = self._head
         if done < n and tmo != 0:
+            log.warning("ring %s stayed full for %g s: pushed %d of %d", self.ring.name,
+                        tmo / 1e9, done, n)  # fmt: skip
             raise RingFullError(
                 f"ring {self.ring.name} stayed full for {tmo / 1e9:g} s: pushed {done} of {n}",
                 pushed=done,

@@ -7,18 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from openpit_shm.demo import ROGUE
+from openpit_shm.hostinfo import report_dir
 from openpit_shm.shm.sweep import process_identity, segments_created_by
 from tests.foreign_segments import another_engine
 
 
-def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm() -> None:
+def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm(tmp_path: Path) -> None:
     # Another engine makes segments meanwhile: the leak checks (the demo's and this test's)
     # must look at the demo engine's segments only.
     with another_engine():
         run = subprocess.Popen(
             [sys.executable, "-m", "openpit_shm", "demo", "--seconds", "2", "--accounts", "3000"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         )  # fmt: skip
         demo = process_identity(run.pid)  # read while it lives (a zombie until waited for)
         stdout, stderr = run.communicate(timeout=300)
@@ -38,5 +41,14 @@ def test_should_stop_the_losing_desk_and_leave_nothing_in_dev_shm() -> None:
     assert len(workers) == 2
     assert segments_created_by([demo, *((pid, 0) for pid in workers)]) == []
     report = Path(stdout.rsplit("report: ", 1)[1].strip())
+    assert report.parent == tmp_path  # the current directory, never the installed package
     assert f"| blocked accounts | 1 account: {ROGUE} |" in report.read_text()
-    report.unlink()
+
+
+def test_should_write_reports_to_the_out_directory_or_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert report_dir() == tmp_path
+    assert report_dir(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert (tmp_path / "a" / "b").is_dir()

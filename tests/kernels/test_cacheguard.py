@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import numba
+import pytest
 
 from openpit_shm.kernels import cacheguard as G
 
@@ -70,7 +71,7 @@ def test_should_stamp_this_installation_with_its_current_sources() -> None:
     assert {"records.py", "state.py", "ring.py", "segment.py", "codes.py", "hashtable.py"} <= names
     assert "cheader.py" not in names
     assert G.check() is None  # the import already checked; nothing changed since
-    stamp_dir = G._stamp_dir()
+    stamp_dir = G.kernel_cache_dir()
     assert stamp_dir is not None
     digest = G.source_hash(G.source_files(), extra=f"numba {numba.__version__}")
     assert (stamp_dir / G.STAMP_NAME).read_text().strip() == digest
@@ -110,3 +111,21 @@ def test_should_never_run_code_compiled_from_an_old_constant(tmp_path: Path) -> 
     (tmp_path / "consts.py").write_text("VALUE = 2\n")
     assert _run(tmp_path, guarded=False) == 1  # Numba alone: the stale machine code
     assert _run(tmp_path, guarded=True) == 2  # the guard drops it first
+
+
+def test_should_guard_only_the_cache_tree_this_process_loads_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numba.core import config
+
+    user = tmp_path / "numba-cache"
+    in_tree = tmp_path / "pkg" / "__pycache__"
+    user_wide = tmp_path / "home" / ".cache" / "numba" / "pkg"
+    dirs = [user / "pkg", in_tree, user_wide]
+    monkeypatch.setattr(config, "CACHE_DIR", str(user))
+    # A fresh NUMBA_CACHE_DIR (say, a warmup into a new directory) leaves the default cache alone.
+    assert G.dirs_guarded_by(user / "kernels", dirs) == [user / "pkg"]
+    # NUMBA_CACHE_DIR not writable: Numba falls back to the default trees, and so does the guard.
+    assert G.dirs_guarded_by(in_tree, dirs) == [in_tree, user_wide]
+    monkeypatch.setattr(config, "CACHE_DIR", "")
+    assert G.dirs_guarded_by(in_tree, dirs) == dirs

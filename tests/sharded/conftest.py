@@ -16,7 +16,7 @@ P = op.param
 
 
 def c1_builder(sync: str = "no_sync", broker_limit: int = 10**9) -> Any:
-    """The C1 policies (PERF.md) with a tight-enough broker limit to matter in tests."""
+    """The C1 policies (bench/suite.py) with a tight-enough broker limit to matter in tests."""
     rate = (
         pol.build_rate_limit()
         .broker_barrier(

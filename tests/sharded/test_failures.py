@@ -1,4 +1,4 @@
-"""Failure semantics of the sharded engine (DESIGN §6): dead workers, full rings, leaks."""
+"""Failure semantics of the sharded engine: dead workers, full rings, leaks."""
 
 from __future__ import annotations
 

@@ -9,16 +9,15 @@ import io
 import sys
 from pathlib import Path
 
-from tests.integration.test_seed_example import EXAMPLE, run_example
+from tests.integration.test_seed_example import EXAMPLE, OURS, run_example
 from tests.sharded.conftest import shm_entries
 
 
 def test_should_run_the_lifecycle_example_on_a_sharded_engine(tmp_path: Path) -> None:
     source = EXAMPLE.read_text()
-    expected = run_example(source.replace("import openpit\n", "import openpit_shm as openpit\n", 1))
-    sharded = source.replace("import openpit\n", "import openpit_shm as openpit\n", 1).replace(
-        ".no_sync()", ".account_sync().sharded(workers=2)", 1
-    )
+    assert OURS in source
+    expected = run_example(source)
+    sharded = source.replace(".no_sync()", ".account_sync().sharded(workers=2)", 1)
     assert sharded.count(".sharded(") == 1
     # Workers unpickle the custom policies by reference: the module must be importable.
     (tmp_path / "lifecycle_sharded.py").write_text(sharded)
