@@ -5,8 +5,8 @@ sharded engine, created by the supervisor (the client process)::
 
     byte     0  segment header (128 B, layout.segment)
     byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid
-    byte  1024  shard 0 block (1024 B)
-    byte  2048  shard 1 block
+    byte  1024  shard 0 block (4096 B)
+    byte  5120  shard 1 block
     ...
 
 One shard block; every hot word alone in its 128-byte block::
@@ -22,6 +22,15 @@ One shard block; every hot word alone in its 128-byte block::
     +512  sleeping      futex word: 1 while the worker parks       worker sets, client clears
     +640  stats         batches, records, max_batch, parks,        worker only
                         wakeups, control, errors, depth_max
+    +1024 answers       accepted, rejected, restarts, depth     worker (supervisor while
+                        (requests; ``ANSWER_NAMES`` order)     the shard is down)
+    +1280 reject codes  64 words: reject records by code number (``REJECT_CODES`` + 1)
+    +1792 error reasons 256 words: STATUS_ERROR answers by reason byte (``kernels.codes``)
+
+The stats, answers, reject-code and error-reason words have one writer at a
+time (the worker, or the supervisor while the worker is down), which adds to
+them once per batch with plain stores; readers (``ShardedEngine.stats()``,
+``openpit-shm stat`` through a read-only mapping) see each word whole.
 
 Control requests themselves (configure, blocks, instruments, stats, stop)
 travel as pickles over a pipe; ``control_seq`` is how the worker's Numba
@@ -50,6 +59,12 @@ __all__ = [
     "CTL_S_SLEEPING",
     "CTL_S_STATE",
     "CTL_S_STATS",
+    "CTL_S_ANSWERS",
+    "CTL_S_REJECT_CODES",
+    "CTL_S_ERROR_REASONS",
+    "ANSWER_NAMES",
+    "N_ERROR_REASONS",
+    "N_REJECT_CODE_WORDS",
     "OWNER_SUPERVISOR",
     "OWNER_WORKER",
     "STAT_NAMES",
@@ -62,7 +77,7 @@ __all__ = [
     "shard_word",
 ]
 
-CONTROL_BLOCK_BYTES = 1024
+CONTROL_BLOCK_BYTES = 4096
 CONTROL_FIRST_BLOCK = 1024
 
 # Engine line (word indexes from the start of the segment).
@@ -83,6 +98,16 @@ CTL_S_CONTROL_SEQ = 256 // 8
 CTL_S_CONTROL_ACK = 384 // 8
 CTL_S_SLEEPING = 512 // 8
 CTL_S_STATS = 640 // 8
+CTL_S_ANSWERS = 1024 // 8
+CTL_S_REJECT_CODES = 1280 // 8
+CTL_S_ERROR_REASONS = 1792 // 8
+N_REJECT_CODE_WORDS = 64  #: room for every reject-code number (0 = none, 1.. REJECT_CODES)
+N_ERROR_REASONS = 256  #: one word per reason byte
+
+#: The answer words, in order from ``CTL_S_ANSWERS``: requests answered accepted, requests
+#: answered with at least one reject, times the worker was restarted, the request queue
+#: depth the worker last saw (records waiting when it took a batch).
+ANSWER_NAMES = ("accepted", "rejected", "restarts", "depth")
 
 #: The stats words, in order from ``CTL_S_STATS``.
 STAT_NAMES = (
