@@ -230,6 +230,7 @@ def batch_records(engine: Any, w: Workload, n: int) -> np.ndarray:
     rec["flags"] = ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_AUTO_COMMIT
     rec["price"] = w.cents[:n] * 10**6
     rec["amount"] = w.qty[:n] * 10**8
+    rec["ref"] = engine.record_format.order_ref  # the engine's record tag
     return rec
 
 
@@ -268,6 +269,7 @@ def state_bytes(engine: Any, n_accounts: int) -> tuple[float, float]:
     rep["side"] = SIDE_BUY
     rep["flags"] = ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL
     rep["pnl"] = -(10**8)
+    rep["ref"] = engine.record_format.order_ref  # the tag (report scales 0: not known)
     engine.execute_batch(rep)
     return before, book.used_bytes() / n_accounts
 

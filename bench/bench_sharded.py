@@ -150,7 +150,8 @@ def build_feeder(out_dir: Path) -> Path:
 def write_attach(engine: Any, path: Path, slot: int = 1) -> Path:
     info = engine.external_client(slot)
     lines = ["opshm-attach 1", f"slot {info['slot']}", f"n_shards {info['n_shards']}",
-             f"capacity {info['capacity']}", f"scale {info['scale']}"]  # fmt: skip
+             f"capacity {info['capacity']}", f"scale {info['scale']}",
+             f"tag {info['tag']}"]  # fmt: skip
     lines += [f"request {k} {name}" for k, name in enumerate(info["request"])]
     lines += [f"result {k} {name}" for k, name in enumerate(info["result"])]
     lines += [f"instrument {iid} {name}" for name, iid in info["instruments"].items()]

@@ -106,9 +106,9 @@ def scenario_a(report: Report, n: int, reps: int) -> None:
     m = n * 10
     rng = np.random.default_rng(3)
     recs = order_records(
-        account=99224416, instrument=iid, side=rng.integers(1, 3, m),
+        engine, account=99224416, instrument=iid, side=rng.integers(1, 3, m),
         quantity=rng.integers(1, 1000, m) * 10**8, price=rng.integers(10025, 50025, m) * 10**6,
-        auto_commit=True,
+        units="fixed", auto_commit=True,
     )  # fmt: skip
     out = engine.batch_out(m)
     engine.execute_batch(recs[:1000], out)
@@ -197,7 +197,8 @@ def c_feeder(engine: Any, n_accounts: int, n: int, reps: int) -> Series | None:
     info = engine.external_client(1)
     attach = exe.with_suffix(".attach")
     lines = ["opshm-attach 1", f"slot {info['slot']}", f"n_shards {info['n_shards']}",
-             f"capacity {info['capacity']}", f"scale {info['scale']}"]  # fmt: skip
+             f"capacity {info['capacity']}", f"scale {info['scale']}",
+             f"tag {info['tag']}"]  # fmt: skip
     lines += [f"request {k} {name}" for k, name in enumerate(info["request"])]
     lines += [f"result {k} {name}" for k, name in enumerate(info["result"])]
     lines += [f"instrument {iid} {name}" for name, iid in info["instruments"].items()]
@@ -264,8 +265,8 @@ def scenario_d1(report: Report, n: int, reps: int, sharded: bool) -> None:
                         for i in range(c1.N_INSTRUMENTS)])  # fmt: skip
         m = n * 10
         recs = report_records(
-            account=np.resize(accounts, m), instrument=ids[np.resize(instruments, m)], side=1,
-            pnl=np.resize(pnl, m), fee=np.resize(fee, m),
+            engine, account=np.resize(accounts, m), instrument=ids[np.resize(instruments, m)],
+            side=1, pnl=np.resize(pnl, m), fee=np.resize(fee, m), units="decimal",
         )  # fmt: skip
         out = engine.batch_out(m)
         engine.execute_batch(recs[:1000], out)

@@ -4,8 +4,10 @@
 
 1. for every attached client slot: take up to ``batch`` request records that
    sit contiguously in its request ring, run them through
-   ``pipeline.process`` straight from the ring slots into the result ring
-   slots (no copies), release and publish each ring once per batch;
+   ``pipeline.process`` straight from the ring slots into the shard's answer
+   scratch, publish the answers and release the requests once per batch,
+   under the answer journal (``kernels.journal``); a producer cursor no real
+   push can make is refused (``admit``), never served;
 2. note the heartbeat and the stats in the control block;
 3. when no slot had work: the idle strategy (``kernels.ring`` idle arrays):
    spin with ``pause``, then ``sched_yield``, then park on *every* inbound
@@ -18,7 +20,8 @@ It returns an ``AGENT_*`` code: control traffic is pending (``control_seq``
 moved), the arena must grow (``ST_NEED_SPACE``), or the shard is stopping.
 
 ``rings`` is ``int64[n_slots, 5]``: ``(active, req_ctrl, req_slots, res_ctrl,
-res_slots)`` addresses of each slot's two ring segments (``ctrl`` pages of
+res_slots)``, ``active`` 0 (no ring), ``SLOT_SERVED`` or ``SLOT_REFUSED``, then the
+addresses of each slot's two ring segments (``ctrl`` pages of
 512 words, ``slots`` of ``capacity`` 8-word records); the caller keeps the
 segments mapped for the whole call.
 """
@@ -36,16 +39,20 @@ from openpit_shm.kernels.atomics import (
     store_relaxed,
     store_release,
 )
-from openpit_shm.kernels.codes import ST_NEED_SPACE
+from openpit_shm.kernels.codes import RSN_BAD_CURSOR, ST_NEED_SPACE
 from openpit_shm.kernels.futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
+from openpit_shm.kernels.journal import journal_close, journal_open
 from openpit_shm.kernels.pipeline import process
 from openpit_shm.kernels.ptr import addr_ptr
+from openpit_shm.kernels.results import head_index, head_status, pack_head
 from openpit_shm.kernels.ring import (
     IDLE_BUSY_SPIN,
     IDLE_KIND,
     IDLE_PARK_NS,
     IDLE_SPINS,
     IDLE_YIELDS,
+    ring_head,
+    ring_publish,
     ring_push_batch,
     ring_readable,
     ring_release,
@@ -56,24 +63,34 @@ from openpit_shm.layout.control import (
     CTL_S_CONTROL_ACK,
     CTL_S_CONTROL_SEQ,
     CTL_S_HEARTBEAT,
+    CTL_S_JOURNAL,
     CTL_S_SLEEPING,
     CTL_S_STATE,
     CTL_S_STATS,
+    JOURNAL_PROGRESS,
     WORKER_STOPPING,
 )
+from openpit_shm.layout.records import CODE_OTHER, POLICY_ENGINE, STATUS_ERROR
 from openpit_shm.layout.ring import (
     RING_CTRL_WORDS,
     RING_W_CONSUMER_SLEEPING,
+    RING_W_HEAD,
+    RING_W_HEAD_CACHE,
     RING_W_PRODUCER_SLEEPING,
 )
+from openpit_shm.layout.state import H_SHARD_ID
 
 __all__ = [
     "AGENT_CONTROL",
     "AGENT_NEED_SPACE",
     "AGENT_STOP",
     "RING_COLUMNS",
+    "SLOT_REFUSED",
+    "SLOT_SERVED",
+    "admit",
     "agent_run",
     "agent_wait",
+    "refuse_cursor",
     "rings_table",
 ]
 
@@ -83,10 +100,12 @@ AGENT_STOP = 3  #: the shard's state says STOPPING
 
 RING_COLUMNS = 5
 _ACTIVE, _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 0, 1, 2, 3, 4
+SLOT_SERVED = 1  #: ``rings[slot, 0]``: the slot's requests are served
+SLOT_REFUSED = 2  #: its producer's cursor is impossible: nothing is served until it is not
 
 # Stats words (offsets from CTL_S_STATS), in STAT_NAMES order.
 _ST_BATCHES, _ST_RECORDS, _ST_MAX_BATCH, _ST_PARKS, _ST_WAKEUPS = 0, 1, 2, 3, 4
-_ST_DEPTH_MAX = 7
+_ST_ERRORS, _ST_DEPTH_MAX = 6, 7
 
 
 @njit(cache=True)
@@ -103,15 +122,18 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     """One batch of one client slot: returns (records handled, status).
 
     Requests are decided in place in their ring slots (up to the wrap; the rest
-    next cycle). Results go to ``scratch`` first, bounded by the free room of
-    the result ring, then into the ring in one wrap-aware copy and publish: a
-    request's records never straddle the wrap and never overflow the ring.
+    next cycle). Results go to ``scratch`` first (the shard's answer scratch in
+    the control segment), bounded by the free room of the result ring, then
+    into the ring in one wrap-aware copy and publish: a request's records
+    never straddle the wrap and never overflow the ring. The answer journal
+    (``kernels.journal``) follows every record, so if this process dies
+    mid-batch its supervisor answers each request honestly.
     """
-    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
-    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
-    avail = ring_readable(req_ctrl, req_slots, 1)
+    avail = admit(rings, slot, cap, ctl, base, state[H_SHARD_ID])
     if avail <= 0:
         return 0, 0
+    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
     res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
     res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
     # Ask for just enough room: the cached view of the client's cursor usually says
@@ -125,16 +147,20 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     if n > cap - start:
         n = cap - start
     limit = free if free < scratch.shape[0] else scratch.shape[0]
+    journal_open(ctl, base, slot, tail, ring_head(res_ctrl))
     done, written, status = process(
-        state, shared, req_slots[start : start + n], scratch[:limit], now, False
-    )
+        state, shared, req_slots[start : start + n], scratch[:limit], now, False, slot,
+        ctl, base + CTL_S_JOURNAL + JOURNAL_PROGRESS,
+    )  # fmt: skip
     if written > 0:
         ring_push_batch(res_ctrl, res_slots, scratch, 0, written)
     if done > 0:
         ring_release(req_ctrl, tail + done)
+    journal_close(ctl, base)
     s = base + CTL_S_STATS
     ctl[s + _ST_BATCHES] += 1
     ctl[s + _ST_RECORDS] += done
+    ctl[s + _ST_ERRORS] += _errors(scratch, written)
     if done > ctl[s + _ST_MAX_BATCH]:
         ctl[s + _ST_MAX_BATCH] = done
     if avail > ctl[s + _ST_DEPTH_MAX]:
@@ -143,10 +169,82 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
 
 
 @njit(cache=True)
-def _readable(rings, slot, cap):  # type: ignore[no-untyped-def]
+def _errors(results, n):  # type: ignore[no-untyped-def]
+    """How many requests were answered ``STATUS_ERROR`` in ``results[:n]`` (first records)."""
+    errors = 0
+    for r in range(n):
+        head = results[r, 2]
+        if head_status(head) == STATUS_ERROR and head_index(head) == 0:
+            errors += 1
+    return errors
+
+
+@njit(cache=True)
+def _queued(req_ctrl, req_slots):  # type: ignore[no-untyped-def]
+    """``head - tail`` of a request ring, re-reading ``head`` when the cached one is impossible
+    (so a producer that put its cursor back in step is seen)."""
+    avail = ring_readable(req_ctrl, req_slots, 1)
+    if avail < 0 or avail > req_slots.shape[0]:
+        head = load_acquire(req_ctrl, RING_W_HEAD)
+        req_ctrl[RING_W_HEAD_CACHE] = head
+        avail = head - ring_tail(req_ctrl)
+    return avail
+
+
+@njit(cache=True)
+def admit(rings, slot, cap, ctl, base, shard):  # type: ignore[no-untyped-def]
+    """How many requests slot ``slot`` has to serve (0: none), or -1 while its producer's
+    cursor is impossible (``head - tail`` outside ``[0, cap]``: slots nobody wrote).
+
+    The first time, the producer is answered (``refuse_cursor``) and the slot is marked
+    refused; it is served again once its cursor is back in step.
+    """
     req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
     req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
-    return ring_readable(req_ctrl, req_slots, 1) > 0
+    avail = _queued(req_ctrl, req_slots)
+    if 0 <= avail <= cap:
+        rings[slot, _ACTIVE] = SLOT_SERVED
+        return avail
+    if rings[slot, _ACTIVE] == SLOT_SERVED:
+        res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+        res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+        refuse_cursor(req_ctrl, res_ctrl, res_slots, shard)
+        rings[slot, _ACTIVE] = SLOT_REFUSED
+        ctl[base + CTL_S_STATS + _ST_ERRORS] += 1
+    return -1
+
+
+@njit(cache=True)
+def refuse_cursor(req_ctrl, res_ctrl, res_slots, shard):  # type: ignore[no-untyped-def]
+    """Answer a producer whose request cursor is impossible (``head - tail`` outside
+    ``[0, capacity]``): one ``STATUS_ERROR`` / ``RSN_BAD_CURSOR`` record (``seq`` -1, ``d0``
+    head, ``d1`` tail, ``d2`` shard), if its result ring has room. The caller stops serving
+    that ring. Returns 1 if the record was written."""
+    if ring_writable(res_ctrl, res_slots, 1) < 1:
+        return 0
+    head = ring_head(res_ctrl)
+    s = head & (res_slots.shape[0] - 1)
+    res_slots[s, 0] = -1
+    res_slots[s, 1] = 0
+    res_slots[s, 2] = pack_head(CODE_OTHER, POLICY_ENGINE, RSN_BAD_CURSOR, STATUS_ERROR, 0, 1, 0)
+    res_slots[s, 3] = load_acquire(req_ctrl, RING_W_HEAD)
+    res_slots[s, 4] = ring_tail(req_ctrl)
+    res_slots[s, 5] = shard
+    res_slots[s, 6] = 0
+    res_slots[s, 7] = 0
+    ring_publish(res_ctrl, head + 1)
+    return 1
+
+
+@njit(cache=True)
+def _readable(rings, slot, cap):  # type: ignore[no-untyped-def]
+    """The slot has requests to serve, or an impossible cursor not yet refused."""
+    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+    avail = _queued(req_ctrl, req_slots)
+    if rings[slot, _ACTIVE] == SLOT_REFUSED:
+        return 0 < avail <= cap
+    return avail != 0
 
 
 @njit(cache=True)

@@ -14,6 +14,7 @@ function                   LLVM                                                x
 ``fetch_add(a, i, v)``     ``atomicrmw add acq_rel`` (returns the old value)   ``lock xadd``
 ``cas(a, i, e, d)``        ``cmpxchg acq_rel acquire`` (returns the old value) ``lock cmpxchg``
 ``fence_seqcst()``         ``fence seq_cst``                                   ``mfence``
+``compiler_fence()``       ``fence syncscope("singlethread") seq_cst``         (nothing)
 ``cpu_relax()``            ``llvm.x86.sse2.pause`` (``yield`` hint on arm64)   ``pause``
 =========================  ==================================================  ==================
 
@@ -45,6 +46,7 @@ from numba.np.arrayobj import make_array
 
 __all__ = [
     "cas",
+    "compiler_fence",
     "cpu_relax",
     "fence_seqcst",
     "fetch_add",
@@ -165,6 +167,22 @@ def fence_seqcst(typingctx):  # type: ignore[no-untyped-def]
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@intrinsic
+def compiler_fence(typingctx):  # type: ignore[no-untyped-def]
+    """Keep the compiler from moving memory accesses across this point (emits no instruction).
+
+    For a process's own program order as another process sees it after the
+    first one died (every store it executed is visible then): a marker store
+    must not be sunk below, nor later stores hoisted above, the work it marks.
+    """
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        builder.fence("seq_cst", "singlethread")
         return context.get_dummy_value()
 
     return types.none(), codegen

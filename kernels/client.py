@@ -1,12 +1,28 @@
-"""The client side of a sharded engine in Numba: batch pumping and control notification.
+"""The client side of a sharded engine in Numba: batch pumping, one-order exchange, notify.
+
+Every message a client slot sends to a shard carries its own sequence number
+(``seq``), unique and increasing on that ring pair (the caller keeps the
+counter; see ``sharded.link``), never the caller's own ``seq``. A result
+record answers a request only if it carries that request's number: an
+answer for a request the client gave up on (a timeout) arrives late with an
+older number, and is never taken for the answer of a newer request.
 
 ``pump_batch`` sends a NumPy batch to every shard and collects one answer per
 record, keeping every ring busy at once: per shard it pushes what fits, then
-drains what arrived, until every record is answered or the deadline passes.
-Each record travels with its position in the batch as ``seq``, so answers land
-in place (``out[seq]``) whatever order shards answer in. Only a request's
-first result record is kept (``count`` says how many rejects it got);
-``STATUS_TEXT`` records are skipped (batch callers read numbers).
+drains what arrived, until every record is answered, a shard makes no
+progress for the timeout, or the client is closing. Shard ``k``'s records
+are numbered ``seqs[k] + j`` in the order they are sent, so answer ``seq``
+lands in place (``out[order[starts[k] + seq - seqs[k]]]``) whatever order
+the shards answer in. Only a request's first result record is kept
+(``count`` says how many rejects it got); ``STATUS_TEXT`` records are skipped
+(batch callers read numbers).
+
+``exchange`` is one synchronous request: push, wait, copy its answer out.
+
+Both hand *stale* answers (anything not answering the current call) that
+need the client's attention to the caller (``needs_settling``): an accepted
+reservation nobody will finalize (the request was abandoned) and a
+finalization a dead shard did not apply. Other stale answers are dropped.
 
 ``notify`` is the client's half of the control handshake: publish the new
 ``control_seq``, fence, and wake the worker only if it parks.
@@ -24,8 +40,10 @@ from openpit_shm.kernels.atomics import (
     store_relaxed,
     store_release,
 )
+from openpit_shm.kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
 from openpit_shm.kernels.futex import futex_wake, monotonic_ns, sched_yield
 from openpit_shm.kernels.ptr import addr_ptr
+from openpit_shm.kernels.results import head_index, head_policy, head_reason, head_status
 from openpit_shm.kernels.ring import (
     ring_head,
     ring_publish,
@@ -35,18 +53,73 @@ from openpit_shm.kernels.ring import (
     ring_wait_readable,
     ring_writable,
 )
+from openpit_shm.layout.records import (
+    POLICY_ENGINE,
+    RESULT_TEXTS,
+    RESULT_W_HEAD,
+    RESULT_W_RESERVATION,
+    STATUS_OK,
+    STATUS_TEXT,
+)
 from openpit_shm.layout.ring import RING_CTRL_WORDS
-from openpit_shm.layout.shard import shard_of_nb
+from openpit_shm.layout.shard import record_shard_nb
 
-__all__ = ["UNANSWERED", "exchange", "group_by_shard", "notify", "pump_batch"]
+__all__ = [
+    "EXCHANGE_CLOSED",
+    "EXCHANGE_RING_FULL",
+    "EXCHANGE_STALE_FULL",
+    "EXCHANGE_STALLED",
+    "PUMP_CLOSED",
+    "PUMP_DONE",
+    "PUMP_STALE_FULL",
+    "PUMP_STALLED",
+    "UNANSWERED",
+    "exchange",
+    "group_by_shard",
+    "needs_settling",
+    "notify",
+    "pump_batch",
+]
 
 _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 1, 2, 3, 4
-_STATUS_TEXT = 3
-_RESULT_TEXTS = 1 << 4
 #: ``out[i, 2]`` (the head word) before record ``i`` is answered; the caller fills it.
 _UNANSWERED = -1
 UNANSWERED = _UNANSWERED
 _SPINS = 2000  # ~50 us of polling before yielding the CPU to the workers
+_WAIT_SLICE_NS = 5_000_000  # re-check the stall bound and the close flag this often
+
+# ``pump_batch`` outcomes.
+PUMP_DONE = 0  #: every record answered
+PUMP_STALE_FULL = 1  #: ``stale`` is full: settle its rows, reset ``counters[1]``, call again
+PUMP_STALLED = 2  #: a shard with records outstanding made no progress for the timeout
+PUMP_CLOSED = 3  #: the client is closing (``cancel[0] != 0``)
+
+# ``exchange`` outcomes (>= 1: the answer is complete, that many records copied).
+EXCHANGE_RING_FULL = -1  #: the request ring stayed full (the request was not sent)
+EXCHANGE_STALLED = -2  #: no progress for the timeout (the request is abandoned)
+EXCHANGE_CLOSED = -4  #: the client is closing (the request, if sent, is abandoned)
+#: ``out`` filled up with stale records to settle before the answer came: the return value
+#: is ``EXCHANGE_STALE_FULL - copied``; settle them and call again with ``push = 0``.
+EXCHANGE_STALE_FULL = -16
+#: ``out`` rows an exchange keeps free for the answer itself: 255 records and 255 text chunks.
+_ANSWER_ROOM = 512
+
+
+@njit(cache=True, inline="always")
+def needs_settling(slots, s):  # type: ignore[no-untyped-def]
+    """Whether stale result record ``slots[s]`` needs the client: the first record of an
+    accepted request carrying a reservation (nobody will finalize it), or of a request a
+    dead shard did not apply or may have half applied (a finalization to send again)."""
+    head = slots[s, RESULT_W_HEAD]
+    status = head_status(head)
+    if status == STATUS_TEXT or head_index(head) != 0:
+        return False
+    if status == STATUS_OK:
+        return slots[s, RESULT_W_RESERVATION] != 0
+    return head_policy(head) == POLICY_ENGINE and head_reason(head) in (
+        RSN_SHARD_DOWN,
+        RSN_OUTCOME_UNKNOWN,
+    )
 
 
 @njit(cache=True)
@@ -62,37 +135,50 @@ def notify(ctl, seq_index, sleeping_index, seq):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def pump_batch(rings, cap, records, order, starts, out, timeout_ns):  # type: ignore[no-untyped-def]
+def pump_batch(  # type: ignore[no-untyped-def]
+    rings, cap, records, order, starts, seqs, sent, out, stale, stale_shard, counters, cancel,
+    timeout_ns,
+):  # fmt: skip
     """Send ``records`` (``int64[n, 8]``) to their shards; write each first answer to ``out``.
 
     ``rings``: ``int64[n_shards, 5]`` ring addresses of this client's slot (see
     ``kernels.agent``); ``order``: record indexes grouped by shard, shard ``k``
-    owning ``order[starts[k]:starts[k + 1]]``; ``out``: ``int64[n, 8]`` with every
-    head word (column 2) set to -1 (unanswered).
-    Returns how many records were answered (``n`` unless the deadline passed).
+    owning ``order[starts[k]:starts[k + 1]]``; ``seqs[k]``: the sequence number
+    of shard ``k``'s first record; ``sent[k]``: how many of them were sent
+    (0 at first); ``out``: ``int64[n, 8]`` with every head word (column 2) set
+    to -1 (unanswered). ``stale`` (``int64[m, 8]``) and ``stale_shard``
+    (``int64[m]``): stale records that need settling and the shard each came
+    from; ``counters``: ``[answered, stale rows, stale dropped]``.
+    ``cancel[0] != 0`` means the client is closing.
+
+    ``timeout_ns`` bounds the time without progress (a record sent or an
+    answer read), not the whole batch. Returns a ``PUMP_*`` outcome; the call
+    can be repeated after ``PUMP_STALE_FULL`` (``sent`` and ``counters`` carry
+    the state).
     """
     n_shards = rings.shape[0]
     total = records.shape[0]
     mask = cap - 1
-    sent = starts[:n_shards].copy()
-    answered = 0
     deadline = monotonic_ns() + timeout_ns
     polls = 0
-    while answered < total:
+    while counters[0] < total:
+        if load_relaxed(cancel, 0) != 0:
+            return PUMP_CLOSED
         progressed = False
         for k in range(n_shards):
             req_ctrl = carray(addr_ptr(rings[k, _REQ_CTRL]), (RING_CTRL_WORDS,))
             req_slots = carray(addr_ptr(rings[k, _REQ_SLOTS]), (cap, 8))
-            left = starts[k + 1] - sent[k]
+            first = starts[k]
+            left = starts[k + 1] - first - sent[k]
             if left > 0:
                 free = ring_writable(req_ctrl, req_slots, left)
                 m = left if left < free else free
                 if m > 0:
                     head = ring_head(req_ctrl)
                     for j in range(m):
-                        i = order[sent[k] + j]
+                        i = order[first + sent[k] + j]
                         slot = (head + j) & mask
-                        req_slots[slot, 0] = i  # the position in the batch is the seq
+                        req_slots[slot, 0] = seqs[k] + sent[k] + j
                         for w in range(1, 8):
                             req_slots[slot, w] = records[i, w]
                     ring_publish(req_ctrl, head + m)
@@ -101,26 +187,36 @@ def pump_batch(rings, cap, records, order, starts, out, timeout_ns):  # type: ig
             res_ctrl = carray(addr_ptr(rings[k, _RES_CTRL]), (RING_CTRL_WORDS,))
             res_slots = carray(addr_ptr(rings[k, _RES_SLOTS]), (cap, 8))
             avail = ring_readable(res_ctrl, res_slots, 1)
-            if avail > 0:
-                tail = ring_tail(res_ctrl)
-                for j in range(avail):
-                    slot = (tail + j) & mask
-                    head_word = res_slots[slot, 2]
-                    status = (head_word >> 32) & 0xFF
-                    index = (head_word >> 56) & 0xFF
-                    if status == _STATUS_TEXT or index != 0:
+            if avail <= 0:
+                continue
+            progressed = True
+            tail = ring_tail(res_ctrl)
+            for j in range(avail):
+                s = (tail + j) & mask
+                nth = res_slots[s, 0] - seqs[k]  # which of shard k's records it answers
+                if 0 <= nth < sent[k]:
+                    head_word = res_slots[s, 2]
+                    if head_status(head_word) == STATUS_TEXT or head_index(head_word) != 0:
                         continue
-                    seq = res_slots[slot, 0]
-                    # A record answered twice (a worker that died between publishing
-                    # and releasing, then the supervisor's SystemUnavailable) counts once.
-                    if 0 <= seq < total and out[seq, 2] == _UNANSWERED:
+                    i = order[first + nth]
+                    if out[i, 2] == _UNANSWERED:
                         for w in range(8):
-                            out[seq, w] = res_slots[slot, w]
-                        answered += 1
-                ring_release(res_ctrl, tail + avail)
-                progressed = True
+                            out[i, w] = res_slots[s, w]
+                        counters[0] += 1
+                elif needs_settling(res_slots, s):
+                    if counters[1] >= stale.shape[0]:
+                        ring_release(res_ctrl, tail + j)
+                        return PUMP_STALE_FULL
+                    for w in range(8):
+                        stale[counters[1], w] = res_slots[s, w]
+                    stale_shard[counters[1]] = k
+                    counters[1] += 1
+                else:
+                    counters[2] += 1
+            ring_release(res_ctrl, tail + avail)
         if progressed:
             polls = 0
+            deadline = monotonic_ns() + timeout_ns
             continue
         polls += 1
         if polls < _SPINS:
@@ -128,13 +224,13 @@ def pump_batch(rings, cap, records, order, starts, out, timeout_ns):  # type: ig
         else:
             sched_yield()
             if monotonic_ns() > deadline:
-                return answered
-    return answered
+                return PUMP_STALLED
+    return PUMP_DONE
 
 
 @njit(cache=True)
 def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped-def]
-    """Counting sort of record indexes by the shard of their account (word 1 of each record).
+    """Counting sort of record indexes by shard (``layout.shard.record_shard_nb``).
 
     Fills ``order`` (``int64[n]``) so that shard ``k`` owns
     ``order[starts[k]:starts[k + 1]]`` (``starts``: ``int64[n_shards + 1]``),
@@ -144,7 +240,7 @@ def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped
     counts = np.zeros(n_shards + 1, dtype=np.int64)
     shards = np.empty(n, dtype=np.int64)
     for i in range(n):
-        k = shard_of_nb(records[i, 1], n_shards)
+        k = record_shard_nb(records[i, 1], (records[i, 2] >> 32) & 0xFF, records[i, 7], n_shards)
         shards[i] = k
         counts[k + 1] += 1
     for k in range(n_shards):
@@ -160,19 +256,23 @@ def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped
 @njit(cache=True, nogil=True)
 def exchange(  # type: ignore[no-untyped-def]
     req_ctrl_addr, req_slots_addr, res_ctrl_addr, res_slots_addr, cap,
-    w0, w1, w2, w3, w4, w5, w6, w7, out_addr, out_cap, idle_addr, timeout_ns,
+    w0, w1, w2, w3, w4, w5, w6, w7, out_addr, out_cap, idle_addr, timeout_ns, push, cancel_addr,
 ):  # fmt: skip
     """One synchronous request: push one record, wait, copy its answer out; all in one call.
 
-    The request is the 8 words ``w0..w7`` (``w0`` its seq). Result records are
-    copied to ``out`` (``int64[out_cap, 8]`` at ``out_addr``) in ring order, up
-    to and including the last record answering ``w0`` (``index + 1 == count``,
-    or ``count == 0``) and the ``STATUS_TEXT`` records that follow it when it is
-    flagged ``RESULT_TEXTS``. Records of earlier requests (answers to messages
-    sent without waiting) come first and are copied too, for the caller to
-    settle. Python pays one call per order instead of a push, a wait and a
-    release. Returns the number of records copied; ``-1`` if the request ring
-    stayed full, ``-2`` on timeout, ``-3`` if ``out`` filled up first.
+    The request is the 8 words ``w0..w7`` (``w0`` its seq, unique on this ring
+    pair). Result records are copied to ``out`` (``int64[out_cap, 8]`` at
+    ``out_addr``, ``out_cap > 512``) in ring order, up to and including the
+    last record answering ``w0`` (``index + 1 == count``, or ``count == 0``)
+    and the ``STATUS_TEXT`` records that follow it when it is flagged
+    ``RESULT_TEXTS``. Stale records that arrive first are copied too when they
+    need settling (``needs_settling``), else dropped. Python pays one call
+    per order instead of a push, a wait and a release.
+
+    ``push = 0`` only waits (a call after ``EXCHANGE_STALE_FULL``).
+    ``timeout_ns`` bounds the time without progress; ``cancel_addr`` points at
+    the client's close flag. Returns the number of records copied (>= 1), or
+    an ``EXCHANGE_*`` outcome.
     """
     req_ctrl = carray(addr_ptr(req_ctrl_addr), (RING_CTRL_WORDS,))
     req_slots = carray(addr_ptr(req_slots_addr), (cap, 8))
@@ -180,45 +280,48 @@ def exchange(  # type: ignore[no-untyped-def]
     res_slots = carray(addr_ptr(res_slots_addr), (cap, 8))
     out = carray(addr_ptr(out_addr), (out_cap, 8))
     idle = carray(addr_ptr(idle_addr), (4,))
+    cancel = carray(addr_ptr(cancel_addr), (1,))
     deadline = monotonic_ns() + timeout_ns
-    polls = 0
-    while ring_writable(req_ctrl, req_slots, 1) < 1:
-        polls += 1
-        if polls % 64 == 0 and monotonic_ns() > deadline:
-            return -1
-        sched_yield()
-    head = ring_head(req_ctrl)
-    slot = head & (cap - 1)
-    req_slots[slot, 0] = w0
-    req_slots[slot, 1] = w1
-    req_slots[slot, 2] = w2
-    req_slots[slot, 3] = w3
-    req_slots[slot, 4] = w4
-    req_slots[slot, 5] = w5
-    req_slots[slot, 6] = w6
-    req_slots[slot, 7] = w7
-    ring_publish(req_ctrl, head + 1)
+    if push != 0:
+        polls = 0
+        while ring_writable(req_ctrl, req_slots, 1) < 1:
+            polls += 1
+            if polls % 64 == 0 and (monotonic_ns() > deadline or load_relaxed(cancel, 0) != 0):
+                return EXCHANGE_RING_FULL if load_relaxed(cancel, 0) == 0 else EXCHANGE_CLOSED
+            sched_yield()
+        head = ring_head(req_ctrl)
+        slot = head & (cap - 1)
+        req_slots[slot, 0] = w0
+        req_slots[slot, 1] = w1
+        req_slots[slot, 2] = w2
+        req_slots[slot, 3] = w3
+        req_slots[slot, 4] = w4
+        req_slots[slot, 5] = w5
+        req_slots[slot, 6] = w6
+        req_slots[slot, 7] = w7
+        ring_publish(req_ctrl, head + 1)
+        deadline = monotonic_ns() + timeout_ns
     n = 0
     texts = False  # reading the text records that follow the answer
     texts_left = 0
     while True:
-        avail = ring_wait_readable(res_ctrl, res_slots, 1, idle, 5_000_000)
+        avail = ring_wait_readable(res_ctrl, res_slots, 1, idle, _WAIT_SLICE_NS)
         if avail <= 0:
+            if load_relaxed(cancel, 0) != 0:
+                return EXCHANGE_CLOSED
             if monotonic_ns() > deadline:
-                return -2
+                return EXCHANGE_STALLED
             continue
+        deadline = monotonic_ns() + timeout_ns
         tail = ring_tail(res_ctrl)
         for j in range(avail):
-            if n >= out_cap:
-                ring_release(res_ctrl, tail + j)
-                return -3
             s = (tail + j) & (cap - 1)
-            for w in range(8):
-                out[n, w] = res_slots[s, w]
-            n += 1
             head_word = res_slots[s, 2]
             count = (head_word >> 48) & 0xFF
             if texts:
+                for w in range(8):
+                    out[n, w] = res_slots[s, w]
+                n += 1
                 if texts_left == 0:
                     texts_left = count
                 texts_left -= 1
@@ -226,11 +329,22 @@ def exchange(  # type: ignore[no-untyped-def]
                     ring_release(res_ctrl, tail + j + 1)
                     return n
                 continue
-            if res_slots[s, 0] != w0 or (head_word >> 32) & 0xFF == _STATUS_TEXT:
-                continue  # an earlier request's answer, or the texts of one
-            index = (head_word >> 56) & 0xFF
-            if count <= 1 or index + 1 >= count:
-                if (head_word >> 40) & _RESULT_TEXTS:
+            if res_slots[s, 0] != w0:  # stale: an earlier request's answer, or its texts
+                if needs_settling(res_slots, s):
+                    if n >= out_cap - _ANSWER_ROOM:
+                        ring_release(res_ctrl, tail + j)
+                        return EXCHANGE_STALE_FULL - n
+                    for w in range(8):
+                        out[n, w] = res_slots[s, w]
+                    n += 1
+                continue
+            if head_status(head_word) == STATUS_TEXT:
+                continue  # (seqs are unique: no other answer carries ours)
+            for w in range(8):
+                out[n, w] = res_slots[s, w]
+            n += 1
+            if count <= 1 or head_index(head_word) + 1 >= count:
+                if (head_word >> 40) & RESULT_TEXTS:
                     texts = True
                     continue
                 ring_release(res_ctrl, tail + j + 1)

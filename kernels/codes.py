@@ -66,6 +66,21 @@ RSN_BAD_HANDLE = 55  #: Other; d0 = the handle (unknown, stale, or already final
 RSN_RES_FULL = 56  #: SystemUnavailable: the reservation table is full
 RSN_NO_SPACE = 57  #: SystemUnavailable: the state arena is full (shared-memory mode)
 RSN_WRONG_SHARD = 58  #: InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard
+RSN_WRONG_ENGINE = 59  #: InvalidFieldValue; d0 = the record's tag, d1 = this engine's tag
+#: Sharded engines: answers the supervisor writes for a worker that is not running.
+RSN_SHARD_DOWN = 60  #: SystemUnavailable (STATUS_REJECTED): never evaluated; d0 = shard
+#: Other (STATUS_ERROR): the worker died while deciding this request; it may or may not have
+#: been applied. d0 = shard.
+RSN_OUTCOME_UNKNOWN = 61
+#: Other (STATUS_ERROR): a producer's request-ring cursor is impossible (``head - tail`` is
+#: negative or above the capacity); its ring is detached. d0 = head, d1 = tail, d2 = shard.
+RSN_BAD_CURSOR = 62
+#: Handles (``layout.handles``) that may not be used here; nothing is changed (Other).
+RSN_HANDLE_WRONG_SHARD = 63  #: d0 = the handle, d1 = the shard it names, d2 = this shard
+RSN_HANDLE_NOT_OWNER = 64  #: d0 = the handle, d1 = the client slot that sent it (not its owner)
+#: The handle's reservation lived in a worker that has restarted since (custom policies keep
+#: reservations in the worker's memory): d0 = the handle, d1 = its worker generation, d2 = now
+RSN_HANDLE_LOST = 65
 
 # ---- fields named by MissingRequiredField (d0) -------------------------------------------------
 FIELD_TRADE_AMOUNT = 1

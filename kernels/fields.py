@@ -8,15 +8,29 @@ first one that is missing. Rows say what is absent with flags
 inside an operation ``ORDER_NO_ACCOUNT`` / ``ORDER_NO_AMOUNT`` /
 ``ORDER_NO_SIDE``. The instrument is part of every operation (openpit's
 ``OrderOperation`` requires it).
+
+Instrument ids mean something only to the engine that numbered them, so the
+records that carry one also carry that engine's record tag in ``ref``
+(``layout.records``); ``foreign_tag`` is the one test every door applies.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from openpit_shm.layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, ORDER_NO_AMOUNT
+from openpit_shm.layout.records import (
+    MSG_DRY_ORDER,
+    MSG_DRY_START,
+    MSG_ORDER,
+    MSG_REPORT,
+    MSG_START,
+    ORDER_HAS_OPERATION,
+    ORDER_NO_ACCOUNT,
+    ORDER_NO_AMOUNT,
+    RECORD_TAG_SHIFT,
+)
 
-__all__ = ["has_account", "has_amount", "has_instrument"]
+__all__ = ["foreign_tag", "has_account", "has_amount", "has_instrument"]
 
 _ACCOUNT_MASK = ORDER_HAS_OPERATION | ORDER_NO_ACCOUNT
 _AMOUNT_MASK = ORDER_HAS_OPERATION | ORDER_NO_AMOUNT
@@ -38,3 +52,18 @@ def has_account(flags):  # type: ignore[no-untyped-def]
 def has_amount(flags):  # type: ignore[no-untyped-def]
     """The row has an operation with a trade amount."""
     return flags & _AMOUNT_MASK == ORDER_HAS_OPERATION
+
+
+@njit(cache=True, inline='always')
+def foreign_tag(tag, kind, ref):  # type: ignore[no-untyped-def]
+    """True when a record of ``kind`` does not carry the engine's record ``tag`` in ``ref``.
+
+    Order kinds need ``ref == tag << RECORD_TAG_SHIFT`` exactly; a report keeps
+    its scales in the low bits. Finalizations (``ref`` is a handle) and unknown
+    kinds are not tagged. Callable from Python too (the record door's path).
+    """
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
+        return ref != tag << RECORD_TAG_SHIFT
+    if kind == MSG_REPORT:
+        return ref >> RECORD_TAG_SHIFT != tag
+    return False

@@ -51,6 +51,9 @@ from openpit_shm.layout.records import (
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
     POLICY_ENGINE,
+    RECORD_REF_LOW_MASK,
+    RECORD_TAG_SHIFT,
+    REPORT_FLAGS_KNOWN,
     REPORT_SCALE_MAX,
     REPORT_SCALE_SHIFT,
     RESULT_BLOCK_LATCHED,
@@ -93,6 +96,7 @@ from openpit_shm.layout.state import (
     RES_REQUEST_NO_ACCOUNT,
     RES_RESERVED,
     SCALE_SHIFT,
+    SH_RECORD_TAG,
     TB_CAP,
     TB_COUNT,
     TB_KEYW,
@@ -102,6 +106,7 @@ from openpit_shm.layout.state import (
 )
 
 from .arena import arena_free
+from .atomics import compiler_fence
 from .blocks import engine_block, gate, is_blocked, latch_kernel
 from .codes import (
     RSN_BAD_AMOUNT,
@@ -111,21 +116,24 @@ from .codes import (
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
     RSN_RES_FULL,
+    RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
     ST_NEED_SPACE,
 )
-from .fields import has_account
+from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
+from .journal import journal_word
 from .order_size import osl_check
 from .order_validation import ov_check
 from .pnl_bounds import pnl_check, pnl_report
-from .ptr import addr_ptr, as_ptr, p_offset, prefetch
+from .ptr import addr_ptr, as_ptr, p_offset, p_store_release, prefetch
 from .rate_limit import rl_check, rl_log_words_needed
 from .reservations import (
     res_account,
     res_alloc,
     res_lookup,
     res_need,
+    res_refusal,
     res_release,
     res_set_state,
 )
@@ -133,6 +141,8 @@ from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
     "bulk_needed",
+    "field_fault",
+    "field_fault_one",
     "finish",
     "gate_at",
     "gate_one",
@@ -325,7 +335,8 @@ def norm_scale(value, scale):  # type: ignore[no-untyped-def]
 def _report_scales(state, ref, pnl, fee):  # type: ignore[no-untyped-def]
     """The ``scales`` of a ``MSG_REPORT`` record from its ``ref`` word (see ``layout.records``).
 
-    ``ref = pnl_scale | fee_scale << 8`` (0..28 each) gives the decimals of
+    ``ref`` here is the word's low 16 bits (``process`` checked the record tag
+    above them): ``pnl_scale | fee_scale << 8`` (0..28 each) gives the decimals of
     the report as written ("-2101.00": 2), so texts print the accumulated
     P&L as openpit does; anything else (negative, out of range, high bits)
     is -1: each value's shortest exact form. Each scale is raised to the
@@ -400,7 +411,8 @@ def _foreign(state, account, kind, flags):  # type: ignore[no-untyped-def]
 
     A producer that routes an account to the wrong shard would give that
     account a second, independent set of limits: such records are refused.
-    Finalizations carry a handle, not an account (handles are per shard).
+    Finalizations carry a handle, not an account: the handle names its shard
+    (``_refused_handle``).
     """
     n_shards = state[H_N_SHARDS]
     if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
@@ -420,31 +432,72 @@ def _accepted(out, reservation, flags):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
+def _known_instrument(state, instrument):  # type: ignore[no-untyped-def]
+    return 0 <= instrument < state[H_N_INSTR]
+
+
+@njit(cache=True, inline='always')
 def _assets(state, instrument):  # type: ignore[no-untyped-def]
     """(underlying, settlement) of an instrument id, or (-1, -1) if unknown."""
-    if instrument < 0 or instrument >= state[H_N_INSTR]:
+    if not _known_instrument(state, instrument):
         return -1, -1
     r = state[H_INSTR_BASE] + instrument * W_INSTR
     return state[r + I_UNDERLYING], state[r + I_SETTLEMENT]
 
 
+@njit(cache=True, inline='always')
+def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+    """The first malformed field of an order or report record, as ``(code, reason, detail)``.
+
+    ``(0, 0, 0)`` when every field is well formed. The one check of every door:
+    ``_handle_one`` (batch, shard workers) and the record door (custom policies,
+    through ``field_fault_one``). In order: flags a message of this kind does not
+    define; then, inside an operation, an unknown instrument, a side that is
+    neither BUY nor SELL, and (orders) a negative amount. A field flagged absent
+    is not read, so it cannot be malformed.
+    """
+    report = kind == MSG_REPORT
+    if flags & ~(REPORT_FLAGS_KNOWN if report else ORDER_FLAGS_KNOWN):
+        return CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, np.int64(flags)
+    if flags & ORDER_HAS_OPERATION:
+        if not _known_instrument(state, instrument):
+            return CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, np.int64(instrument)
+        if flags & ORDER_NO_SIDE == 0 and side != SIDE_BUY and side != SIDE_SELL:
+            return CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, np.int64(side)
+        if not report and flags & ORDER_NO_AMOUNT == 0 and amount < 0:
+            return CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, np.int64(amount)
+    return 0, 0, np.int64(0)
+
+
 @njit(cache=True)
-def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref):  # type: ignore[no-untyped-def]  # noqa: E501
+def field_fault_one(state_arr, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+    """``field_fault`` over the state array (the record door's call)."""
+    return field_fault(as_ptr(state_arr), instrument, kind, side, flags, amount)
+
+
+@njit(cache=True)
+def _refused_handle(state, out, ref, client):  # type: ignore[no-untyped-def]
+    """The error record of a handle ``client`` may not use here, or 0 if it may look it up."""
+    rsn, d1, d2 = res_refusal(state, ref, client)
+    if rsn == 0:
+        return 0
+    write_reject(out, 0, CODE_OTHER, POLICY_ENGINE, rsn, 0, ref, d1, d2, 0, 0)
+    finish(out, 1, STATUS_ERROR, 0)
+    return 1
+
+
+@njit(cache=True)
+def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref, client):  # type: ignore[no-untyped-def]  # noqa: E501
     out[RESULT_W_RESERVATION] = 0
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT):
+        code, rsn, detail = field_fault(state, instrument, kind, side, flags, amount)
+        if code != 0:
+            return _error(out, code, rsn, detail)
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
-        if flags & ~ORDER_FLAGS_KNOWN:
-            return _error(out, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
         underlying = -1
         settlement = -1
         if flags & ORDER_HAS_OPERATION:
             underlying, settlement = _assets(state, instrument)
-            if underlying < 0:
-                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-            # (a field flagged missing is not read, so it cannot be malformed)
-            if flags & ORDER_NO_SIDE == 0 and side != SIDE_BUY and side != SIDE_SELL:
-                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-            if flags & ORDER_NO_AMOUNT == 0 and amount < 0:
-                return _error(out, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
         dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
         n = start_core(
             state, shared, out, account, underlying, settlement, flags, price, amount,
@@ -460,16 +513,19 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             st = RES_RESERVED
         else:  # the execute gate must know whether there is an account to check
             st = RES_REQUEST if has_account(flags) else RES_REQUEST_NO_ACCOUNT
-        h = res_alloc(state, account if has_account(flags) else 0, st)
+        h = res_alloc(state, account if has_account(flags) else 0, st, client)
         if h == 0:
             return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
         return _accepted(out, h, 0)
     if kind == MSG_EXECUTE:
+        refused = _refused_handle(state, out, ref, client)
+        if refused:
+            return refused
         gate_flags = ORDER_HAS_OPERATION
-        s = res_lookup(state, ref, RES_REQUEST)
+        s = res_lookup(state, ref, RES_REQUEST, client)
         if s < 0:
             gate_flags = ORDER_HAS_OPERATION | ORDER_NO_ACCOUNT
-            s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT)
+            s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         acct = res_account(state, s)
@@ -484,7 +540,10 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
         res_set_state(state, s, RES_RESERVED)
         return _accepted(out, ref, 0)
     if kind in (MSG_COMMIT, MSG_ROLLBACK):
-        s = res_lookup(state, ref, RES_RESERVED)
+        refused = _refused_handle(state, out, ref, client)
+        if refused:
+            return refused
+        s = res_lookup(state, ref, RES_RESERVED, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
         res_release(state, s)
@@ -492,10 +551,8 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
     if kind == MSG_REPORT:
         settlement = -1
         if flags & ORDER_HAS_OPERATION:
-            underlying, settlement = _assets(state, instrument)
-            if underlying < 0:
-                return _error(out, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, instrument)
-        scales = _report_scales(state, ref, pnl, fee)
+            settlement = _assets(state, instrument)[1]
+        scales = _report_scales(state, ref & RECORD_REF_LOW_MASK, pnl, fee)
         n = report_core(
             state, shared, out, account, settlement, flags, pnl, fee, scales, True, True
         )
@@ -539,8 +596,13 @@ def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: 
 
 
 @njit(cache=True)
-def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  # type: ignore[no-untyped-def]
+def process(  # type: ignore[no-untyped-def]
+    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at
+):
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
+
+    ``client``: the client slot the records came from (0 for the engine's own
+    client); the handles it gets are its own, and it may use no others.
 
     Every request gets its records (one per reject, or one if accepted); with
     ``first_only`` only the first record of each request is kept (its
@@ -549,11 +611,16 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
     early when ``results`` cannot hold another request's records (status 0)
     or when the arena must grow first (``ST_NEED_SPACE``; nothing of that
     record was applied).
+
+    ``journal[journal_at]`` gets the progress word (``kernels.journal``)
+    before and after each record, so a shard worker's supervisor knows
+    exactly how far a dying worker got; other callers pass a scratch word.
     """
     state = as_ptr(state_arr)
     shared = as_ptr(shared_arr)
     rec = as_ptr(records_arr)
     res = as_ptr(results_arr)
+    progress = as_ptr(journal)
     room = state[H_N_POLICIES] + 2
     i = 0
     w = 0
@@ -566,6 +633,7 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
     t_aa = state[H_T_AA]
     pf_acc = state[t_acc + TB_COUNT] >= _PF_MIN_KEYS
     pf_aa = state[t_aa + TB_COUNT] >= _PF_MIN_KEYS
+    tag = shared[SH_RECORD_TAG]
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
@@ -579,6 +647,8 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
                 safe = i + 1
             else:
                 return i, w, ST_NEED_SPACE
+        p_store_release(progress, journal_at, journal_word(w, i, 1))  # record i: in flight
+        compiler_fence()
         r = i * 8
         word2 = rec[r + 2]
         instrument = np.int32(word2 & 0xFFFFFFFF)
@@ -587,7 +657,13 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
         flags = (word2 >> 48) & 0xFFFF
         out = p_offset(res, w * 8)
         home = _foreign(state, rec[r + 1], kind, flags)
-        if home >= 0:
+        if foreign_tag(tag, kind, rec[r + 7]):  # built for another engine: ids mean nothing here
+            out[RESULT_W_RESERVATION] = 0
+            write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_ENGINE, 0,
+                         rec[r + 7] >> RECORD_TAG_SHIFT, tag, 0, 0, 0)  # fmt: skip
+            finish(out, 1, STATUS_ERROR, 0)
+            n = 1
+        elif home >= 0:
             out[RESULT_W_RESERVATION] = 0
             write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_SHARD, 0,
                          rec[r + 1], home, state[H_SHARD_ID], 0, 0)  # fmt: skip
@@ -596,7 +672,7 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
         else:
             n = _handle_one(
                 state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
-                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7],
+                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7], client,
             )
         seq = rec[r]
         if first_only:
@@ -607,4 +683,6 @@ def process(state_arr, shared_arr, records_arr, results_arr, now, first_only):  
                 out[j * 8 + RESULT_W_SEQ] = seq
             w += n
         i += 1
+        compiler_fence()
+        p_store_release(progress, journal_at, journal_word(w, i, 0))  # decided, answers written
     return i, w, 0

@@ -4,15 +4,20 @@ An accepted ``MSG_ORDER`` (without auto-commit) gets a reservation handle, a
 ``MSG_START`` a request handle; ``MSG_EXECUTE`` turns a request into a
 reservation, ``MSG_COMMIT``/``MSG_ROLLBACK`` finalize one. Each is single
 use: a stale, unknown or already finalized handle is an error result, never
-a second effect.
+a second effect, and only the client slot that created a handle may use it.
 
-Handles are ``generation << 32 | slot``. A slot is two words
-(``RS_GEN_STATE = generation << 2 | state``, ``RS_LINK`` = the account while
-live, the next free slot + 1 while free); the generation goes up each time a
-slot is reused, so an old handle never matches a new owner. Free slots form
-a LIFO list (``H_RES_FREE``, slot + 1; 0 = empty); fresh slots are taken in
-order (``H_RES_FRESH``); a full table doubles (a copy of ``2 * cap`` words, as
-rare as the table's growth).
+Handles are ``layout.handles`` words: (shard, client, generation, index).
+A slot is two words (``RS_GEN_STATE = generation << 8 | client << 2 | state``,
+``RS_LINK`` = the account while live, the next free slot + 1 while free); the
+generation goes up each time a slot is reused, so an old handle never matches
+a new owner, and the owning client is part of the word a handle must match,
+so a handle forged with another client's number matches nothing. Free slots
+form a LIFO list (``H_RES_FREE``, slot + 1; 0 = empty); fresh slots are taken
+in order (``H_RES_FRESH``); a full table doubles (a copy of ``2 * cap`` words,
+as rare as the table's growth), up to ``HANDLE_INDEX_LIMIT`` slots.
+
+The table lives in the arena, so a restarted shard worker finalizes the
+handles its predecessor gave out, each exactly once.
 
 The builtin policies hold nothing in a reservation (they act in the start
 stage and post-trade), so finalizing only retires the handle; policies that
@@ -23,24 +28,44 @@ from __future__ import annotations
 
 from numba import njit
 
+from openpit_shm.layout.handles import (
+    HANDLE_GEN_BITS,
+    HANDLE_INDEX_LIMIT,
+    handle_client_nb,
+    handle_generation_nb,
+    handle_index_nb,
+    handle_shard_nb,
+    make_handle_nb,
+)
 from openpit_shm.layout.state import (
     H_RES_BASE,
     H_RES_CAP,
     H_RES_FREE,
     H_RES_FRESH,
     H_RES_LIVE,
+    H_SHARD_ID,
     RES_FREE,
+    RS_GEN_SHIFT,
     RS_GEN_STATE,
     RS_LINK,
+    RS_OWNER_SHIFT,
     W_RES,
 )
 
 from .arena import arena_alloc, arena_retire
+from .codes import RSN_BAD_HANDLE, RSN_HANDLE_NOT_OWNER, RSN_HANDLE_WRONG_SHARD
 
-__all__ = ["res_account", "res_alloc", "res_lookup", "res_need", "res_release", "res_set_state"]
+__all__ = [
+    "res_account",
+    "res_alloc",
+    "res_lookup",
+    "res_need",
+    "res_refusal",
+    "res_release",
+    "res_set_state",
+]
 
-_LOW32 = 0xFFFFFFFF
-_GEN_MAX = (1 << 30) - 1
+_GEN_MAX = (1 << HANDLE_GEN_BITS) - 1
 
 
 @njit(cache=True, inline='always')
@@ -52,8 +77,11 @@ def res_need(state):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def res_alloc(state, account, st):  # type: ignore[no-untyped-def]
-    """A new handle in state ``st`` for ``account``; 0 if the arena is short."""
+def res_alloc(state, account, st, client):  # type: ignore[no-untyped-def]
+    """A new handle in state ``st`` for ``account``, owned by ``client``; 0 if there is no room.
+
+    No room: the arena is short, or the table already holds ``HANDLE_INDEX_LIMIT`` slots.
+    """
     free = state[H_RES_FREE]
     base = state[H_RES_BASE]
     if free != 0:
@@ -62,6 +90,8 @@ def res_alloc(state, account, st):  # type: ignore[no-untyped-def]
     else:
         cap = state[H_RES_CAP]
         if state[H_RES_FRESH] >= cap:
+            if 2 * cap > HANDLE_INDEX_LIMIT:
+                return 0
             region = arena_alloc(state, 2 * cap * W_RES)
             if region < 0:
                 return 0
@@ -74,26 +104,43 @@ def res_alloc(state, account, st):  # type: ignore[no-untyped-def]
         i = state[H_RES_FRESH]
         state[H_RES_FRESH] = i + 1
     s = base + i * W_RES
-    gen = (state[s + RS_GEN_STATE] >> 2) + 1
+    gen = (state[s + RS_GEN_STATE] >> RS_GEN_SHIFT) + 1
     if gen > _GEN_MAX:
         gen = 1
-    state[s + RS_GEN_STATE] = (gen << 2) | st
+    state[s + RS_GEN_STATE] = (gen << RS_GEN_SHIFT) | (client << RS_OWNER_SHIFT) | st
     state[s + RS_LINK] = account
     state[H_RES_LIVE] += 1
-    return (gen << 32) | i
+    return make_handle_nb(state[H_SHARD_ID], client, gen, i)
 
 
 @njit(cache=True)
-def res_lookup(state, handle, st):  # type: ignore[no-untyped-def]
-    """Slot offset of a live handle in state ``st``, or -1."""
+def res_refusal(state, handle, client):  # type: ignore[no-untyped-def]
+    """Why ``client`` may not use ``handle`` here: ``(RSN_*, d1, d2)``, or ``(0, 0, 0)``.
+
+    ``(0, 0, 0)`` means the handle may be looked up. A handle naming another
+    shard (d1 = that shard, d2 = this one) or another client (d1 = the
+    sender) is refused before the table is read, so a foreign handle cannot
+    even probe whether it is live. The record door of custom-policy engines
+    applies the same checks.
+    """
     if handle <= 0:
-        return -1
-    i = handle & _LOW32
-    gen = handle >> 32
+        return RSN_BAD_HANDLE, 0, 0
+    if handle_shard_nb(handle) != state[H_SHARD_ID]:
+        return RSN_HANDLE_WRONG_SHARD, handle_shard_nb(handle), state[H_SHARD_ID]
+    if handle_client_nb(handle) != client:
+        return RSN_HANDLE_NOT_OWNER, client, 0
+    return 0, 0, 0
+
+
+@njit(cache=True)
+def res_lookup(state, handle, st, client):  # type: ignore[no-untyped-def]
+    """Slot offset of ``client``'s live handle in state ``st``, or -1."""
+    i = handle_index_nb(handle)
     if i >= state[H_RES_FRESH]:
         return -1
     s = state[H_RES_BASE] + i * W_RES
-    if state[s + RS_GEN_STATE] != ((gen << 2) | st):
+    want = (handle_generation_nb(handle) << RS_GEN_SHIFT) | (client << RS_OWNER_SHIFT) | st
+    if state[s + RS_GEN_STATE] != want:
         return -1
     return s
 

@@ -21,8 +21,10 @@ from openpit_shm.layout.records import RESULT_W_D0, RESULT_W_HEAD
 __all__ = [
     "head_code",
     "head_flags",
+    "head_index",
     "head_policy",
     "head_reason",
+    "head_status",
     "pack_head",
     "set_flags",
     "write_reject",
@@ -61,8 +63,18 @@ def head_reason(head):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
+def head_status(head):  # type: ignore[no-untyped-def]
+    return (head >> 32) & _B
+
+
+@njit(cache=True, inline='always')
 def head_flags(head):  # type: ignore[no-untyped-def]
     return (head >> 40) & _B
+
+
+@njit(cache=True, inline='always')
+def head_index(head):  # type: ignore[no-untyped-def]
+    return (head >> 56) & _B
 
 
 @njit(cache=True, inline='always')

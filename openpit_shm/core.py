@@ -56,12 +56,12 @@ from .param import (
 from .param._compat import (
     downcast_error,
     extract_u64,
-    is_blank,
     is_numpy_bool,
     pyo3_kwonly,
     reduce_slots,
     rust_debug_str,
 )
+from .param.asset import asset_text
 from .param.leverage import value_text
 from .param.values import coerce
 
@@ -87,17 +87,6 @@ _onew = object.__new__
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _asset_text(value: Any) -> str:
-    """An asset argument as a plain ``str`` (openpit's Rust side drops str subclasses)."""
-    if value.__class__ is not str:
-        if not isinstance(value, str):
-            raise TypeError("asset must be a str")
-        value = str.__str__(value)
-    if not value or (value.isspace() and is_blank(value)):
-        raise ValueError("asset must not be empty")
-    return value
 
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -201,7 +190,7 @@ class Instrument:
         ):
             self._key = (underlying_asset, settlement_asset)
         else:
-            self._key = (_asset_text(underlying_asset), _asset_text(settlement_asset))
+            self._key = (asset_text(underlying_asset), asset_text(settlement_asset))
 
     @property
     def underlying_asset(self) -> str:
@@ -435,7 +424,7 @@ class OrderMargin:
         if leverage is not None and leverage.__class__ is not Leverage:
             leverage = Leverage(leverage)
         self._leverage = leverage
-        self._collateral_asset = None if collateral_asset is None else _asset_text(collateral_asset)
+        self._collateral_asset = None if collateral_asset is None else asset_text(collateral_asset)
         self._auto_borrow = _bool_arg(auto_borrow)
 
     @property

@@ -8,8 +8,10 @@ __all__ = [
     "AccountBlockError",
     "AccountGroupRegistrationError",
     "ConfigureErrorKind",
+    "EngineClosedError",
     "PolicyConfigureError",
     "RejectError",
+    "ReservationLostError",
     "ShardUnavailableError",
 ]
 
@@ -78,3 +80,16 @@ class PolicyConfigureError(Exception):
 
 class ShardUnavailableError(RuntimeError):
     """A sharded engine could not reach a worker in bounded time (full ring, dead shard)."""
+
+
+class ReservationLostError(ShardUnavailableError):
+    """A sharded engine's reservation could not be finalized: the worker that held it is gone.
+
+    Custom policies keep a reservation's mutations in the shard worker's
+    memory; when that worker dies they are neither committed nor rolled back,
+    and its restarted successor refuses the old handle.
+    """
+
+
+class EngineClosedError(ShardUnavailableError):
+    """The sharded engine was closed: every call after ``close()`` (and one in flight) raises it."""

@@ -14,12 +14,13 @@
  *   n_shards 2
  *   capacity 16384
  *   scale 8
+ *   tag 123456789                        <- the engine's record tag (orders carry it in ref)
  *   request 0 /opshm.<hex>.ring.req      <- one per shard: the ring this program produces
  *   result 0 /opshm.<hex>.ring.res       <- one per shard: the ring this program consumes
  *   instrument 0 S000/USD                <- id and name of every registered instrument
  *
- * Every order is routed with opshm_shard_of(account, n_shards), exactly as
- * Python routes it, and pushed into that shard's request ring in batches (one
+ * Every record is routed with opshm_record_shard (its account's shard, or for a
+ * finalization the shard its handle names), exactly as Python routes it, and pushed into that shard's request ring in batches (one
  * publish per batch). Each shard answers its requests in order with
  * RESULT_DTYPE records: one record for an accepted request (count == 0) or one
  * per reject (index 0..count-1); STATUS_TEXT records are skipped.
@@ -30,7 +31,7 @@
  *                 <i> <seq> <status> <code> <policy> <reason> <count> <flags> <reservation>
  *                 <code:policy:reason,...|->
  *               and a final "# answered=<n> strays=<n>" line.
- *   throughput  generates the C1 workload (accounts uniform in 0..accounts-1,
+ *   throughput  generates the C1 workload, tagged for the engine (accounts uniform in 0..accounts-1,
  *               instruments uniform over the attach file's ids, side 50/50, qty 1..1000,
  *               price 10.00..500.00, auto-commit) and measures orders/s end to end: the
  *               clock stops when every order is answered. Prints one line per repetition:
@@ -82,6 +83,7 @@ typedef struct {
     int n_shards;
     int64_t capacity;
     int scale;
+    uint64_t tag; /* the engine's record tag: 0 when the attach file has none */
     char request[MAX_SHARDS][256];
     char result[MAX_SHARDS][256];
     int32_t instruments[MAX_INSTRUMENTS];
@@ -192,6 +194,7 @@ static void read_attach(const char *path, attach_info *info) {
         if (!strcmp(key, "n_shards") && sscanf(line, "%*s %lld", &a) == 1) info->n_shards = (int)a;
         else if (!strcmp(key, "capacity") && sscanf(line, "%*s %lld", &a) == 1) info->capacity = a;
         else if (!strcmp(key, "scale") && sscanf(line, "%*s %lld", &a) == 1) info->scale = (int)a;
+        else if (!strcmp(key, "tag") && sscanf(line, "%*s %lld", &a) == 1) info->tag = (uint64_t)a;
         else if ((!strcmp(key, "request") || !strcmp(key, "result")) &&
                  sscanf(line, "%*s %lld %255s", &a, name) == 2 && a >= 0 && a < MAX_SHARDS) {
             int is_req = !strcmp(key, "request");
@@ -310,7 +313,7 @@ static int run_decisions(client *c, const options *o) {
     int stray[MAX_SHARDS] = {0}; /* inside an answer that matched no request */
     for (int64_t i = 0; i < total; i++) {
         shard[i] = o->force_shard >= 0 ? o->force_shard % n
-                                       : (int)opshm_shard_of(in[i].account, (uint32_t)n);
+                                       : (int)opshm_record_shard(&in[i], (uint32_t)n);
         start[shard[i] + 1]++;
     }
     for (int k = 0; k < n; k++) start[k + 1] += start[k];
@@ -415,8 +418,8 @@ typedef struct {
 
 /* The C1 workload (PERF.md): a pool of orders, cycled; seq is set when sent. */
 static opshm_order *make_pool(const options *o, const attach_info *info) {
-    if (info->n_instruments == 0) {
-        fprintf(stderr, "feeder: throughput mode needs instruments in the attach file\n");
+    if (info->n_instruments == 0 || info->tag == 0) {
+        fprintf(stderr, "feeder: throughput mode needs the tag and instruments in the attach file\n");
         exit(1);
     }
     opshm_order *pool = calloc((size_t)o->pool, sizeof(opshm_order));
@@ -432,6 +435,7 @@ static opshm_order *make_pool(const options *o, const attach_info *info) {
         r->flags = OPSHM_ORDER_HAS_OPERATION | OPSHM_ORDER_HAS_PRICE | OPSHM_ORDER_AUTO_COMMIT;
         r->amount = (int64_t)(1 + rng_below(&s, 1000)) * unit;
         r->price = (int64_t)(1000 + rng_below(&s, 49001)) * cent;
+        r->ref = opshm_order_ref(info->tag); /* instrument ids are this engine's */
     }
     return pool;
 }
@@ -439,7 +443,7 @@ static opshm_order *make_pool(const options *o, const attach_info *info) {
 /*
  * Send `count` orders from the pool and wait for every answer.
  *
- * Each order is routed with opshm_shard_of and written straight into its shard's
+ * Each order is routed with opshm_record_shard and written straight into its shard's
  * request ring slot (no staging copy); a shard's ring is published every `batch`
  * records, or earlier when the ring is full or the pool round ends. Results are
  * drained after every publish: a worker stops taking requests while its result ring
@@ -476,7 +480,7 @@ static tally run_orders(client *c, const options *o, const opshm_order *pool, in
         while (sent < count && burst-- > 0) {
             const opshm_order *src = &pool[p];
             int k = o->force_shard >= 0 ? o->force_shard % n
-                                        : (int)opshm_shard_of(src->account, (uint32_t)n);
+                                        : (int)opshm_record_shard(src, (uint32_t)n);
             if (room[k] == 0) { /* no free slot known: publish, then ask the ring */
                 PUBLISH(k);
                 room[k] = opshm_ring_writable(&c->req[k], o->batch);

@@ -6,11 +6,11 @@
  *   CONTROL is a control segment: word 32 = ready counter, word 48 = GO flag (a futex word).
  * Prints the producer's elapsed seconds on stdout.
  */
+#include "openpit_shm.h" /* first: it sets the feature macros (clock_gettime, syscall) */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-#include "openpit_shm.h"
 
 #define W_READY 32
 #define W_GO 48

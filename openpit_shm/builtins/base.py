@@ -13,14 +13,24 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from openpit_shm.errors import ConfigureErrorKind, PolicyConfigureError
+from openpit_shm.param._compat import downcast_error
+from openpit_shm.param.asset import asset_text
 
-from .specs import BuiltinSpec, check_asset
+from .specs import BuiltinSpec, account_of, typed
 from .texts import Description, Record
 
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["BuiltinPolicy", "account_of", "asset_of", "sequence_of", "validation_error"]
+__all__ = [
+    "BuiltinPolicy",
+    "account_of",
+    "asset_of",
+    "flag",
+    "sequence_of",
+    "typed",
+    "validation_error",
+]
 
 
 class BuiltinPolicy:
@@ -64,33 +74,20 @@ def validation_error(policy: str, message: str) -> PolicyConfigureError:
 
 def sequence_of(value: Any) -> Sequence[Any]:
     """A list/tuple argument (openpit: ``'X' object is not an instance of 'Sequence'``)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'Sequence'")
+    if isinstance(value, str):
+        raise TypeError("Can't extract `str` to `Vec`")
+    if isinstance(value, bytes) or not isinstance(value, Sequence):
+        raise downcast_error(value, "Sequence")
     return value
-
-
-def typed(value: Any, cls: type, name: str) -> Any:
-    """``value`` if it is a ``cls`` (openpit: ``expected openpit.pretrade.policies.<name>``)."""
-    if not isinstance(value, cls):
-        raise TypeError(f"expected openpit.pretrade.policies.{name}")
-    return value
-
-
-def account_of(value: Any) -> int:
-    """The u64 value of an ``AccountId`` (runtime configuration requires the type)."""
-    from openpit_shm.param import AccountId
-
-    if not isinstance(value, AccountId):
-        raise TypeError("account_id must be openpit.param.AccountId")
-    return int(value.value)
 
 
 def asset_of(value: Any) -> str:
-    return check_asset(value)
+    """A runtime-configuration asset (openpit: ``asset must be a str`` / ``... not be empty``)."""
+    return asset_text(value)
 
 
 def flag(value: Any) -> bool:
     """A ``bool`` keyword (openpit: ``'int' object is not an instance of 'bool'``)."""
     if not isinstance(value, bool):
-        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'bool'")
+        raise downcast_error(value, "bool")
     return value

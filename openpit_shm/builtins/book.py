@@ -44,7 +44,10 @@ from openpit_shm.layout.records import (
     ORDER_DTYPE,
     ORDER_HAS_OPERATION,
     POLICY_ENGINE,
+    RECORD_TAG_BITS,
     RESULT_DTYPE,
+    RecordFormat,
+    new_record_tag,
 )
 from openpit_shm.layout.shard import shard_of_array
 
@@ -72,8 +75,11 @@ _B = types.boolean
 _SIG_START = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _B, _I, _B)
 _SIG_REPORT = (_I, _I, _I, _I, _I, _I, _I, _I, _I, _B)
 _SIG_GATE = (_I, _I, _I, _I, _I)
-_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B)
+_SIG_PROCESS = (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I)
 _ENTRY: dict[str, Any] = {}
+#: The progress word ``process`` notes for a shard's supervisor (``kernels.journal``); in
+#: process nobody reads it.
+_NO_JOURNAL = np.zeros(1, dtype=np.int64)
 
 
 def _entry(name: str, dispatcher: Any, sig: tuple[Any, ...]) -> Any:
@@ -126,6 +132,7 @@ class Book:
         allocate: Allocate | None = None,
         release: Release | None = None,
         shard: tuple[int, int] | None = None,
+        record_tag: int | None = None,
     ) -> Book:
         """A fresh Book for ``specs`` (builtin specs; see ``_indexed`` for how indexes are read).
 
@@ -137,7 +144,9 @@ class Book:
         ``shared`` gives this Book a new array the other shards do not see);
         ``allocate``/``release``: where the arrays live (``builtins.memory``);
         ``shard``: ``(k, n_shards)`` for shard ``k``'s arena, which installs only
-        the barriers of its own accounts and refuses records of others.
+        the barriers of its own accounts and refuses records of others;
+        ``record_tag``: the engine's record tag (``layout.records``; every shard
+        of one engine shares it), a fresh random one when None.
         """
         if not 0 <= scale <= 18:
             raise ValueError("fixed-point scale must be in 0..=18")
@@ -176,6 +185,7 @@ class Book:
         sh[L.SH_VERSION] = L.STATE_VERSION
         sh[L.SH_ASSET_CAP] = asset_cap
         sh[L.SH_WRITERS] = 1  # a sharded engine says how many processes share it
+        sh[L.SH_RECORD_TAG] = _checked_tag(new_record_tag() if record_tag is None else record_tag)
         self.shared = sh
         self._refresh()
         for pos, (index, spec) in enumerate(order):
@@ -517,6 +527,11 @@ class Book:
     # when the Book reallocates an array.
 
     @property
+    def record_format(self) -> RecordFormat:
+        """The scale and record tag this Book's records must carry (``layout.records``)."""
+        return RecordFormat(self.scale, int(self.shared[L.SH_RECORD_TAG]))
+
+    @property
     def state_addr(self) -> int:
         return self._sa
 
@@ -564,6 +579,16 @@ class Book:
                 return n
             self._grow_for_kernel()
 
+    def field_fault(
+        self, instrument: int, kind: int, side: int, flags: int, amount: int
+    ) -> tuple[int, int, int]:
+        """``(code, reason, detail)`` of a record's first malformed field; ``(0, 0, 0)`` if none.
+
+        The kernels' own check (``kernels.pipeline.field_fault``), for doors that
+        decide records in Python.
+        """
+        return KP.field_fault_one(self.state, instrument, kind, side, flags, amount)
+
     def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
         """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
         ep = _ENTRY.get("gate") or _entry("gate", KP.gate_at, _SIG_GATE)
@@ -599,7 +624,12 @@ class Book:
             self._grow_for_kernel()
 
     def process(
-        self, records: np.ndarray, results: np.ndarray, now: int, first_only: bool = False
+        self,
+        records: np.ndarray,
+        results: np.ndarray,
+        now: int,
+        first_only: bool = False,
+        client: int = 0,
     ) -> tuple[int, int]:
         """The batch door: ``ORDER_DTYPE`` records in, ``RESULT_DTYPE`` records out.
 
@@ -609,7 +639,8 @@ class Book:
         (``count`` still tells how many rejects), so ``results[i]`` answers
         ``records[i]``. It stops early only when ``results`` lacks room for the
         next request's records (``n_policies + 2``, used as scratch even with
-        ``first_only``); the caller continues with the rest.
+        ``first_only``); the caller continues with the rest. ``client``: the
+        client slot the records come from (handles are bound to it).
         """
         if records.dtype != ORDER_DTYPE and records.dtype != np.int64:
             raise TypeError("records must be an ORDER_DTYPE array")
@@ -620,7 +651,10 @@ class Book:
         res = _words(results)
         done = written = 0
         while done < recs.shape[0]:
-            i, w, status = ep(self.state, self.shared, recs[done:], res[written:], now, first_only)
+            i, w, status = ep(
+                self.state, self.shared, recs[done:], res[written:], now, first_only, client,
+                _NO_JOURNAL, 0,
+            )
             done += i
             written += w
             if status != K.ST_NEED_SPACE:
@@ -856,6 +890,13 @@ def _ordered(specs: Sequence[Any], n_policies: int) -> list[tuple[int, BuiltinSp
     return order
 
 
+def _checked_tag(tag: int) -> int:
+    """A valid record tag (1..2**RECORD_TAG_BITS-1), or ValueError."""
+    if not 0 < tag < 1 << RECORD_TAG_BITS:
+        raise ValueError(f"record tag {tag} is not in 1..2**{RECORD_TAG_BITS}-1")
+    return tag
+
+
 def _check_header(
     st: np.ndarray, sh: np.ndarray, scale: int, n_policies: int,
     order: list[tuple[int, BuiltinSpec]],
@@ -878,5 +919,6 @@ def _check_header(
             f"arena builtins (kinds {stored}) differ from the specs (kinds {kinds} at "
             f"{[index for index, _ in order]})"
         )
+    _checked_tag(int(sh[L.SH_RECORD_TAG]))
     if (sh.shape[0] - L.SH_ASSETS) // L.W_SH_ASSET < int(sh[L.SH_ASSET_CAP]):
         raise ValueError("the shared array is shorter than its recorded asset capacity")

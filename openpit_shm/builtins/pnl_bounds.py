@@ -42,6 +42,7 @@ from openpit_shm.layout.state import (
     KIND_PNL_BOUNDS,
     SCALE_SHIFT,
 )
+from openpit_shm.param.asset import asset_text
 
 from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
 from .numbers import (
@@ -235,7 +236,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         from openpit_shm.param import Pnl
 
         key = account_of(account)
-        asset = asset_of(settlement_asset)
+        asset = asset_text(settlement_asset)
         value = pnl if isinstance(pnl, Pnl) else Pnl(pnl)
         d = value.decimal
         self._set_pnl(book, key, asset, fixed(d, book.scale, "pnl"), decimal_scale(d))
@@ -267,7 +268,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
             return (
                 self.name, rec.code_name, "pnl kill switch triggered",
                 f"realized pnl {num(d0, d4 & _MASK)}, settlement asset {asset}", rec.scope, 0,
-            )
+            )  # fmt: skip
         if rsn in (K.RSN_PNL_ACC_OVERFLOW, K.RSN_PNL_SUM_OVERFLOW):
             pnl_scale = (d4 >> K.PNL_LOWER_SCALE_SHIFT) & _MASK
             fee_scale = (d4 >> K.PNL_FEE_SCALE_SHIFT) & _MASK
@@ -296,4 +297,4 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         return (
             self.name, rec.code_name, f"pnl kill switch triggered: {barrier}", ", ".join(parts),
             rec.scope, 0,
-        )
+        )  # fmt: skip

@@ -217,6 +217,7 @@ class RateLimitPolicy(BuiltinPolicy):
         account_asset_barriers: Any = None,
     ) -> None:
         from openpit_shm.pretrade.policies import (
+            RateLimit,
             RateLimitAccountAssetBarrier,
             RateLimitAccountBarrier,
             RateLimitAssetBarrier,
@@ -230,6 +231,7 @@ class RateLimitPolicy(BuiltinPolicy):
         windows: list[int] = []
 
         def rate(limit: Any) -> Rate:
+            typed(limit, RateLimit, "RateLimit")
             mx = check_max_orders(limit.max_orders)
             ns = _duration_ns(limit.window)
             windows.append(ns)

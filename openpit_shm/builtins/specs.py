@@ -27,6 +27,8 @@ import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
+from openpit_shm.param._compat import downcast_error
+
 from .numbers import as_decimal
 
 __all__ = [
@@ -35,11 +37,13 @@ __all__ = [
     "Bounds",
     "BuiltinSpec",
     "Caps",
+    "account_of",
     "check_account_value",
     "check_asset",
     "check_max_orders",
     "check_window_ns",
     "make_spec",
+    "typed",
     "window_ns_from_timedelta",
 ]
 
@@ -113,12 +117,26 @@ def check_group_id(value: Any) -> int:
 
 
 def check_asset(value: Any) -> str:
-    """A non-empty asset string (``Asset`` or ``str``)."""
-    if not isinstance(value, str):
-        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'str'")
-    if not value:
-        raise ValueError("asset must not be empty")
-    return str(value)
+    """A non-blank asset string (``Asset`` or ``str``), checked as PyO3 extracts a ``String``."""
+    from openpit_shm.param.asset import asset_string
+
+    return asset_string(value)
+
+
+def typed(value: Any, cls: type, name: str) -> Any:
+    """``value`` if it is a ``cls`` (openpit: ``expected openpit.pretrade.policies.<name>``)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"expected openpit.pretrade.policies.{name}")
+    return value
+
+
+def account_of(value: Any) -> int:
+    """The u64 value of an ``AccountId`` (openpit's builders require the type)."""
+    from openpit_shm.param import AccountId
+
+    if not isinstance(value, AccountId):
+        raise TypeError("account_id must be openpit.param.AccountId")
+    return int(value.value)
 
 
 def check_account_value(value: Any) -> int:
@@ -194,7 +212,7 @@ def caps_of(limit: Any) -> Caps:
     from openpit_shm.pretrade.policies import OrderSizeLimit
 
     if not isinstance(limit, OrderSizeLimit):
-        raise TypeError(f"'{type(limit).__name__}' object is not an instance of 'OrderSizeLimit'")
+        raise downcast_error(limit, "OrderSizeLimit")
     q = _decimal_or_none(limit._max_quantity)
     n = _decimal_or_none(limit._max_notional)
     if q is None and n is None:
@@ -248,7 +266,11 @@ def pnl(value: Any) -> decimal.Decimal:
 
 def bounds_of(barrier: Any) -> tuple[str, Bounds]:
     """(settlement asset, bounds) of a ``PnlBoundsBrokerBarrier`` (at least one bound)."""
-    asset = check_asset(barrier.settlement_asset)
+    from openpit_shm.param.asset import asset_text
+    from openpit_shm.pretrade.policies import PnlBoundsBrokerBarrier
+
+    typed(barrier, PnlBoundsBrokerBarrier, "PnlBoundsBrokerBarrier")
+    asset = asset_text(barrier.settlement_asset)
     lower = None if barrier.lower_bound is None else pnl(barrier.lower_bound)
     upper = None if barrier.upper_bound is None else pnl(barrier.upper_bound)
     if lower is None and upper is None:
@@ -262,6 +284,8 @@ def bounds_of(barrier: Any) -> tuple[str, Bounds]:
 def _spec_pnl_bounds_killswitch(
     *, policy_group_id: Any = 0, broker_barriers: Any = (), account_barriers: Any = ()
 ) -> BuiltinSpec:
+    from openpit_shm.pretrade.policies import PnlBoundsAccountAssetBarrier
+
     gid = check_group_id(policy_group_id)
     broker: dict[str, Bounds] = {}
     for barrier in broker_barriers:
@@ -269,8 +293,9 @@ def _spec_pnl_bounds_killswitch(
         broker[asset] = bounds
     accounts: dict[tuple[int, str], tuple[Bounds, decimal.Decimal]] = {}
     for entry in account_barriers:
+        typed(entry, PnlBoundsAccountAssetBarrier, "PnlBoundsAccountAssetBarrier")
         asset, bounds = bounds_of(entry.barrier)
-        account = check_account_value(entry.account_id.value)
+        account = account_of(entry.account_id)
         accounts[(account, asset)] = (bounds, pnl(entry.initial_pnl))
     if not broker and not accounts:
         raise ValueError("at least one broker or account+asset barrier must be configured")

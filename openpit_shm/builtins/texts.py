@@ -95,10 +95,26 @@ def engine_description(rec: Record) -> Description | None:
         K.RSN_BAD_INSTRUMENT: ("unknown instrument", f"instrument id {rec.d[0]} is not registered"),
         K.RSN_BAD_SIDE: ("invalid side", f"side {rec.d[0]} is neither buy (1) nor sell (2)"),
         K.RSN_BAD_AMOUNT: ("invalid amount", f"amount {rec.d[0]} is negative"),
-        K.RSN_BAD_FLAGS: ("invalid flags", f"flags {rec.d[0]:#x} carry unknown bits"),
+        K.RSN_BAD_FLAGS: (
+            "invalid flags",
+            f"flags {rec.d[0]:#x} carry bits this message kind does not define",
+        ),
         K.RSN_BAD_HANDLE: (
             "invalid handle",
             f"handle {rec.d[0]} is unknown, stale or already finalized",
+        ),
+        K.RSN_HANDLE_WRONG_SHARD: (
+            "handle routed to the wrong shard",
+            f"handle {rec.d[0]} belongs to shard {rec.d[1]}, not shard {rec.d[2]}",
+        ),
+        K.RSN_HANDLE_NOT_OWNER: (
+            "handle of another client",
+            f"handle {rec.d[0]} was not given to client slot {rec.d[1]}",
+        ),
+        K.RSN_HANDLE_LOST: (
+            "reservation lost",
+            f"handle {rec.d[0]} was held by worker generation {rec.d[1]}, which has "
+            f"restarted (now {rec.d[2]}); its reservation was neither committed nor rolled back",
         ),
         K.RSN_RES_FULL: ("reservation table full", "no reservation slot could be allocated"),
         K.RSN_NO_SPACE: ("state arena full", "the kernel state has no room left"),
@@ -106,6 +122,12 @@ def engine_description(rec: Record) -> Description | None:
             "account routed to the wrong shard",
             f"account {rec.d[0] & 0xFFFFFFFFFFFFFFFF} belongs to shard {rec.d[1]}, "
             f"not shard {rec.d[2]}",
+        ),
+        K.RSN_WRONG_ENGINE: (
+            "record built for another engine",
+            f"record tag {rec.d[0]} is not this engine's ({rec.d[1]}): instrument ids are per "
+            "engine; build records with order_records(engine, ...) or the tag external_client() "
+            "gives",
         ),
     }
     reason, details = texts.get(rsn, ("engine error", f"reason variant {rsn}"))

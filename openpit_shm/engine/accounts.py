@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccountBlockError, AccountGroupRegistrationError
+from ..param._compat import downcast_error, missing_attribute
+from ..param.asset import asset_text
 from ..pretrade.rejects import AccountBlock
 from .rows import account_key
 
@@ -40,10 +42,10 @@ def _group(value: Any) -> int:
 
     if isinstance(value, AccountGroupId):
         return value.value
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U32_MAX:
+    if isinstance(value, int) and 0 <= value <= _U32_MAX:  # a bool counts as an int
         if value == 0:
             raise ValueError("account group id must not equal the reserved default group")
-        return value
+        return int(value)
     raise ValueError(
         "account_group_id must be an AccountGroupId or integer in range 1..=4294967295"
     )
@@ -51,7 +53,7 @@ def _group(value: Any) -> int:
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'str'")
+        raise downcast_error(value, "str")
     return str(value)
 
 
@@ -132,8 +134,13 @@ class Accounts:
 
     __slots__ = ("_state",)
 
+    _OPENPIT_NAME = "openpit.Accounts"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("cannot create 'openpit.Accounts' instances")
+
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute(self, name)
 
     # -- groups --------------------------------------------------------------------------------
 
@@ -171,17 +178,13 @@ class Accounts:
     # -- currencies (stored for API compatibility; no builtin here consumes them) --------------
 
     def set_currency(self, account: Any, asset: Any) -> None:
-        from ..param import Asset
-
-        self._state.currency[_account(account)] = str(Asset(asset))
+        self._state.currency[_account(account)] = asset_text(asset)
 
     def clear_currency(self, account: Any) -> None:
         self._state.currency.pop(_account(account), None)
 
     def set_group_currency(self, group: Any, asset: Any) -> None:
-        from ..param import Asset
-
-        self._state.group_currency[self._any_group(group)] = str(Asset(asset))
+        self._state.group_currency[self._any_group(group)] = asset_text(asset)
 
     def clear_group_currency(self, group: Any) -> None:
         self._state.group_currency.pop(self._any_group(group), None)
@@ -200,7 +203,7 @@ class Accounts:
         """Restore a persisted block with its original cause (the first cause still wins)."""
         key = _account(account)
         if not isinstance(cause, AccountBlock):
-            raise TypeError(f"'{type(cause).__name__}' object is not an instance of 'AccountBlock'")
+            raise downcast_error(cause, "AccountBlock")
         self._state.latch(key, cause)
 
     def unblock(self, account: Any) -> None:
@@ -248,10 +251,10 @@ class Accounts:
 
         if isinstance(group, AccountGroupId):
             return group.value
-        if isinstance(group, int) and not isinstance(group, bool) and 0 <= group <= _U32_MAX:
-            return group
+        if isinstance(group, int) and 0 <= group <= _U32_MAX:  # a bool counts as an int
+            return int(group)
         raise ValueError(
-            "account_group_id must be an AccountGroupId or integer in range 1..=4294967295"
+            "account_group_id must be an AccountGroupId or integer in range 0..=4294967295"
         )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..layout.records import FIXED_SCALE_DEFAULT
+from ..param._compat import check_no_arguments, missing_attribute
 from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_policy
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class _Extensions:
     """openpit_shm-only builder options (openpit has no equivalent)."""
 
     _settings: _Settings
+    _OPENPIT_NAME: str
+
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute(self, name)
 
     def with_clock(self, clock: Callable[[], int]) -> Any:
         """Use ``clock() -> int`` (nanoseconds, monotonic) instead of ``time.monotonic_ns``."""
@@ -117,6 +122,8 @@ class _Sharding:
 class EngineBuilder(_Extensions):
     """First stage: choose a synchronization mode."""
 
+    _OPENPIT_NAME = "openpit.EngineBuilder"
+
     __slots__ = ("_settings",)
 
     def __init__(self) -> None:
@@ -127,21 +134,29 @@ class EngineBuilder(_Extensions):
         settings.sync = sync
         return SyncedEngineBuilder(settings)
 
-    def no_sync(self) -> SyncedEngineBuilder:
+    def no_sync(self, *args: Any, **kwargs: Any) -> SyncedEngineBuilder:
         """No synchronization: use the engine from the thread that built it."""
+        check_no_arguments("EngineBuilder.no_sync", args, kwargs)
         return self._synced(SYNC_NONE)
 
-    def full_sync(self) -> SyncedEngineBuilder:
+    def full_sync(self, *args: Any, **kwargs: Any) -> SyncedEngineBuilder:
         """Every call is serialized: safe from any number of threads."""
+        check_no_arguments("EngineBuilder.full_sync", args, kwargs)
         return self._synced(SYNC_FULL)
 
-    def account_sync(self) -> SyncedEngineBuilder:
-        """Safe when each account is pinned to one thread/chain at a time."""
+    def account_sync(self, *args: Any, **kwargs: Any) -> SyncedEngineBuilder:
+        """Safe when each account is pinned to one thread/chain at a time.
+
+        An in-process engine serializes its calls anyway (one results buffer).
+        """
+        check_no_arguments("EngineBuilder.account_sync", args, kwargs)
         return self._synced(SYNC_ACCOUNT)
 
 
 class SyncedEngineBuilder(_Extensions, _Sharding):
     """Second stage: register the first policy."""
+
+    _OPENPIT_NAME = "openpit.SyncedEngineBuilder"
 
     __slots__ = ("_settings",)
 
@@ -162,6 +177,8 @@ class SyncedEngineBuilder(_Extensions, _Sharding):
 
 class ReadyEngineBuilder(_Extensions, _Sharding):
     """Third stage: more policies, then ``build()`` (once)."""
+
+    _OPENPIT_NAME = "openpit.ReadyEngineBuilder"
 
     __slots__ = ("_consumed", "_registrations", "_settings")
 

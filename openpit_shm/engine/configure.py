@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigureErrorKind, PolicyConfigureError
+from ..param._compat import REQUIRED, downcast_error, missing_attribute, pyo3_check_call
 from .registry import BuiltinEntry
 
 if TYPE_CHECKING:
@@ -32,10 +33,17 @@ class Configurator:
 
     __slots__ = ("_engine",)
 
+    _OPENPIT_NAME = "openpit.Configurator"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("cannot create 'openpit.Configurator' instances")
 
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute(self, name)
+
     def _find(self, name: str, kind: str) -> BuiltinEntry:
+        if not isinstance(name, str):
+            raise downcast_error(name, "str")
         for entry in self._engine._entries:
             configurable = isinstance(entry, BuiltinEntry) and entry.spec.kind in _SETTINGS_TYPE
             if not configurable or entry.name != name:
@@ -64,7 +72,7 @@ class Configurator:
     def rate_limit(
         self,
         name: str,
-        *,
+        *extra: Any,
         broker: Any = None,
         clear_broker: bool = False,
         asset_barriers: list[Any] | None = None,
@@ -72,6 +80,7 @@ class Configurator:
         account_asset_barriers: list[Any] | None = None,
     ) -> None:
         """Retune a rate limit: ``None`` keeps an axis, a list replaces it, ``[]`` clears it."""
+        pyo3_check_call("Configurator.rate_limit", 1, extra, {})
         self._apply(
             name,
             "rate_limit",
@@ -86,13 +95,14 @@ class Configurator:
     def order_size_limit(
         self,
         name: str,
-        *,
+        *extra: Any,
         broker: Any = None,
         clear_broker: bool = False,
         asset_barriers: list[Any] | None = None,
         account_asset_barriers: list[Any] | None = None,
     ) -> None:
         """Retune an order size limit: ``None`` keeps an axis, a list replaces it."""
+        pyo3_check_call("Configurator.order_size_limit", 1, extra, {})
         self._apply(
             name,
             "order_size_limit",
@@ -106,11 +116,12 @@ class Configurator:
     def pnl_bounds_killswitch(
         self,
         name: str,
-        *,
+        *extra: Any,
         broker_barriers: list[Any] | None = None,
         account_barriers: list[Any] | None = None,
     ) -> None:
         """Retune P&L bounds; accumulated P&L is kept."""
+        pyo3_check_call("Configurator.pnl_bounds_killswitch", 1, extra, {})
         self._apply(
             name,
             "pnl_bounds_killswitch",
@@ -119,8 +130,20 @@ class Configurator:
             account_barriers=account_barriers,
         )
 
-    def set_account_pnl(self, name: str, *, account: Any, settlement_asset: Any, pnl: Any) -> None:
-        """Force-set the accumulated P&L of (account, settlement asset); blocks are not cleared."""
+    def set_account_pnl(
+        self,
+        name: str,
+        *extra: Any,
+        account: Any = REQUIRED,
+        settlement_asset: Any = REQUIRED,
+        pnl: Any = REQUIRED,
+    ) -> None:
+        """Force-set the accumulated P&L of (account, settlement asset); blocks are not cleared.
+
+        ``account``, ``settlement_asset`` and ``pnl`` are required keywords.
+        """
+        keywords = {"account": account, "settlement_asset": settlement_asset, "pnl": pnl}
+        pyo3_check_call("Configurator.set_account_pnl", 1, extra, keywords)
         self._apply(
             name,
             "pnl_bounds_killswitch",

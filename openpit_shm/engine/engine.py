@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..kernels.codes import ST_NEED_SPACE
-from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE
+from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
+from ..param._compat import check_no_arguments
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.results import (
@@ -37,7 +38,7 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import Accounts, AccountsState, accounts_handle
-from .builder import SYNC_FULL, EngineBuilder, _Settings
+from .builder import SYNC_NONE, EngineBuilder, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from .request import accepted_nothing_held, held_reservation, request
@@ -87,8 +88,9 @@ class Engine:
         raise TypeError("cannot create 'openpit.Engine' instances")
 
     @staticmethod
-    def builder() -> EngineBuilder:
+    def builder(*args: Any, **kwargs: Any) -> EngineBuilder:
         """Start building an engine: choose a sync mode, register policies, ``build()``."""
+        check_no_arguments("Engine.builder", args, kwargs)
         return EngineBuilder()
 
     # ---- pre-trade ---------------------------------------------------------------------------
@@ -193,10 +195,7 @@ class Engine:
         if main.rejects:
             rejects = [r for _, r in main.rejects]
             self._latch_first(row, rejects)
-            error = run_finalizers(main.mutations, commit=False)
-            if error is not None:
-                self.on_finalizer_failure()
-                raise error
+            self.finalize(main.mutations, commit=False)
             return execute_result(None, rejects)
         lock = self._new_lock(main.lock_entries) if main.lock_entries else None
         return execute_result(held_reservation(self, main.mutations, lock, main.adjustments), [])
@@ -234,6 +233,18 @@ class Engine:
             if r._scope == "account":
                 return _latched_cause(r)
         return None
+
+    def finalize(self, mutations: Sequence[Any], commit: bool) -> None:
+        """Commit or roll back a reservation's mutations (every callback runs).
+
+        A failing callback arms the engine-wide block (nobody can bound the
+        damage), then its error is raised. A serialized engine runs this under
+        its lock, like every other custom hook.
+        """
+        error = run_finalizers(mutations, commit)
+        if error is not None:
+            self.on_finalizer_failure()
+            raise error
 
     def on_finalizer_failure(self) -> None:
         """A mutation callback failed: nobody can bound the damage, so block every account."""
@@ -316,9 +327,18 @@ class Engine:
     # ---- openpit_shm extensions --------------------------------------------------------------
 
     def register_instrument(self, instrument: Any) -> int:
-        """The instrument id that order records (batch and shm doors) use for ``instrument``."""
+        """The instrument id that order records (batch and shm doors) use for ``instrument``.
+
+        Ids are this engine's: records carry ``record_format.tag`` so that another
+        engine refuses them instead of reading the id as one of its own.
+        """
         underlying, settlement = instrument._key
         return self._book.instrument_id(underlying, settlement)
+
+    @property
+    def record_format(self) -> RecordFormat:
+        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+        return self._book.record_format
 
     def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""
@@ -349,8 +369,15 @@ def _latched_cause(reject: Reject) -> AccountBlock:
     )
 
 
-class _FullSyncEngine(Engine):
-    """An engine whose every call holds one re-entrant lock (``full_sync()``)."""
+class _SerializedEngine(Engine):
+    """An engine whose every call holds one re-entrant lock.
+
+    ``full_sync()`` promises it; an in-process ``account_sync()`` engine needs
+    it too, because every call shares one kernel results buffer (the kernels
+    hold the GIL anyway, so only custom hooks lose parallelism). Reservation
+    finalizers (``finalize``) take the same lock: a custom policy's state needs
+    no lock of its own.
+    """
 
     __slots__ = ("_lock",)
 
@@ -358,7 +385,7 @@ class _FullSyncEngine(Engine):
 def _locked(name: str) -> Any:
     method = getattr(Engine, name)
 
-    def call(self: _FullSyncEngine, *args: Any, **kwargs: Any) -> Any:
+    def call(self: _SerializedEngine, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             return method(self, *args, **kwargs)
 
@@ -376,8 +403,9 @@ for _name in (
     "apply_execution_report",
     "execute_batch",
     "register_instrument",
+    "finalize",
 ):
-    setattr(_FullSyncEngine, _name, _locked(_name))
+    setattr(_SerializedEngine, _name, _locked(_name))
 
 
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
@@ -387,28 +415,32 @@ def build_engine(registrations: list[Registration], settings: _Settings) -> Engi
     validate_registrations(registrations)
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     book = Book.create(builtins, n_policies=len(registrations), scale=settings.scale)
-    return _assemble(registrations, settings, book)
+    return _assemble(registrations, settings, book, serialized=settings.sync != SYNC_NONE)
 
 
 def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
-    """An ``account_sync`` engine over an existing Book (a shard worker's, in shared memory)."""
+    """An ``account_sync`` engine over an existing Book (a shard worker's, in shared memory).
+
+    Not serialized: a worker calls its engine from one thread only.
+    """
     from .builder import SYNC_ACCOUNT
 
     validate_registrations(registrations)
     settings = _Settings()
     settings.sync = SYNC_ACCOUNT
     settings.scale = book.scale
-    return _assemble(registrations, settings, book)
+    return _assemble(registrations, settings, book, serialized=False)
 
 
-def _assemble(registrations: list[Registration], settings: _Settings, book: Any) -> Engine:
+def _assemble(
+    registrations: list[Registration], settings: _Settings, book: Any, serialized: bool
+) -> Engine:
     from ..builtins.book import Book
     from ..core import ExecutionReport, Order
 
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
-    cls = _FullSyncEngine if settings.sync == SYNC_FULL else Engine
-    engine = object.__new__(cls)
-    if cls is _FullSyncEngine:
+    engine = object.__new__(_SerializedEngine if serialized else Engine)
+    if serialized:
         engine._lock = threading.RLock()
     engine._settings = settings
     engine._entries = list(registrations)

@@ -8,6 +8,12 @@ that for one record and returns its result records, like the kernels write
 them (one per reject, or one if accepted), plus the texts a record cannot
 hold (reject strings, or the exception a hook raised). The batch door keeps
 each request's first record; a shard worker sends them all.
+
+Reservations and started requests live here, in this process's memory, under
+``layout.handles`` handles: this shard, the client slot that asked, the
+door's ``generation`` (a shard worker's incarnation) and a running number.
+Only the owning client may use a handle; one from before a worker restart is
+refused as lost (its reservation died with the old worker).
 """
 
 from __future__ import annotations
@@ -16,20 +22,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..kernels.codes import (
-    RSN_BAD_AMOUNT,
-    RSN_BAD_FLAGS,
     RSN_BAD_HANDLE,
-    RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
-    RSN_BAD_SIDE,
+    RSN_HANDLE_LOST,
+    RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
 )
+from ..kernels.fields import foreign_tag
+from ..kernels.reservations import res_refusal
+from ..layout.handles import HANDLE_GEN_BITS, HANDLE_INDEX_LIMIT, handle_generation, make_handle
 from ..layout.records import (
-    CODE_INVALID_FIELD_FORMAT,
     CODE_INVALID_FIELD_VALUE,
     CODE_NUMBER,
     CODE_OTHER,
-    CODE_UNKNOWN_INSTRUMENT,
     MSG_COMMIT,
     MSG_DRY_ORDER,
     MSG_DRY_START,
@@ -39,7 +44,6 @@ from ..layout.records import (
     MSG_ROLLBACK,
     MSG_START,
     ORDER_AUTO_COMMIT,
-    ORDER_FLAGS_KNOWN,
     ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
     ORDER_NO_ACCOUNT,
@@ -47,18 +51,19 @@ from ..layout.records import (
     ORDER_NO_SIDE,
     ORDER_VOLUME,
     POLICY_ENGINE,
+    RECORD_TAG_SHIFT,
     REPORT_HAS_FINANCIAL,
+    RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
     RESULT_SCOPE_ACCOUNT,
     SIDE_BUY,
-    SIDE_SELL,
     STATUS_ERROR,
     STATUS_OK,
     STATUS_REJECTED,
 )
 from ..layout.shard import shard_of
-from ..layout.state import H_N_INSTR, H_N_SHARDS, H_SHARD_ID
+from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_RECORD_TAG
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -81,22 +86,13 @@ def fixed_decimal(value: int, scale: int) -> Decimal:
     return Decimal(value).scaleb(-scale).normalize()
 
 
-_BAD = object()  # a record field that got an error row
-
-
-def _side(rec: Any, flags: int, answer: Answer) -> Any:
-    """The record's Side (None when flagged absent), or ``_BAD`` after an error row."""
+def _side(rec: Any, flags: int) -> Any:
+    """The Side of a well-formed record (None when flagged absent)."""
     from ..param import Side
 
     if flags & ORDER_NO_SIDE:
         return None
-    side = int(rec["side"])
-    if side == SIDE_BUY:
-        return Side.BUY
-    if side == SIDE_SELL:
-        return Side.SELL
-    answer.fail(int(rec["seq"]), CODE_INVALID_FIELD_VALUE, RSN_BAD_SIDE, side)
-    return _BAD
+    return Side.BUY if int(rec["side"]) == SIDE_BUY else Side.SELL
 
 
 def _account(rec: Any, flags: int) -> Any:
@@ -138,12 +134,16 @@ class Answer:
         self.texts.append(None)
         return self
 
-    def rejects(self, seq: int, status: int, items: list[Any], index_of: Any, flags: int) -> Answer:
+    def rejects(
+        self, seq: int, status: int, items: list[Any], index_of: Any, flags: int, latched: int = -1
+    ) -> Answer:
+        """One row per reject; row ``latched`` carries ``RESULT_BLOCK_LATCHED``."""
         for i, r in enumerate(items):
             scope = RESULT_SCOPE_ACCOUNT if str(r.scope) == "account" else 0
+            latch = RESULT_BLOCK_LATCHED if i == latched else 0
             self.rows.append(
                 (seq, 0, CODE_NUMBER[str(r.code)], index_of(r.policy), 0, status,
-                 flags | scope, len(items), i, 0, 0, 0, 0, 0)
+                 flags | scope | latch, len(items), i, 0, 0, 0, 0, 0)
             )  # fmt: skip
             self.texts.append(
                 (r.policy, str(r.code), r.reason, r.details, str(r.scope), r.user_data)
@@ -152,56 +152,78 @@ class Answer:
 
 
 class RecordDoor:
-    """Answers ``ORDER_DTYPE`` records through one engine's object pipeline."""
+    """Answers ``ORDER_DTYPE`` records through one engine's object pipeline.
 
-    def __init__(self, engine: Engine) -> None:
+    ``generation``: what this door's handles carry in their generation field
+    (a shard worker passes its incarnation, so handles of an earlier worker
+    are recognized as lost).
+    """
+
+    def __init__(self, engine: Engine, generation: int = 0) -> None:
         self.engine = engine
         self._names = {e.name: e.index for e in engine._entries}
+        self._shard = int(engine._book.state[H_SHARD_ID])
+        self._generation = generation % (1 << HANDLE_GEN_BITS)
         self._next = 1
         self._open: dict[int, Any] = {}  # handle -> Reservation | Request
 
     def _index(self, policy: str) -> int:
         return self._names.get(policy, POLICY_ENGINE)
 
-    def _handle(self, obj: Any) -> int:
-        h = self._next
-        self._next += 1
+    def _handle(self, obj: Any, client: int) -> int:
+        """A fresh handle of ``client`` for ``obj`` (numbers wrap; a live one is skipped)."""
+        while True:
+            h = make_handle(self._shard, client, self._generation, self._next)
+            self._next = self._next + 1 if self._next + 1 < HANDLE_INDEX_LIMIT else 1
+            if h not in self._open:
+                break
         self._open[h] = obj
         return h
 
+    def _refused(self, seq: int, handle: int, client: int, answer: Answer) -> bool:
+        """Write the error row of a handle ``client`` may not use; False if it may use it."""
+        rsn, d1, d2 = res_refusal(self.engine._book.state, handle, client)
+        if rsn == 0 and handle_generation(handle) != self._generation:
+            rsn, d1, d2 = RSN_HANDLE_LOST, handle_generation(handle), self._generation
+        if rsn == 0:
+            return False
+        answer.fail(seq, CODE_OTHER, int(rsn), handle, int(d1), int(d2))
+        return True
+
     # -- record -> object ----------------------------------------------------------------
 
-    def _assets(self, iid: int) -> tuple[str, str] | None:
+    def _malformed(self, rec: Any, answer: Answer) -> bool:
+        """Whether a field of ``rec`` is malformed (then an error row is written).
+
+        The kernels' check (``Book.field_fault``), so every door refuses the same records.
+        """
         book = self.engine._book
-        if not 0 <= iid < int(book.state[H_N_INSTR]):
-            return None
-        return book.instrument_assets(iid)
+        code, reason, detail = book.field_fault(
+            int(rec["instrument"]), int(rec["kind"]), int(rec["side"]), int(rec["flags"]),
+            int(rec["amount"]),
+        )  # fmt: skip
+        if code:
+            answer.fail(int(rec["seq"]), code, reason, detail)
+        return code != 0
+
+    def _instrument(self, rec: Any) -> Any:
+        from .. import core
+
+        return core.Instrument(*self.engine._book.instrument_assets(int(rec["instrument"])))
 
     def order(self, rec: Any, answer: Answer) -> Any:
         """The ``Order`` a record describes, or None after writing an error row."""
         from .. import core, param
 
-        seq, flags = int(rec["seq"]), int(rec["flags"])
-        if flags & ~ORDER_FLAGS_KNOWN:
-            answer.fail(seq, CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, flags)
+        if self._malformed(rec, answer):
             return None
+        flags = int(rec["flags"])
         if not flags & ORDER_HAS_OPERATION:
             return core.Order(operation=None)
-        assets = self._assets(int(rec["instrument"]))
-        if assets is None:
-            answer.fail(seq, CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, int(rec["instrument"]))
-            return None
-        side = _side(rec, flags, answer)
-        if side is _BAD:
-            return None
         scale = self.engine._book.scale
         trade = None
         if not flags & ORDER_NO_AMOUNT:
-            amount = int(rec["amount"])
-            if amount < 0:
-                answer.fail(seq, CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, amount)
-                return None
-            value = fixed_decimal(amount, scale)
+            value = fixed_decimal(int(rec["amount"]), scale)
             trade = (
                 param.TradeAmount.volume(param.Volume(value))
                 if flags & ORDER_VOLUME
@@ -214,30 +236,27 @@ class RecordDoor:
         )
         return core.Order(
             operation=core.OrderOperation(
-                instrument=core.Instrument(*assets),
+                instrument=self._instrument(rec),
                 account_id=_account(rec, flags),
-                side=side,
+                side=_side(rec, flags),
                 trade_amount=trade,
                 price=price,
             )
         )
 
     def report(self, rec: Any, answer: Answer) -> Any:
+        """The ``ExecutionReport`` a record describes, or None after writing an error row."""
         from .. import core, param
 
+        if self._malformed(rec, answer):
+            return None
         flags = int(rec["flags"])
         operation = financial = None
         if flags & ORDER_HAS_OPERATION:
-            assets = self._assets(int(rec["instrument"]))
-            if assets is None:
-                iid = int(rec["instrument"])
-                answer.fail(int(rec["seq"]), CODE_UNKNOWN_INSTRUMENT, RSN_BAD_INSTRUMENT, iid)
-                return None
-            side = _side(rec, flags, answer)
-            if side is _BAD:
-                return None
             operation = core.ExecutionReportOperation(
-                instrument=core.Instrument(*assets), account_id=_account(rec, flags), side=side
+                instrument=self._instrument(rec),
+                account_id=_account(rec, flags),
+                side=_side(rec, flags),
             )
         if flags & REPORT_HAS_FINANCIAL:
             scale = self.engine._book.scale
@@ -249,11 +268,11 @@ class RecordDoor:
 
     # -- one record ----------------------------------------------------------------------
 
-    def answer(self, rec: Any) -> Answer:
-        """Run one record; hook exceptions are caught into ``Answer.error``."""
+    def answer(self, rec: Any, client: int = 0) -> Answer:
+        """Run one record from client slot ``client``; hook exceptions go to ``Answer.error``."""
         answer = Answer()
         try:
-            self._run(rec, answer)
+            self._run(rec, client, answer)
         except Exception as exc:
             answer.rows.clear()
             answer.texts.clear()
@@ -261,7 +280,7 @@ class RecordDoor:
             answer.error = exc
         return answer
 
-    def _executed(self, seq: int, result: Any, auto: bool, answer: Answer) -> None:
+    def _executed(self, seq: int, result: Any, auto: bool, client: int, answer: Answer) -> None:
         if not result.ok:
             answer.rejects(seq, STATUS_REJECTED, result.rejects, self._index, 0)
         elif auto:
@@ -269,7 +288,7 @@ class RecordDoor:
             answer.ok(seq, flags=RESULT_COMMITTED)
         else:
             reservation = result.reservation
-            answer.ok(seq, reservation=self._handle(reservation))
+            answer.ok(seq, reservation=self._handle(reservation, client))
             lock, adjustments = reservation.lock, reservation.account_adjustments
             if len(lock) or adjustments:
                 answer.reserved = (lock.to_json(), adjustments)
@@ -286,10 +305,16 @@ class RecordDoor:
         home = shard_of(int(rec["account"]), n_shards)
         return -1 if home == int(state[H_SHARD_ID]) else home
 
-    def _run(self, rec: Any, answer: Answer) -> None:
+    def _run(self, rec: Any, client: int, answer: Answer) -> None:
         engine = self.engine
         seq, kind = int(rec["seq"]), int(rec["kind"])
         auto = bool(int(rec["flags"]) & ORDER_AUTO_COMMIT)
+        tag, ref = int(engine._book.shared[SH_RECORD_TAG]), int(rec["ref"])
+        if foreign_tag(tag, kind, ref):  # the kernels' test (``kernels.pipeline.process``)
+            answer.fail(
+                seq, CODE_INVALID_FIELD_VALUE, RSN_WRONG_ENGINE, ref >> RECORD_TAG_SHIFT, tag
+            )
+            return
         home = self._foreign(rec, kind, int(rec["flags"]))
         if home >= 0:
             account = int(rec["account"])
@@ -302,11 +327,11 @@ class RecordDoor:
             if order is None:
                 return
             if kind == MSG_ORDER:
-                self._executed(seq, engine.execute_pre_trade(order), auto, answer)
+                self._executed(seq, engine.execute_pre_trade(order), auto, client, answer)
             elif kind == MSG_START:
                 started = engine.start_pre_trade(order)
                 if started.ok:
-                    answer.ok(seq, reservation=self._handle(started.request))
+                    answer.ok(seq, reservation=self._handle(started.request, client))
                 else:
                     answer.rejects(seq, STATUS_REJECTED, started.rejects, self._index, 0)
             else:
@@ -319,11 +344,19 @@ class RecordDoor:
                 if report.is_pass:
                     answer.ok(seq, flags=RESULT_DRY_RUN)
                 else:
+                    # The block the order would latch is the first account-scope reject's
+                    # (``Engine._would_block``): flag it, as the kernels flag theirs.
+                    latched = -1
+                    if report.account_block is not None:
+                        scopes = [str(r.scope) for r in report.rejects]
+                        latched = scopes.index("account")
                     answer.rejects(
-                        seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN
+                        seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN, latched
                     )
         elif kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
             handle = int(rec["ref"])
+            if self._refused(seq, handle, client, answer):
+                return
             obj = self._open.get(handle)
             is_request = obj is not None and type(obj).__name__ == "Request"
             if obj is None or is_request != (kind == MSG_EXECUTE):
@@ -331,7 +364,7 @@ class RecordDoor:
                 return
             del self._open[handle]
             if kind == MSG_EXECUTE:
-                self._executed(seq, obj.execute(), auto, answer)
+                self._executed(seq, obj.execute(), auto, client, answer)
             elif kind == MSG_COMMIT:
                 obj.commit()
                 answer.ok(seq, flags=RESULT_COMMITTED)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..pretrade.lock import check_policy_group_id
+
 __all__ = [
     "BuiltinEntry",
     "CustomEntry",
@@ -16,14 +18,6 @@ __all__ = [
     "check_custom_policy",
     "validate_registrations",
 ]
-
-_GROUP_MAX = 65535
-
-
-def _check_group_id(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _GROUP_MAX:
-        raise ValueError("policy_group_id must be an integer in range 0..=65535")
-    return value
 
 
 def check_custom_policy(policy: Any) -> Any:
@@ -99,7 +93,7 @@ def validate_registrations(registrations: Sequence[Registration]) -> None:
         entry.index = i
         if not isinstance(entry.name, str):
             raise ValueError("policy.name must be a string")
-        gid = _check_group_id(entry.policy_group_id)
+        gid = check_policy_group_id(entry.policy_group_id)
         if entry.name in names:
             raise ValueError(f"duplicate policy name in engine configuration: {entry.name}")
         names.add(entry.name)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..pretrade.results import ExecuteResult
-from .stages import run_finalizers
 
 if TYPE_CHECKING:
     from ..pretrade.lock import Lock
@@ -112,10 +111,7 @@ class Reservation:
         core = self._core() if self._core is not None else None
         if core is None:
             return  # openpit: finalizing after the engine is gone is a silent no-op
-        error = run_finalizers(self._mutations, commit)
-        if error is not None:
-            core.on_finalizer_failure()
-            raise error
+        core.finalize(self._mutations, commit)
 
 
 class _Reservation(Reservation):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..param import Price
+from ..param._compat import downcast_error
 from ..pretrade._enum import KNOWN_CODES, RejectScope
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
 from ..pretrade.results import AccountAdjustmentOutcome
@@ -32,20 +34,29 @@ _TRUE_MESSAGE = (
 )
 
 
+def _text_field(pr: Any, field: str) -> str:
+    value = getattr(pr, field)
+    if not isinstance(value, str):
+        raise ValueError(f"reject.{field} must be a string")
+    return str(value)
+
+
 def to_reject(policy: str, pr: Any) -> Reject:
-    """Validate a policy's ``PolicyReject`` (duck-typed) and turn it into a ``Reject``."""
-    code = pr.code
-    if not isinstance(code, str) or code not in KNOWN_CODES:
+    """Validate a policy's ``PolicyReject`` (duck-typed) and turn it into a ``Reject``.
+
+    openpit's order and texts: code (a string, then a known one), reason,
+    details, then ``user_data`` (a u64; a bool counts as an int, as in Python).
+    """
+    code = _text_field(pr, "code")
+    if code not in KNOWN_CODES:
         raise ValueError(f'unsupported reject code "{code}"')
+    reason = _text_field(pr, "reason")
+    details = _text_field(pr, "details")
     user_data = pr.user_data
-    if (
-        not isinstance(user_data, int)
-        or isinstance(user_data, bool)
-        or not 0 <= user_data <= _U64_MAX
-    ):
+    if not isinstance(user_data, int) or not 0 <= user_data <= _U64_MAX:
         raise ValueError("reject.user_data must be an integer token (default 0)")
     scope = RejectScope(pr.scope)
-    return make_reject(policy, str(code), str(pr.reason), str(pr.details), str(scope), user_data)
+    return make_reject(policy, code, reason, details, str(scope), int(user_data))
 
 
 def custom_start(
@@ -94,13 +105,9 @@ def custom_main(entries: Sequence[CustomEntry], ctx: Any, order: Any, dry: bool)
             out.mutations.extend(mutations)
             for pr in getattr(result, "rejects", ()):
                 out.rejects.append((entry.index, to_reject(entry.name, pr)))
-            prices = getattr(result, "lock_prices", ())
-            if prices:
-                from ..param import Price
-
-                gid = entry.policy_group_id
-                for p in prices:
-                    out.lock_entries.append((gid, p if isinstance(p, Price) else Price(p)))
+            gid = entry.policy_group_id
+            for p in getattr(result, "lock_prices", ()):  # openpit iterates it, even None
+                out.lock_entries.append((gid, p if isinstance(p, Price) else Price(p)))
             for adj in getattr(result, "account_adjustments", ()):
                 out.adjustments.append(
                     AccountAdjustmentOutcome(policy_group_id=entry.policy_group_id, entry=adj)
@@ -150,9 +157,7 @@ def custom_post_trade(entries: Sequence[CustomEntry], ctx: Any, report: Any) -> 
             adjustments = result.account_adjustments
             for b in blocks:
                 if not isinstance(b, AccountBlock):
-                    raise TypeError(
-                        f"'{type(b).__name__}' object is not an instance of 'AccountBlock'"
-                    )
+                    raise downcast_error(b, "AccountBlock")
                 out.blocks.append((entry.index, b))
             out.pnls.extend((entry.index, p) for p in pnls)
             out.adjustments.extend((entry.index, a) for a in adjustments)

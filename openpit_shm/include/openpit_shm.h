@@ -19,13 +19,23 @@
  * Consumer: n = opshm_ring_readable(), read slots[(tail + k) & mask], opshm_ring_release(tail + n).
  * Use at most one producer and one consumer per ring at a time.
  *
- * Compile with GNU C (gcc's default -std=gnu11/gnu17) or -D_GNU_SOURCE; add -lrt on glibc < 2.34.
+ * Compiles as strict C11 (gcc -std=c11 -Wall -Wextra -Werror) and as C++ (g++ -std=c++17).
+ * It needs POSIX.1-2008 (clock_gettime, shm_open, kill) and syscall() (the futex), which
+ * strict C hides: it defines _GNU_SOURCE itself when included before any system header;
+ * a file that includes a system header first must define _GNU_SOURCE at its top (or pass
+ * -D_GNU_SOURCE), else compilation stops with an #error saying so. Add -lrt on glibc < 2.34.
  */
 #ifndef OPENPIT_SHM_H
 #define OPENPIT_SHM_H
 
+/* Feature macros take effect only before the first system header: define them now. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -34,6 +44,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* glibc fixed its features at the first system header: if that came before this one
+   without _GNU_SOURCE (strict -std=c11), clock_gettime/syscall are hidden. Say so clearly. */
+#if defined(__GLIBC__) && (!defined(__USE_POSIX199309) || !defined(__USE_MISC))
+#error "openpit_shm.h: #define _GNU_SOURCE before the first #include, or pass -D_GNU_SOURCE"
+#else /* the rest of the header, skipped after the #error so that it is the only message */
 
 #ifdef __cplusplus
 #define OPSHM_STATIC_ASSERT static_assert
@@ -58,6 +74,16 @@ extern "C" {
 #define OPSHM_RING_CAPACITY_MIN 2
 #define OPSHM_RING_CAPACITY_MAX 16777216
 #define OPSHM_SHARD_HASH_MULTIPLIER UINT64_C(0x9e3779b97f4a7c15)
+
+/* Reservation handles (openpit_shm/layout/handles.py): shard | client | generation | index. */
+#define OPSHM_HANDLE_CLIENT_BITS 5
+#define OPSHM_HANDLE_CLIENT_SHIFT 52
+#define OPSHM_HANDLE_GEN_BITS 24
+#define OPSHM_HANDLE_GEN_SHIFT 28
+#define OPSHM_HANDLE_INDEX_BITS 28
+#define OPSHM_HANDLE_INDEX_LIMIT 268435456
+#define OPSHM_HANDLE_SHARD_BITS 6
+#define OPSHM_HANDLE_SHARD_SHIFT 57
 
 /* Numeric codes of openpit_shm/layout/records.py. */
 #define OPSHM_MSG_COMMIT 4
@@ -86,6 +112,10 @@ extern "C" {
 #define OPSHM_ORDER_W_REF 7
 #define OPSHM_ORDER_W_SEQ 0
 #define OPSHM_POLICY_ENGINE 255
+#define OPSHM_RECORD_REF_LOW_MASK 65535
+#define OPSHM_RECORD_TAG_BITS 47
+#define OPSHM_RECORD_TAG_SHIFT 16
+#define OPSHM_REPORT_FLAGS_KNOWN 177
 #define OPSHM_REPORT_HAS_FINANCIAL 16
 #define OPSHM_REPORT_HAS_OPERATION 1
 #define OPSHM_REPORT_NO_ACCOUNT 32
@@ -204,6 +234,99 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
     "Custom",
     "Other",
 };
+
+/* Reason variants (opshm_result.reason: which barrier, bound or malformation) and the
+   fields a MissingRequiredField names in d0; from openpit_shm/kernels/codes.py. */
+#define OPSHM_FIELD_TRADE_AMOUNT 1
+#define OPSHM_FIELD_INSTRUMENT 2
+#define OPSHM_FIELD_ACCOUNT 3
+#define OPSHM_FIELD_PNL 4
+#define OPSHM_RSN_NONE 0
+#define OPSHM_RSN_MISSING_FIELD 1
+#define OPSHM_RSN_OV_ZERO_QTY 2
+#define OPSHM_RSN_OV_ZERO_VOLUME 3
+#define OPSHM_RSN_RL_BROKER 10
+#define OPSHM_RSN_RL_ASSET 11
+#define OPSHM_RSN_RL_ACCOUNT 12
+#define OPSHM_RSN_RL_ACCOUNT_ASSET 13
+#define OPSHM_RSN_OSL_QTY 20
+#define OPSHM_RSN_OSL_NOTIONAL 21
+#define OPSHM_RSN_OSL_BOTH 22
+#define OPSHM_RSN_OSL_QTY_BROKER 23
+#define OPSHM_RSN_OSL_NOTIONAL_BROKER 24
+#define OPSHM_RSN_OSL_BOTH_BROKER 25
+#define OPSHM_RSN_OSL_NO_PRICE 26 /* OrderValueCalculationFailed: a needed price is missing */
+#define OPSHM_RSN_OSL_OVERFLOW 27 /* OrderValueCalculationFailed: the value does not fit */
+#define OPSHM_RSN_PNL_BROKER 30
+#define OPSHM_RSN_PNL_ACCOUNT 31
+#define OPSHM_RSN_PNL_POST 32
+#define OPSHM_RSN_PNL_ACC_OVERFLOW 33
+#define OPSHM_RSN_PNL_SUM_OVERFLOW 34 /* ``pnl - fee`` itself overflowed (same words) */
+#define OPSHM_RSN_GATE_ACCOUNT 40 /* a block recorded from Python; d0 = account */
+#define OPSHM_RSN_GATE_GROUP 41 /* the account's group is blocked; d0 = account, d1 = group */
+#define OPSHM_RSN_GATE_ENGINE 42 /* engine-wide block recorded from Python */
+#define OPSHM_RSN_GATE_ENGINE_KILL_SWITCH 43 /* engine-wide block latched by a report with no account */
+#define OPSHM_RSN_GATE_NO_ACCOUNT 44 /* blocks exist and the order has no account (order scope) */
+#define OPSHM_RSN_BAD_KIND 50
+#define OPSHM_RSN_BAD_INSTRUMENT 51 /* UnknownInstrument; d0 = instrument id */
+#define OPSHM_RSN_BAD_SIDE 52 /* InvalidFieldValue; d0 = side byte */
+#define OPSHM_RSN_BAD_AMOUNT 53 /* InvalidFieldValue; d0 = amount */
+#define OPSHM_RSN_BAD_FLAGS 54 /* InvalidFieldFormat; d0 = flags */
+#define OPSHM_RSN_BAD_HANDLE 55 /* Other; d0 = the handle (unknown, stale, or already finalized) */
+#define OPSHM_RSN_RES_FULL 56 /* SystemUnavailable: the reservation table is full */
+#define OPSHM_RSN_NO_SPACE 57 /* SystemUnavailable: the state arena is full (shared-memory mode) */
+#define OPSHM_RSN_WRONG_SHARD 58 /* InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard */
+#define OPSHM_RSN_WRONG_ENGINE 59 /* InvalidFieldValue; d0 = the record's tag, d1 = this engine's tag */
+#define OPSHM_RSN_HANDLE_WRONG_SHARD 63 /* d0 = the handle, d1 = the shard it names, d2 = this shard */
+#define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
+#define OPSHM_RSN_HANDLE_LOST 65
+
+/* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),
+   "" for an unknown one. */
+static inline const char *opshm_reason_name(int reason) {
+    switch (reason) {
+    case OPSHM_RSN_NONE: return "NONE";
+    case OPSHM_RSN_MISSING_FIELD: return "MISSING_FIELD";
+    case OPSHM_RSN_OV_ZERO_QTY: return "OV_ZERO_QTY";
+    case OPSHM_RSN_OV_ZERO_VOLUME: return "OV_ZERO_VOLUME";
+    case OPSHM_RSN_RL_BROKER: return "RL_BROKER";
+    case OPSHM_RSN_RL_ASSET: return "RL_ASSET";
+    case OPSHM_RSN_RL_ACCOUNT: return "RL_ACCOUNT";
+    case OPSHM_RSN_RL_ACCOUNT_ASSET: return "RL_ACCOUNT_ASSET";
+    case OPSHM_RSN_OSL_QTY: return "OSL_QTY";
+    case OPSHM_RSN_OSL_NOTIONAL: return "OSL_NOTIONAL";
+    case OPSHM_RSN_OSL_BOTH: return "OSL_BOTH";
+    case OPSHM_RSN_OSL_QTY_BROKER: return "OSL_QTY_BROKER";
+    case OPSHM_RSN_OSL_NOTIONAL_BROKER: return "OSL_NOTIONAL_BROKER";
+    case OPSHM_RSN_OSL_BOTH_BROKER: return "OSL_BOTH_BROKER";
+    case OPSHM_RSN_OSL_NO_PRICE: return "OSL_NO_PRICE";
+    case OPSHM_RSN_OSL_OVERFLOW: return "OSL_OVERFLOW";
+    case OPSHM_RSN_PNL_BROKER: return "PNL_BROKER";
+    case OPSHM_RSN_PNL_ACCOUNT: return "PNL_ACCOUNT";
+    case OPSHM_RSN_PNL_POST: return "PNL_POST";
+    case OPSHM_RSN_PNL_ACC_OVERFLOW: return "PNL_ACC_OVERFLOW";
+    case OPSHM_RSN_PNL_SUM_OVERFLOW: return "PNL_SUM_OVERFLOW";
+    case OPSHM_RSN_GATE_ACCOUNT: return "GATE_ACCOUNT";
+    case OPSHM_RSN_GATE_GROUP: return "GATE_GROUP";
+    case OPSHM_RSN_GATE_ENGINE: return "GATE_ENGINE";
+    case OPSHM_RSN_GATE_ENGINE_KILL_SWITCH: return "GATE_ENGINE_KILL_SWITCH";
+    case OPSHM_RSN_GATE_NO_ACCOUNT: return "GATE_NO_ACCOUNT";
+    case OPSHM_RSN_BAD_KIND: return "BAD_KIND";
+    case OPSHM_RSN_BAD_INSTRUMENT: return "BAD_INSTRUMENT";
+    case OPSHM_RSN_BAD_SIDE: return "BAD_SIDE";
+    case OPSHM_RSN_BAD_AMOUNT: return "BAD_AMOUNT";
+    case OPSHM_RSN_BAD_FLAGS: return "BAD_FLAGS";
+    case OPSHM_RSN_BAD_HANDLE: return "BAD_HANDLE";
+    case OPSHM_RSN_RES_FULL: return "RES_FULL";
+    case OPSHM_RSN_NO_SPACE: return "NO_SPACE";
+    case OPSHM_RSN_WRONG_SHARD: return "WRONG_SHARD";
+    case OPSHM_RSN_WRONG_ENGINE: return "WRONG_ENGINE";
+    case OPSHM_RSN_HANDLE_WRONG_SHARD: return "HANDLE_WRONG_SHARD";
+    case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
+    case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";
+    default: return "";
+    }
+}
 
 /* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */
 typedef struct opshm_segment_header {
@@ -345,6 +468,41 @@ static inline uint32_t opshm_shard_of(uint64_t account, uint32_t n_shards) {
     return (uint32_t)(((account * OPSHM_SHARD_HASH_MULTIPLIER) >> 32) % n_shards);
 }
 
+/* ---- the engine's record tag (openpit_shm/layout/records.py) ------------------------------ */
+
+/* Instrument ids are numbered per engine, so records that name one (OPSHM_MSG_ORDER,
+   OPSHM_MSG_START, OPSHM_MSG_DRY_START, OPSHM_MSG_DRY_ORDER, OPSHM_MSG_REPORT) carry the
+   engine's record tag (the "tag" of engine.external_client()) in `ref`; an engine answers a
+   record with another tag OPSHM_STATUS_ERROR / OPSHM_RSN_WRONG_ENGINE. */
+static inline int64_t opshm_order_ref(uint64_t tag) {
+    return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT);
+}
+
+/* `ref` of an OPSHM_MSG_REPORT: the tag and the decimals pnl and fee were written with
+   (0..OPSHM_REPORT_SCALE_MAX each; 0 and 0 when unknown: texts then use the shortest form). */
+static inline int64_t opshm_report_ref(uint64_t tag, int pnl_scale, int fee_scale) {
+    return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT) |
+           (int64_t)(pnl_scale | fee_scale << OPSHM_REPORT_SCALE_SHIFT);
+}
+
+/* The shard a reservation or request handle belongs to (its shard field). */
+static inline uint32_t opshm_handle_shard(int64_t handle) {
+    return (uint32_t)(((uint64_t)handle >> OPSHM_HANDLE_SHARD_SHIFT)
+                      & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
+}
+
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+ * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
+ * its account's shard. */
+static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
+    if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
+        || o->kind == OPSHM_MSG_ROLLBACK) {
+        uint32_t named = opshm_handle_shard(o->ref);
+        return named < n_shards ? named : 0;
+    }
+    return opshm_shard_of(o->account, n_shards);
+}
+
 /* ---- CPU and OS helpers -------------------------------------------------------------------- */
 
 static inline void opshm_cpu_relax(void) {
@@ -368,7 +526,8 @@ static inline int64_t opshm_monotonic_ns(void) {
 #define OPSHM_FUTEX_WAKE 1
 
 static inline long opshm_futex_wait(int64_t *word, uint32_t expected, int64_t timeout_ns) {
-    struct timespec ts, *tp = NULL;
+    struct timespec ts;
+    struct timespec *tp = NULL;
     if (timeout_ns >= 0) {
         ts.tv_sec = (time_t)(timeout_ns / 1000000000);
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -571,6 +730,7 @@ static inline int64_t opshm_ring_wait_readable(opshm_ring *r, int64_t want, opsh
 #define OPSHM_ERR_CAPACITY (-7)   /* capacity differs, or is not a power of two */
 #define OPSHM_ERR_RECORD (-8)     /* record size is not OPSHM_RECORD_BYTES */
 #define OPSHM_ERR_SHARD (-9)      /* shard id or shard count differs */
+#define OPSHM_ERR_STALE (-10)     /* left behind: the process that created it has exited */
 
 static inline const char *opshm_strerror(int err) {
     switch (err) {
@@ -584,14 +744,63 @@ static inline const char *opshm_strerror(int err) {
     case OPSHM_ERR_CAPACITY: return "capacity mismatch";
     case OPSHM_ERR_RECORD: return "record size mismatch";
     case OPSHM_ERR_SHARD: return "shard id/count mismatch";
+    case OPSHM_ERR_STALE: return "stale segment: its creator (the engine) has exited";
     default: return "unknown error";
     }
 }
 
-/* Map segment `name` read-write (pre-faulted) and check magic, version, kind (if >= 0)
-   and size. On success *base / *bytes describe the mapping (munmap it when done). */
+/* 1 while the process that created a segment runs: `pid` exists, is not a zombie and, when
+   `start_ticks` != 0, started at `start_ticks` (field 22 of /proc/<pid>/stat), so a reused pid
+   does not count. The rule of `python -m openpit_shm sweep` (openpit_shm/shm/sweep.py).
+   Pids mean something inside one pid namespace only: a producer in another one (a container
+   sharing /dev/shm) compiles with -DOPSHM_NO_CREATOR_CHECK and is on its own. */
+static inline int opshm_creator_alive(int64_t pid, int64_t start_ticks) {
+#ifdef OPSHM_NO_CREATOR_CHECK
+    (void)pid;
+    (void)start_ticks;
+    return 1;
+#else
+    if (pid <= 0 || pid > INT32_MAX) return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
+    char path[32] = "/proc/";
+    char digits[16];
+    int n = 0;
+    for (int64_t v = pid; v > 0; v /= 10) digits[n++] = (char)('0' + v % 10);
+    size_t len = 6;
+    while (n > 0) path[len++] = digits[--n];
+    memcpy(path + len, "/stat", 6);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 1; /* no /proc: the pid exists, which is all that can be told */
+    char buf[1024];
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return 1;
+    buf[got] = 0;
+    /* The command (field 2) may hold spaces and parentheses: fields 3.. follow the last ')'. */
+    const char *p = strrchr(buf, ')');
+    if (p == NULL || p[1] == 0) return 1;
+    p += 2;
+    if (*p == 'Z' || *p == 'X') return 0;
+    if (start_ticks == 0) return 1;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (p == NULL) return 1;
+        p++;
+    }
+    int64_t ticks = 0;
+    while (*p >= '0' && *p <= '9') ticks = ticks * 10 + (*p++ - '0');
+    return ticks == start_ticks;
+#endif
+}
+
+/* Map segment `name` read-write (pre-faulted) and check magic, version, kind (if >= 0),
+   size, and that its creator still runs (a name a dead engine left behind is refused, not
+   fed). On success *base / *bytes describe the mapping (munmap it when done); on failure
+   they are set to NULL / 0 and nothing stays mapped. */
 static inline int opshm_segment_attach(const char *name, int64_t kind, void **base,
                                        size_t *bytes) {
+    *base = NULL;
+    *bytes = 0;
     int fd = shm_open(name, O_RDWR, 0);
     if (fd < 0) return OPSHM_ERR_OPEN;
     struct stat st;
@@ -610,16 +819,21 @@ static inline int opshm_segment_attach(const char *name, int64_t kind, void **ba
     else if (h->version != OPSHM_LAYOUT_VERSION) err = OPSHM_ERR_VERSION;
     else if (kind >= 0 && h->kind != kind) err = OPSHM_ERR_KIND;
     else if (h->segment_bytes > (int64_t)st.st_size) err = OPSHM_ERR_SIZE;
+    else if (!opshm_creator_alive(h->creator_pid, h->creator_start)) err = OPSHM_ERR_STALE;
     if (err != OPSHM_OK) { munmap(p, (size_t)st.st_size); return err; }
     *base = p;
     *bytes = (size_t)st.st_size;
     return OPSHM_OK;
 }
 
-/* Attach ring `name`. expect_capacity / expect_shard_count: 0 = any; expect_shard_id: -1 = any. */
+/* Attach ring `name`. expect_capacity / expect_shard_count: 0 = any; expect_shard_id: -1 = any.
+   Returns OPSHM_OK, or an OPSHM_ERR_* code (a missing name: OPSHM_ERR_OPEN; one a dead engine
+   left: OPSHM_ERR_STALE) with *out zeroed: pushing to or popping from it is a caller bug, and
+   opshm_ring_detach(out) is a no-op. */
 static inline int opshm_ring_attach(const char *name, int64_t expect_capacity,
                                     int64_t expect_shard_id, int64_t expect_shard_count,
                                     opshm_ring *out) {
+    memset(out, 0, sizeof *out);
     void *base;
     size_t bytes;
     int err = opshm_segment_attach(name, OPSHM_SEGMENT_KIND_RING, &base, &bytes);
@@ -655,4 +869,5 @@ static inline void opshm_ring_detach(opshm_ring *r) {
 }
 #endif
 
+#endif /* the feature check */
 #endif /* OPENPIT_SHM_H */

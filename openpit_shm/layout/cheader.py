@@ -9,13 +9,19 @@ committed, and shipped inside the package; ``get_include()`` returns its folder:
 
 It contains: every numeric constant of ``records.py`` (``OPSHM_MSG_*``,
 ``OPSHM_SIDE_*``, ``OPSHM_ORDER_*``, ``OPSHM_STATUS_*``, ``OPSHM_RESULT_*``,
-``OPSHM_CODE_*`` and the reject-code name table), the segment header, ring
+``OPSHM_RECORD_TAG_*``, ``OPSHM_CODE_*`` and the reject-code name table), the
+kernels' reason variants (``OPSHM_RSN_*``, ``OPSHM_FIELD_*``, from
+``kernels/codes.py``, and ``opshm_reason_name``), the segment header, ring
 control page and record structs with ``_Static_assert`` on every size and
-offset, the shard function, and ``static inline`` ring operations (single and
-batch push/pop with ``__atomic`` acquire/release, the sleeping-flag futex
-handshake, bounded waits) plus attach helpers (``shm_open`` + ``mmap`` +
-header validation). Compile with GNU C (gcc's default ``-std=gnu11``/``gnu17``)
-or define ``_GNU_SOURCE``.
+offset, the shard function and record routing (a finalization goes to the shard
+its handle names), the record-tag helpers (``opshm_order_ref``), and
+``static inline`` ring operations (single and batch push/pop with ``__atomic``
+acquire/release, the sleeping-flag futex handshake, bounded waits) plus attach
+helpers (``shm_open`` + ``mmap`` + header validation; a missing name or one a
+dead engine left is an error, never a crash). It compiles as strict C11
+(``-std=c11 -Wall -Wextra -Werror``) and as C++17: it defines ``_GNU_SOURCE``
+itself when it is the first include, and stops with an ``#error`` that says
+what to define when a system header came first without it.
 
 Regenerate with ``python -m openpit_shm.layout.cheader`` (``--check`` exits 1
 if the committed header is stale; a test runs the check).
@@ -30,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openpit_shm.layout import records, ring, segment, shard
+from openpit_shm.layout import handles, records, ring, segment, shard
 
 __all__ = ["HEADER_NAME", "generate", "get_include", "header_path", "main"]
 
@@ -55,6 +61,8 @@ _RECORD_CONSTANT_PREFIXES = (
     "STATUS_",
     "RESULT_",
     "POLICY_",
+    "RECORD_TAG_",
+    "RECORD_REF_",
 )
 
 
@@ -136,6 +144,13 @@ def _defines() -> list[str]:
         f"#define OPSHM_RING_CAPACITY_MAX {ring.RING_CAPACITY_MAX}",
         f"#define OPSHM_SHARD_HASH_MULTIPLIER UINT64_C({shard.SHARD_HASH_MULTIPLIER:#x})",
         "",
+        "/* Reservation handles (openpit_shm/layout/handles.py): shard | client | generation |"
+        " index. */",
+    ]
+    for name in sorted(n for n in handles.__all__ if n.startswith("HANDLE_")):
+        out.append(f"#define OPSHM_{name} {getattr(handles, name)}")
+    out += [
+        "",
         "/* Numeric codes of openpit_shm/layout/records.py. */",
     ]
     for name in dir(records):
@@ -147,6 +162,54 @@ def _defines() -> list[str]:
     for i, code in enumerate(records.REJECT_CODES):
         out.append(f"#define OPSHM_CODE_{_snake_upper(code)} {i + 1}")
     out.append(f"#define OPSHM_REJECT_CODE_COUNT {len(records.REJECT_CODES)}")
+    return out
+
+
+def _kernel_codes() -> list[tuple[str, int, str]]:
+    """(name, value, comment) of every ``RSN_*`` reason and ``FIELD_*`` number, in value order.
+
+    They live with the kernels that write them (``kernels/codes.py``, plain
+    constants: importing it compiles nothing); a C consumer needs their names
+    to read ``opshm_result.reason`` and a MissingRequiredField's ``d0``.
+    """
+    from openpit_shm.kernels import codes
+
+    comments: dict[str, str] = {}
+    source = Path(codes.__file__).read_text().splitlines()
+    for line in source:
+        m = re.match(r"^((?:RSN|FIELD)_\w+) = \d+\s*#:\s*(.*)$", line)
+        if m:
+            comments[m.group(1)] = m.group(2).replace("*/", "* /")
+    found = [
+        (name, getattr(codes, name), comments.get(name, ""))
+        for name in dir(codes)
+        if name.startswith(("RSN_", "FIELD_")) and isinstance(getattr(codes, name), int)
+    ]
+    return sorted(found, key=lambda t: (t[0].split("_")[0], t[1]))
+
+
+def _reason_defines() -> list[str]:
+    out = [
+        "/* Reason variants (opshm_result.reason: which barrier, bound or malformation) and the",
+        "   fields a MissingRequiredField names in d0; from openpit_shm/kernels/codes.py. */",
+    ]
+    for name, value, comment in _kernel_codes():
+        tail = f" /* {comment} */" if comment else ""
+        out.append(f"#define OPSHM_{name} {value}{tail}")
+    return out
+
+
+def _reason_names() -> list[str]:
+    out = [
+        '/* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),',
+        '   "" for an unknown one. */',
+        "static inline const char *opshm_reason_name(int reason) {",
+        "    switch (reason) {",
+    ]
+    for name, _, _ in _kernel_codes():
+        if name.startswith("RSN_"):
+            out.append(f'    case OPSHM_{name}: return "{name[4:]}";')
+    out += ['    default: return "";', "    }", "}"]
     return out
 
 
@@ -183,13 +246,23 @@ _PRELUDE = r"""/*
  * Consumer: n = opshm_ring_readable(), read slots[(tail + k) & mask], opshm_ring_release(tail + n).
  * Use at most one producer and one consumer per ring at a time.
  *
- * Compile with GNU C (gcc's default -std=gnu11/gnu17) or -D_GNU_SOURCE; add -lrt on glibc < 2.34.
+ * Compiles as strict C11 (gcc -std=c11 -Wall -Wextra -Werror) and as C++ (g++ -std=c++17).
+ * It needs POSIX.1-2008 (clock_gettime, shm_open, kill) and syscall() (the futex), which
+ * strict C hides: it defines _GNU_SOURCE itself when included before any system header;
+ * a file that includes a system header first must define _GNU_SOURCE at its top (or pass
+ * -D_GNU_SOURCE), else compilation stops with an #error saying so. Add -lrt on glibc < 2.34.
  */
 #ifndef OPENPIT_SHM_H
 #define OPENPIT_SHM_H
 
+/* Feature macros take effect only before the first system header: define them now. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -198,6 +271,12 @@ _PRELUDE = r"""/*
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* glibc fixed its features at the first system header: if that came before this one
+   without _GNU_SOURCE (strict -std=c11), clock_gettime/syscall are hidden. Say so clearly. */
+#if defined(__GLIBC__) && (!defined(__USE_POSIX199309) || !defined(__USE_MISC))
+#error "openpit_shm.h: #define _GNU_SOURCE before the first #include, or pass -D_GNU_SOURCE"
+#else /* the rest of the header, skipped after the #error so that it is the only message */
 
 #ifdef __cplusplus
 #define OPSHM_STATIC_ASSERT static_assert
@@ -213,6 +292,41 @@ _CODE = r"""
 /* The shard that owns `account`: Fibonacci hashing, high 32 bits, modulo n_shards (> 0). */
 static inline uint32_t opshm_shard_of(uint64_t account, uint32_t n_shards) {
     return (uint32_t)(((account * OPSHM_SHARD_HASH_MULTIPLIER) >> 32) % n_shards);
+}
+
+/* ---- the engine's record tag (openpit_shm/layout/records.py) ------------------------------ */
+
+/* Instrument ids are numbered per engine, so records that name one (OPSHM_MSG_ORDER,
+   OPSHM_MSG_START, OPSHM_MSG_DRY_START, OPSHM_MSG_DRY_ORDER, OPSHM_MSG_REPORT) carry the
+   engine's record tag (the "tag" of engine.external_client()) in `ref`; an engine answers a
+   record with another tag OPSHM_STATUS_ERROR / OPSHM_RSN_WRONG_ENGINE. */
+static inline int64_t opshm_order_ref(uint64_t tag) {
+    return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT);
+}
+
+/* `ref` of an OPSHM_MSG_REPORT: the tag and the decimals pnl and fee were written with
+   (0..OPSHM_REPORT_SCALE_MAX each; 0 and 0 when unknown: texts then use the shortest form). */
+static inline int64_t opshm_report_ref(uint64_t tag, int pnl_scale, int fee_scale) {
+    return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT) |
+           (int64_t)(pnl_scale | fee_scale << OPSHM_REPORT_SCALE_SHIFT);
+}
+
+/* The shard a reservation or request handle belongs to (its shard field). */
+static inline uint32_t opshm_handle_shard(int64_t handle) {
+    return (uint32_t)(((uint64_t)handle >> OPSHM_HANDLE_SHARD_SHIFT)
+                      & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
+}
+
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+ * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
+ * its account's shard. */
+static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
+    if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
+        || o->kind == OPSHM_MSG_ROLLBACK) {
+        uint32_t named = opshm_handle_shard(o->ref);
+        return named < n_shards ? named : 0;
+    }
+    return opshm_shard_of(o->account, n_shards);
 }
 
 /* ---- CPU and OS helpers -------------------------------------------------------------------- */
@@ -238,7 +352,8 @@ static inline int64_t opshm_monotonic_ns(void) {
 #define OPSHM_FUTEX_WAKE 1
 
 static inline long opshm_futex_wait(int64_t *word, uint32_t expected, int64_t timeout_ns) {
-    struct timespec ts, *tp = NULL;
+    struct timespec ts;
+    struct timespec *tp = NULL;
     if (timeout_ns >= 0) {
         ts.tv_sec = (time_t)(timeout_ns / 1000000000);
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
@@ -441,6 +556,7 @@ static inline int64_t opshm_ring_wait_readable(opshm_ring *r, int64_t want, opsh
 #define OPSHM_ERR_CAPACITY (-7)   /* capacity differs, or is not a power of two */
 #define OPSHM_ERR_RECORD (-8)     /* record size is not OPSHM_RECORD_BYTES */
 #define OPSHM_ERR_SHARD (-9)      /* shard id or shard count differs */
+#define OPSHM_ERR_STALE (-10)     /* left behind: the process that created it has exited */
 
 static inline const char *opshm_strerror(int err) {
     switch (err) {
@@ -454,14 +570,63 @@ static inline const char *opshm_strerror(int err) {
     case OPSHM_ERR_CAPACITY: return "capacity mismatch";
     case OPSHM_ERR_RECORD: return "record size mismatch";
     case OPSHM_ERR_SHARD: return "shard id/count mismatch";
+    case OPSHM_ERR_STALE: return "stale segment: its creator (the engine) has exited";
     default: return "unknown error";
     }
 }
 
-/* Map segment `name` read-write (pre-faulted) and check magic, version, kind (if >= 0)
-   and size. On success *base / *bytes describe the mapping (munmap it when done). */
+/* 1 while the process that created a segment runs: `pid` exists, is not a zombie and, when
+   `start_ticks` != 0, started at `start_ticks` (field 22 of /proc/<pid>/stat), so a reused pid
+   does not count. The rule of `python -m openpit_shm sweep` (openpit_shm/shm/sweep.py).
+   Pids mean something inside one pid namespace only: a producer in another one (a container
+   sharing /dev/shm) compiles with -DOPSHM_NO_CREATOR_CHECK and is on its own. */
+static inline int opshm_creator_alive(int64_t pid, int64_t start_ticks) {
+#ifdef OPSHM_NO_CREATOR_CHECK
+    (void)pid;
+    (void)start_ticks;
+    return 1;
+#else
+    if (pid <= 0 || pid > INT32_MAX) return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
+    char path[32] = "/proc/";
+    char digits[16];
+    int n = 0;
+    for (int64_t v = pid; v > 0; v /= 10) digits[n++] = (char)('0' + v % 10);
+    size_t len = 6;
+    while (n > 0) path[len++] = digits[--n];
+    memcpy(path + len, "/stat", 6);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 1; /* no /proc: the pid exists, which is all that can be told */
+    char buf[1024];
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return 1;
+    buf[got] = 0;
+    /* The command (field 2) may hold spaces and parentheses: fields 3.. follow the last ')'. */
+    const char *p = strrchr(buf, ')');
+    if (p == NULL || p[1] == 0) return 1;
+    p += 2;
+    if (*p == 'Z' || *p == 'X') return 0;
+    if (start_ticks == 0) return 1;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (p == NULL) return 1;
+        p++;
+    }
+    int64_t ticks = 0;
+    while (*p >= '0' && *p <= '9') ticks = ticks * 10 + (*p++ - '0');
+    return ticks == start_ticks;
+#endif
+}
+
+/* Map segment `name` read-write (pre-faulted) and check magic, version, kind (if >= 0),
+   size, and that its creator still runs (a name a dead engine left behind is refused, not
+   fed). On success *base / *bytes describe the mapping (munmap it when done); on failure
+   they are set to NULL / 0 and nothing stays mapped. */
 static inline int opshm_segment_attach(const char *name, int64_t kind, void **base,
                                        size_t *bytes) {
+    *base = NULL;
+    *bytes = 0;
     int fd = shm_open(name, O_RDWR, 0);
     if (fd < 0) return OPSHM_ERR_OPEN;
     struct stat st;
@@ -480,16 +645,21 @@ static inline int opshm_segment_attach(const char *name, int64_t kind, void **ba
     else if (h->version != OPSHM_LAYOUT_VERSION) err = OPSHM_ERR_VERSION;
     else if (kind >= 0 && h->kind != kind) err = OPSHM_ERR_KIND;
     else if (h->segment_bytes > (int64_t)st.st_size) err = OPSHM_ERR_SIZE;
+    else if (!opshm_creator_alive(h->creator_pid, h->creator_start)) err = OPSHM_ERR_STALE;
     if (err != OPSHM_OK) { munmap(p, (size_t)st.st_size); return err; }
     *base = p;
     *bytes = (size_t)st.st_size;
     return OPSHM_OK;
 }
 
-/* Attach ring `name`. expect_capacity / expect_shard_count: 0 = any; expect_shard_id: -1 = any. */
+/* Attach ring `name`. expect_capacity / expect_shard_count: 0 = any; expect_shard_id: -1 = any.
+   Returns OPSHM_OK, or an OPSHM_ERR_* code (a missing name: OPSHM_ERR_OPEN; one a dead engine
+   left: OPSHM_ERR_STALE) with *out zeroed: pushing to or popping from it is a caller bug, and
+   opshm_ring_detach(out) is a no-op. */
 static inline int opshm_ring_attach(const char *name, int64_t expect_capacity,
                                     int64_t expect_shard_id, int64_t expect_shard_count,
                                     opshm_ring *out) {
+    memset(out, 0, sizeof *out);
     void *base;
     size_t bytes;
     int err = opshm_segment_attach(name, OPSHM_SEGMENT_KIND_RING, &base, &bytes);
@@ -527,6 +697,7 @@ _EPILOGUE = r"""
 }
 #endif
 
+#endif /* the feature check */
 #endif /* OPENPIT_SHM_H */
 """
 
@@ -539,6 +710,8 @@ def generate() -> str:
     )
     parts.append("\n".join(_defines()) + "\n\n")
     parts.append("\n".join(_reject_table()) + "\n\n")
+    parts.append("\n".join(_reason_defines()) + "\n\n")
+    parts.append("\n".join(_reason_names()) + "\n\n")
     parts.append(
         "/* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */\n"
     )

@@ -20,9 +20,29 @@ Order record (``ORDER_DTYPE``), one per request::
 * ``price`` (when ``ORDER_HAS_PRICE``), ``amount`` (quantity, or volume when
   ``ORDER_VOLUME``): fixed point.
 * ``pnl``/``fee``: ``MSG_REPORT`` only (``REPORT_HAS_FINANCIAL`` in flags).
-* ``ref``: the reservation handle for ``MSG_COMMIT``/``MSG_ROLLBACK``.
-  For ``MSG_REPORT``: the decimal scales of ``pnl`` and ``fee`` as the report
-  wrote them (rust_decimal's scale: ``-2101.00`` has 2), packed
+* ``ref``: the handle for ``MSG_EXECUTE``/``MSG_COMMIT``/``MSG_ROLLBACK``: the
+  ``reservation`` word of the accepted ``MSG_START``/``MSG_ORDER`` result. A
+  handle names its shard, its client slot and its generation
+  (``layout.handles``): route the record to the shard it names
+  (``opshm_record_shard``), from the client slot that got it.
+  Records that name an instrument (``MSG_ORDER``, ``MSG_START``,
+  ``MSG_DRY_START``, ``MSG_DRY_ORDER``, ``MSG_REPORT``) carry the engine's
+  **record tag** in bits 16..62 (``tag << RECORD_TAG_SHIFT``)::
+
+      63 62                                     16 15              0
+      +--+----------------------------------------+----------------+
+      |0 |  record tag (RECORD_TAG_BITS, != 0)    | low 16 bits    |
+      +--+----------------------------------------+----------------+
+
+  Instrument ids are numbered per engine, so every engine draws a random
+  tag when it is built (``engine.record_tag``; ``external_client()`` gives
+  it to C producers) and answers a record with another tag ``STATUS_ERROR``
+  (``InvalidFieldValue``, reason ``RSN_WRONG_ENGINE``): a record built for
+  one engine is never checked against whatever instrument another engine
+  numbers the same. Order kinds need the low 16 bits to be 0
+  (``ref == tag << RECORD_TAG_SHIFT`` exactly).
+  For ``MSG_REPORT`` the low 16 bits hold the decimal scales of ``pnl`` and ``fee`` as the
+  report wrote them (rust_decimal's scale: ``-2101.00`` has 2), packed
   ``pnl_scale | fee_scale << REPORT_SCALE_SHIFT``, each 0..``REPORT_SCALE_MAX``.
   openpit prints the accumulated P&L in its texts at the scale its decimal
   arithmetic leaves it with ("realized pnl -2101.00"), which the fixed-point
@@ -53,6 +73,9 @@ for an accepted request (``count == 0``)::
 """
 
 from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -166,7 +189,16 @@ REPORT_NO_SIDE = ORDER_NO_SIDE  #: a report's operation has no side
 ORDER_FLAGS_KNOWN = (
     ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_VOLUME | ORDER_AUTO_COMMIT | REPORT_HAS_FINANCIAL
     | ORDER_NO_ACCOUNT | ORDER_NO_AMOUNT | ORDER_NO_SIDE
+)  # fmt: skip
+#: The bits a ``MSG_REPORT`` may carry; any other bit (order-only ones included) is an error.
+REPORT_FLAGS_KNOWN = (
+    REPORT_HAS_OPERATION | REPORT_HAS_FINANCIAL | REPORT_NO_ACCOUNT | REPORT_NO_SIDE
 )
+
+# ---- the engine's record tag in ``ref`` (see the module docstring) --------------------------
+RECORD_TAG_SHIFT = 16  #: ``ref = tag << RECORD_TAG_SHIFT | low bits`` for tagged kinds
+RECORD_TAG_BITS = 47  #: tags are 1..2**47-1, so ``ref`` stays non-negative
+RECORD_REF_LOW_MASK = (1 << RECORD_TAG_SHIFT) - 1  #: a report's scales; 0 for order kinds
 
 # ---- result status (RESULT_DTYPE.status) ---------------------------------------------------
 STATUS_OK = 0  #: accepted (no reject records follow)
@@ -253,6 +285,39 @@ CODE_ORDER_VALUE_CALCULATION_FAILED = CODE_NUMBER["OrderValueCalculationFailed"]
 CODE_SYSTEM_UNAVAILABLE = CODE_NUMBER["SystemUnavailable"]
 CODE_ARITHMETIC_OVERFLOW = CODE_NUMBER["ArithmeticOverflow"]
 CODE_OTHER = CODE_NUMBER["Other"]
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """What one engine's records must say: the fixed-point ``scale`` of amounts, its ``tag``.
+
+    ``engine.record_format`` (in-process or sharded) gives it; ``openpit_shm.batch``
+    builds records from it, and C producers get both from ``external_client()``.
+    """
+
+    scale: int
+    tag: int
+
+    @property
+    def order_ref(self) -> int:
+        """``ref`` of this engine's order-kind records."""
+        return order_ref(self.tag)
+
+
+def new_record_tag() -> int:
+    """A fresh random record tag (non-zero, ``RECORD_TAG_BITS`` bits) for a new engine."""
+    return 1 + secrets.randbelow((1 << RECORD_TAG_BITS) - 1)
+
+
+def order_ref(tag: int) -> int:
+    """The ``ref`` word of an order-kind record for an engine with record tag ``tag``."""
+    return tag << RECORD_TAG_SHIFT
+
+
+def report_ref(tag: int, scales: int = 0) -> int:
+    """The ``ref`` word of a ``MSG_REPORT`` record: the tag and the report's packed scales."""
+    return tag << RECORD_TAG_SHIFT | (scales & RECORD_REF_LOW_MASK)
+
 
 assert ORDER_DTYPE.itemsize == RECORD_BYTES
 assert RESULT_DTYPE.itemsize == RECORD_BYTES

@@ -104,7 +104,9 @@ Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the
 class follows from ``max_orders``, see ``kernels.sliding_log``).
 
-Reservation slot (``RS_*``, 2 words): ``gen << 2 | state`` (``RES_*``), account (or next free).
+Reservation slot (``RS_*``, 2 words): ``gen << 8 | client << 2 | state`` (``RES_*``), then
+the account (or the next free slot + 1 while free). ``gen`` counts the slot's uses (its
+handles' generation, ``layout.handles``), ``client`` is the client slot that owns it.
 
 Shared array
 ============
@@ -112,6 +114,7 @@ Shared array
 ::
 
       0 magic  1 version  2 asset capacity  3 writers (processes deciding over this array)
+      4 the engine's record tag (``layout.records``: records with another tag are refused)
       8 blocks live anywhere   9 engine-wide block (ENGINE_BLOCK_*)   (a line of their own)
      16..31 broker fixed window (FW_*, a 128-byte line of its own)
      32 + 8*asset .. asset fixed windows (FW_*, one 64-byte line per asset)
@@ -155,8 +158,8 @@ STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # 2: asset names in the arena (H_N_ASSETS, H_ANAME_BASE, AN_*); 3: cross-shard block words
 # (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired); 4: lock-free fixed windows (no
 # FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started); 5: H_SHARD_ID and
-# H_N_SHARDS; 6: SH_WRITERS
-STATE_VERSION = 6
+# H_N_SHARDS; 6: SH_WRITERS; 7: reservation slots record their owning client (RS_OWNER_SHIFT)
+STATE_VERSION = 7
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
@@ -327,6 +330,8 @@ GEN_SHIFT = 8  # *_RL_GEN = generation << GEN_SHIFT | log size class
 RS_GEN_STATE = 0
 RS_LINK = 1
 W_RES = 2
+RS_OWNER_SHIFT = 2  #: RS_GEN_STATE: the owning client slot, 6 bits above the 2 state bits
+RS_GEN_SHIFT = 8  #: RS_GEN_STATE: the slot's generation above the owner
 RES_FREE = 0
 RES_REQUEST = 1  #: started (MSG_START): waiting for MSG_EXECUTE
 RES_RESERVED = 2  #: accepted: waiting for MSG_COMMIT / MSG_ROLLBACK
@@ -340,6 +345,7 @@ SH_MAGIC = 0
 SH_VERSION = 1
 SH_ASSET_CAP = 2
 SH_WRITERS = 3
+SH_RECORD_TAG = 4
 SH_N_BLOCKED = 8
 SH_ENGINE_BLOCK = 9
 SH_BROKER = 16

@@ -6,7 +6,10 @@
 * ``extract_u32`` / ``extract_u64``: PyO3's integer extraction and its errors.
 * ``as_double``: ``PyFloat_AsDouble`` (accepts ``__float__``/``__index__``, never str).
 * ``is_numpy_bool``: PyO3 treats ``numpy.bool_`` as a ``bool``.
-* ``pyo3_kwonly``: PyO3's argument errors for keyword-only native constructors.
+* ``missing_attribute``: CPython's ``AttributeError`` text for a native class.
+* ``pyo3_kwonly``: PyO3's argument errors for keyword-only native constructors;
+  ``pyo3_check_call`` / ``REQUIRED`` the same for methods with a positional part;
+  ``check_no_arguments`` for methods that take none.
 * ``reduce_slots`` / ``restore_slots``: pickling for objects whose constructor
   cannot take their own state back.
 """
@@ -17,13 +20,18 @@ import operator
 from typing import Any
 
 __all__ = [
+    "REQUIRED",
     "as_double",
+    "check_no_arguments",
     "downcast_error",
     "extract_u32",
     "extract_u64",
     "is_blank",
     "is_numpy_bool",
+    "missing_attribute",
+    "pyo3_check_call",
     "pyo3_kwonly",
+    "pyo3_too_many",
     "reduce_slots",
     "restore_slots",
     "rust_debug_str",
@@ -51,6 +59,17 @@ def downcast_error(value: object, target: str) -> TypeError:
 
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
+
+
+def missing_attribute(obj: object, name: str) -> AttributeError:
+    """CPython's text for a missing attribute of one of openpit's native objects.
+
+    CPython names a native class by its full name (``'openpit.Accounts' object
+    has no attribute 'x'``); the emulating class says which in ``_OPENPIT_NAME``.
+    For a class's ``__getattr__``: only where attribute access is not hot, since
+    defining it slows every attribute lookup on the class.
+    """
+    return AttributeError(f"'{type(obj)._OPENPIT_NAME}' object has no attribute '{name}'")  # type: ignore[attr-defined]
 
 
 def _extract_c_long(value: Any) -> int:
@@ -120,10 +139,62 @@ def rust_debug_str(s: str) -> str:
 
 
 def _name_list(names: list[str]) -> str:
+    """PyO3's (and CPython's) list of names: "'a'", "'a' and 'b'", "'a', 'b', and 'c'"."""
     quoted = [f"'{n}'" for n in names]
-    if len(quoted) == 1:
-        return quoted[0]
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def pyo3_too_many(qualname: str, takes: int, given: int) -> TypeError:
+    """PyO3's text for too many positional arguments ("arguments" even for one)."""
+    return TypeError(
+        f"{qualname}() takes {takes} positional arguments but {given} "
+        f"{'was' if given == 1 else 'were'} given"
+    )
+
+
+def pyo3_check_call(
+    qualname: str, takes: int, extra: tuple[Any, ...], keywords: dict[str, Any]
+) -> None:
+    """PyO3's errors for a native method called with more than ``takes`` positional
+    arguments (``extra``: the ones beyond) or without a required keyword
+    (``keywords``: name -> value, ``REQUIRED`` when not given). Python's own
+    texts for the other mistakes already match PyO3's.
+    """
+    if extra:
+        raise pyo3_too_many(qualname, takes, takes + len(extra))
+    missing = [name for name, value in keywords.items() if value is REQUIRED]
+    if missing:
+        raise _missing_keywords(qualname, missing)
+
+
+def check_no_arguments(qualname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """CPython's errors for a native method that takes no arguments (``METH_NOARGS``)."""
+    if kwargs:
+        raise TypeError(f"{qualname}() takes no keyword arguments")
+    if args:
+        raise TypeError(f"{qualname}() takes no arguments ({len(args)} given)")
+
+
+class _Required:
+    """The default of a required keyword argument checked by ``pyo3_check_call``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
+
+
+def _missing_keywords(qualname: str, missing: list[str]) -> TypeError:
+    plural = "s" if len(missing) > 1 else ""
+    return TypeError(
+        f"{qualname}() missing {len(missing)} required keyword argument{plural}: "
+        f"{_name_list(missing)}"
+    )
 
 
 def pyo3_kwonly(
@@ -135,20 +206,13 @@ def pyo3_kwonly(
 ) -> None:
     """Raise PyO3's ``TypeError`` texts for a keyword-only native ``__new__`` called wrongly."""
     if args:
-        raise TypeError(
-            f"{qualname}() takes 0 positional arguments but {len(args)} "
-            f"{'was' if len(args) == 1 else 'were'} given"
-        )
+        raise pyo3_too_many(qualname, 0, len(args))
     for key in kwargs:
         if key not in required and key not in optional:
             raise TypeError(f"{qualname}() got an unexpected keyword argument '{key}'")
     missing = [n for n in required if n not in kwargs]
     if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise TypeError(
-            f"{qualname}() missing {len(missing)} required keyword argument{plural}: "
-            f"{_name_list(missing)}"
-        )
+        raise _missing_keywords(qualname, missing)
 
 
 def restore_slots(cls: type, fields: dict[str, Any], extra: dict[str, Any] | None) -> Any:

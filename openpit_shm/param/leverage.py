@@ -13,7 +13,7 @@ import struct
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from ._compat import as_double, is_numpy_bool
+from ._compat import as_double, is_numpy_bool, pyo3_too_many
 
 __all__ = ["Leverage", "leverage_raw", "value_text"]
 
@@ -97,19 +97,29 @@ class Leverage:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("type 'openpit.param.Leverage' is not an acceptable base type")
 
-    def __init__(self, value: Leverage | int | float) -> None:
-        self._raw = leverage_raw(value)
+    def __new__(cls, multiplier: Leverage | int | float, *extra: Any) -> Leverage:
+        if extra:
+            raise pyo3_too_many("Leverage.__new__", 1, 1 + len(extra))
+        return _from_raw(leverage_raw(multiplier))
 
     @staticmethod
-    def from_int(value: int) -> Leverage:
-        i = operator.index(value)
+    def from_int(multiplier: int, *extra: Any) -> Leverage:
+        if extra:
+            raise pyo3_too_many("Leverage.from_int", 1, 1 + len(extra))
+        i = operator.index(multiplier)
         if not _I64_MIN <= i <= _I64_MAX:
             raise OverflowError("Python int too large to convert to C long")
         return _from_raw(_raw_from_int(i))
 
     @staticmethod
-    def from_float(value: float) -> Leverage:
-        return _from_raw(_raw_from_float(as_double(value)))
+    def from_float(multiplier: float, *extra: Any) -> Leverage:
+        if extra:
+            raise pyo3_too_many("Leverage.from_float", 1, 1 + len(extra))
+        return _from_raw(_raw_from_float(as_double(multiplier)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # __new__ needs the multiplier, so rebuild from the stored tenths.
+        return (_from_raw, (self._raw,))
 
     @property
     def value(self) -> float:

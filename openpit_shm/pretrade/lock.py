@@ -13,15 +13,16 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Lock"]
+__all__ = ["Lock", "check_policy_group_id"]
 
 _GROUP_MAX = 65535
 
 
-def _check_group(gid: object) -> int:
-    if not isinstance(gid, int) or isinstance(gid, bool) or not 0 <= gid <= _GROUP_MAX:
+def check_policy_group_id(gid: object) -> int:
+    """A policy group id (u16) as openpit checks it; a bool counts as an int."""
+    if not isinstance(gid, int) or not 0 <= gid <= _GROUP_MAX:
         raise ValueError("policy_group_id must be an integer in range 0..=65535")
-    return gid
+    return int(gid)
 
 
 def _price(value: object) -> Any:
@@ -52,10 +53,10 @@ class Lock:
             self.push(gid, price)
 
     def push(self, policy_group_id: int, price: Any) -> None:
-        self._groups.setdefault(_check_group(policy_group_id), []).append(_price(price))
+        self._groups.setdefault(check_policy_group_id(policy_group_id), []).append(_price(price))
 
     def push_many(self, policy_group_id: int, prices: Iterable[Any]) -> None:
-        gid = _check_group(policy_group_id)
+        gid = check_policy_group_id(policy_group_id)
         converted = [_price(p) for p in prices]
         self._groups.setdefault(gid, []).extend(converted)
 
@@ -71,7 +72,7 @@ class Lock:
         return sum(len(v) for v in self._groups.values())
 
     def prices_of(self, policy_group_id: int) -> list[Any]:
-        return list(self._groups.get(_check_group(policy_group_id), ()))
+        return list(self._groups.get(check_policy_group_id(policy_group_id), ()))
 
     def entries(self) -> list[tuple[int, Any]]:
         return [(gid, p) for gid, prices in self._groups.items() for p in prices]
@@ -96,7 +97,7 @@ class Lock:
             if i == 0:
                 lock.push_many(0, [_price(p) for p in group])
             elif group:
-                lock.push_many(_check_group(group[0]), [_price(p) for p in group[1:]])
+                lock.push_many(check_policy_group_id(group[0]), [_price(p) for p in group[1:]])
         return lock
 
     def to_json(self) -> str:

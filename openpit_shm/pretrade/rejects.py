@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..param._compat import downcast_error
 from ._enum import KNOWN_CODES
 
 __all__ = ["AccountBlock", "Reject", "make_reject"]
@@ -93,7 +94,7 @@ def check_code(code: object) -> str:
 
 def _check_str(value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"'{type(value).__name__}' object is not an instance of 'str'")
+        raise downcast_error(value, "str")
     return str(value)
 
 
@@ -109,7 +110,7 @@ class AccountBlock:
         self._code = check_code(_check_str(code))
         self._reason = _check_str(reason)
         self._details = _check_str(details)
-        if not isinstance(user_data, int) or isinstance(user_data, bool):
+        if not isinstance(user_data, int):  # a bool counts as an int, as in openpit
             raise TypeError(
                 f"'{type(user_data).__name__}' object cannot be interpreted as an integer"
             )
@@ -117,7 +118,7 @@ class AccountBlock:
             raise OverflowError("can't convert negative int to unsigned")
         if user_data > _U64_MAX:
             raise OverflowError("int too big to convert")
-        self._user_data = user_data
+        self._user_data = int(user_data)
 
     @classmethod
     def _trusted(

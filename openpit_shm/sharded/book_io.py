@@ -32,9 +32,11 @@ SHARDED_ASSET_CAP = 1024
 
 
 def create_shard_books(
-    topology: Topology, builtins: list[Any], n_policies: int, scale: int
+    topology: Topology, builtins: list[Any], n_policies: int, scale: int, record_tag: int
 ) -> list[bytes]:
     """Create every shard's arena (and the one shared array); their pickled descriptions.
+
+    ``record_tag``: the engine's (``layout.records``), kept in the shared array.
 
     An arena that outgrows its first segment while the builtins are installed
     (a million account barriers, say) grows that segment in place, so shard
@@ -73,6 +75,7 @@ def create_shard_books(
             allocate=allocate,
             release=release,
             shard=(k, topology.n_shards),  # its own accounts' barriers; others' records refused
+            record_tag=record_tag,
         )
         book.shared[SH_WRITERS] = topology.n_shards  # > 1: shared windows take atomic adds
         descriptions.append(pickle.dumps(book.description(), protocol=pickle.HIGHEST_PROTOCOL))

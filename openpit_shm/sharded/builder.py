@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine.registry import BuiltinEntry, Registration, validate_registrations
 from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff, idle_backoff_for
+from ..layout.records import new_record_tag
 from ..layout.ring import ring_capacity_check
 
 __all__ = ["ShardedSettings", "build_sharded"]
@@ -88,24 +89,27 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     from .client import assemble
     from .supervisor import Supervisor
     from .topology import Topology
-    from .worker import WorkerSpec
+    from .worker import WorkerSpec, answer_scratch_rows
 
     validate_registrations(registrations)
     s: ShardedSettings = settings.sharded
     builtins = [e for e in registrations if isinstance(e, BuiltinEntry)]
     n_policies = len(registrations)
     blob = _pickled(registrations)
-    # The client's replica: the builtins' configuration for texts and instrument ids.
-    replica = Book.create(builtins, n_policies=n_policies, scale=settings.scale)
+    # The client's replica: the builtins' configuration for texts and instrument ids. One
+    # record tag for the replica and every shard: records are tagged for the engine.
+    tag = new_record_tag()
+    replica = Book.create(builtins, n_policies=n_policies, scale=settings.scale, record_tag=tag)
     topology = Topology.create(
         n_shards=s.workers,
         n_slots=1 + s.external_clients,
         capacity=s.ring_capacity,
         scale=settings.scale,
+        scratch_rows=answer_scratch_rows(s.batch, n_policies),
     )
     supervisor = None
     try:
-        descriptions = create_shard_books(topology, builtins, n_policies, settings.scale)
+        descriptions = create_shard_books(topology, builtins, n_policies, settings.scale, tag)
         specs = [
             WorkerSpec(
                 shard=k,

@@ -22,8 +22,15 @@ from ..engine.accounts import Accounts, accounts_handle
 from ..engine.engine import _latched_cause
 from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from ..engine.request import accepted_nothing_held, bare_reservation, held_reservation, request
-from ..errors import ShardUnavailableError
-from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
+from ..errors import ReservationLostError, ShardUnavailableError
+from ..kernels.codes import (
+    RSN_GATE_ACCOUNT,
+    RSN_GATE_ENGINE,
+    RSN_GATE_GROUP,
+    RSN_HANDLE_LOST,
+    RSN_OUTCOME_UNKNOWN,
+    RSN_SHARD_DOWN,
+)
 from ..layout.records import (
     MSG_COMMIT,
     MSG_DRY_ORDER,
@@ -38,7 +45,9 @@ from ..layout.records import (
     POLICY_ENGINE,
     RESULT_BLOCK_LATCHED,
     RESULT_DTYPE,
+    RESULT_TEXTS,
     STATUS_OK,
+    RecordFormat,
 )
 from ..layout.shard import shard_of
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
@@ -53,11 +62,13 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import RemoteAccountsState
-from .supervisor import RSN_SHARD_DOWN
+from .link import closed_error
 
 __all__ = ["ShardedEngine", "assemble"]
 
 _U64 = (1 << 64) - 1
+_HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK)  # ``ref`` is a handle, not the tag
+_STALE_ROWS = 1024
 _NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount) of a finalization
 _ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
 _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
@@ -66,6 +77,17 @@ _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 def _s64(v: int) -> int:
     """A u64 bit pattern as the int64 a record word holds."""
     return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _is_engine(rec: Record, reason: int) -> bool:
+    return rec.policy == POLICY_ENGINE and rec.reason == reason
+
+
+def _outcome_unknown(shard: int) -> ShardUnavailableError:
+    return ShardUnavailableError(
+        f"the worker of shard {shard} died while deciding this request: its outcome is "
+        "unknown (it may or may not have been applied)"
+    )
 
 
 def _shard_down_reject(shard: int) -> Reject:
@@ -83,7 +105,8 @@ class ShardedEngine:
 
     Build it with ``Engine.builder().account_sync().sharded(workers=N)...build()``.
     Use it as a context manager, or call ``close()``: that stops the workers and
-    removes every shared-memory segment.
+    removes every shared-memory segment; every call after it raises
+    ``EngineClosedError``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,10 +114,21 @@ class ShardedEngine:
 
     # ---- plumbing ----------------------------------------------------------------------------
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise closed_error()
+
     def _call(self, shard: int, op: str, args: Any = ()) -> Any:
         """One control request to one shard (serialized with restarts)."""
-        with self._control_lock:
-            return self._supervisor.channel(shard).call(op, args)
+        self._check_open()
+        try:
+            with self._control_lock:
+                self._check_open()
+                return self._supervisor.channel(shard).call(op, args)
+        except Exception:
+            if self._closed:  # the engine closed under the call: its pipe and worker are gone
+                raise closed_error() from None
+            raise
 
     def _broadcast(self, op: str, args: Any = ()) -> list[Any]:
         return [self._call(k, op, args) for k in range(self._n)]
@@ -102,8 +136,8 @@ class ShardedEngine:
     def _instrument(self, key: tuple[str, str]) -> int:
         """The instrument id of (underlying, settlement), registered on every shard.
 
-        The client's replica numbers instruments; a shard that is down learns
-        the new ones before its next request (``_catch_up``).
+        The client's replica numbers instruments; every shard must number them
+        alike (``_control_everywhere``).
         """
         iid = self._iids.get(key)
         if iid is None:
@@ -112,25 +146,28 @@ class ShardedEngine:
                 if iid is None:
                     iid = self._replica.instrument_id(*key)
                     self._iids[key] = iid
-                    for k in range(self._n):
-                        self._pending[k].append(key)
-                        self._catch_up(k)
+                    self._control_everywhere("instrument", key, expect=iid)
         return iid
 
+    def _control_everywhere(self, op: str, args: Any, expect: Any = None) -> None:
+        """A control request every shard applies, in the order they were issued.
+
+        Live shards apply it now; a shard that is down gets it from the
+        supervisor before its restarted worker serves again, so no shard ever
+        decides without a change the others have (all shards or none).
+        """
+        with self._control_lock:
+            self._supervisor.queue_control(op, args, expect)
+            for k in range(self._n):
+                self._catch_up(k)
+
     def _catch_up(self, k: int) -> None:
-        """Send shard ``k`` the instruments it has not seen yet (when it is up)."""
+        """Send shard ``k`` the control requests it has not applied yet (when it is up)."""
         if not self._pending[k] or not self._supervisor.alive(k):
             return
         with self._control_lock:
-            while self._pending[k]:
-                key = self._pending[k][0]
-                try:
-                    got = self._supervisor.channel(k).call("instrument", key)
-                except ShardUnavailableError:
-                    return  # down again: retried before its next request
-                if got != self._iids[key]:
-                    raise RuntimeError(f"shard {k} numbered {key} {got}, not {self._iids[key]}")
-                self._pending[k].pop(0)
+            self._check_open()
+            self._supervisor.catch_up(k)
 
     def _roundtrip(
         self, shard: int, kind: int, row: tuple, ref: int = 0, pnl: int = 0, fee: int = 0
@@ -145,22 +182,14 @@ class ShardedEngine:
             # and hand out a bare one, sparing a finalization message per order.
             flags |= ORDER_AUTO_COMMIT
         word2 = (instrument & 0xFFFFFFFF) | kind << 32 | side << 40 | flags << 48
+        if kind not in _HANDLE_KINDS:  # the engine's record tag (``layout.records``)
+            ref |= self._order_ref
         with link.lock:
-            self._seq += 1
-            seq = self._seq
-            self._resend(link, shard)
-            return link.exchange(seq, _s64(account), _s64(word2), price, amount, pnl, fee, ref)
-
-    def _resend(self, link: Any, shard: int) -> None:
-        while link.retry:
-            handle, commit = link.retry.pop()
-            self._finalize_send(link, shard, handle, commit)
-
-    def _finalize_send(self, link: Any, shard: int, handle: int, commit: bool) -> None:
-        self._seq += 1
-        link.unsettled[self._seq] = (handle, commit)
-        kind = MSG_COMMIT if commit else MSG_ROLLBACK
-        link.send((self._seq, 0, 0, kind, 0, 0, 0, 0, 0, 0, handle))
+            if self._closed:  # checked under the lock: close() unmaps the rings under it
+                raise closed_error()
+            if link.retry:
+                link.send_retries()
+            return link.exchange(_s64(account), _s64(word2), price, amount, pnl, fee, ref)
 
     def _finalizer(self, shard: int, handle: int) -> Any:
         """``finalize(commit, defer=False)`` of a reservation the worker holds.
@@ -178,13 +207,34 @@ class ShardedEngine:
                 return
             kind = MSG_COMMIT if commit else MSG_ROLLBACK
             rows, payload = self._roundtrip(shard, kind, _NO_ROW, ref=handle)
-            if rows[0].reason == RSN_SHARD_DOWN and rows[0].policy == POLICY_ENGINE:
-                link.retry.append((handle, commit))  # the restarted worker still holds it
-            elif payload is not None and payload[0] == "error":
+            if payload is not None and payload[0] == "error":
                 self._accounts.block_engine(FINALIZER_ENGINE_CAUSE)
                 raise payload[1]
+            if rows[0].status != STATUS_OK:
+                raise self._finalize_error(shard, handle, rows[0])
 
         return finalize
+
+    def _finalize_error(self, shard: int, handle: int, rec: Record) -> Exception:
+        """The exception for a finalization the worker did not perform.
+
+        Only engines with custom policies hand out worker-held reservations,
+        and their mutations live in the worker's memory: a worker that is down,
+        or restarted since, has lost them (``ReservationLostError``). Anything
+        else means the handle was refused (``RuntimeError`` with its text).
+        """
+        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
+            return ReservationLostError(
+                f"the worker of shard {shard} died while finalizing reservation {handle}: "
+                "whether it was committed or rolled back is unknown"
+            )
+        if rec.policy == POLICY_ENGINE and rec.reason in (RSN_SHARD_DOWN, RSN_HANDLE_LOST):
+            return ReservationLostError(
+                f"the reservation was lost: the worker of shard {shard} that held it is gone "
+                "(down or restarted); it was neither committed nor rolled back"
+            )
+        why = self._reject(rec, None, None)
+        return RuntimeError(f"reservation {handle} was not finalized: {why.reason}: {why.details}")
 
     def _shard(self, account: int) -> int:
         shard = self._shards.get(account)
@@ -207,8 +257,10 @@ class ShardedEngine:
     def _reject(self, rec: Record, text: Any, subject: Any) -> Reject:
         if text is not None:
             return make_reject(*text)
-        if rec.policy == POLICY_ENGINE and rec.reason == RSN_SHARD_DOWN:
+        if _is_engine(rec, RSN_SHARD_DOWN):
             return _shard_down_reject(rec.d[0])
+        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
+            raise _outcome_unknown(rec.d[0])
         if rec.policy == POLICY_ENGINE and rec.reason in (
             RSN_GATE_ACCOUNT,
             RSN_GATE_GROUP,
@@ -307,9 +359,11 @@ class ShardedEngine:
             shard, MSG_REPORT, (account, instrument, side, flags, 0, 0), ref, pnl, fee
         )
         first = rows[0]
+        if _is_engine(first, RSN_SHARD_DOWN):
+            raise ShardUnavailableError(
+                f"the report was not applied: the worker of shard {shard} is not running"
+            )
         if first.count == 0:
-            if first.status != STATUS_OK:
-                raise ShardUnavailableError("the report was not applied: its shard is down")
             return post_trade_result([], [], [])
         blocks = [
             AccountBlock._trusted(r._policy, r._code, r._reason, r._details, r._user_data)
@@ -323,6 +377,7 @@ class ShardedEngine:
 
     def batch_out(self, n: int) -> np.ndarray:
         """A reusable results array for ``execute_batch`` of up to ``n`` records."""
+        self._check_open()
         return np.empty(n, dtype=RESULT_DTYPE)
 
     def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -331,10 +386,14 @@ class ShardedEngine:
         Records are grouped by the shard of their account and pumped to every
         shard at once; each answer is the request's first record (``count``
         says how many rejects it got), as in the in-process batch door. A
-        record of a shard that is down is answered ``SystemUnavailable``.
+        record of a shard that is down is answered ``SystemUnavailable`` (it
+        was not applied); one a worker was deciding when it died is answered
+        ``STATUS_ERROR`` / ``RSN_OUTCOME_UNKNOWN``. ``timeout`` bounds the
+        time a shard makes no progress, not the whole batch.
         """
-        from ..kernels.client import UNANSWERED, group_by_shard, pump_batch
+        from ..kernels.client import PUMP_CLOSED, PUMP_DONE, PUMP_STALE_FULL, UNANSWERED
 
+        self._check_open()
         if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
             raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
         records = np.ascontiguousarray(records)
@@ -347,9 +406,6 @@ class ShardedEngine:
         if n == 0:
             return result
         words = records.view(np.int64).reshape(n, 8)
-        order = np.empty(n, dtype=np.int64)
-        starts = np.empty(self._n + 1, dtype=np.int64)
-        group_by_shard(words, self._n, order, starts)
         rows = result.view(np.int64).reshape(n, 8)
         rows[:, 2] = UNANSWERED
         for k in range(self._n):
@@ -359,38 +415,80 @@ class ShardedEngine:
             for link in self._links:
                 link.lock.acquire()
             try:
-                for link in self._links:
-                    link.drain()
-                done = pump_batch(
-                    self._ring_table, self._capacity, words, order, starts, rows,
-                    int(self._timeout * 1e9),
-                )  # fmt: skip
-                for link in self._links:
-                    link.resync()
+                self._check_open()  # under the locks: close() unmaps the rings under them
+                code, counters = self._pump(words, rows)
             finally:
                 for link in self._links:
                     link.lock.release()
-        if done != n:
-            raise ShardUnavailableError(f"only {done} of {n} records were answered in time")
+        if code == PUMP_CLOSED:
+            raise closed_error()
+        if code != PUMP_DONE:
+            assert code != PUMP_STALE_FULL
+            raise ShardUnavailableError(
+                f"only {counters[0]} of {n} records were answered: a shard made no progress "
+                f"for {self._timeout:g} s (stuck worker, busy host)"
+            )
         result["seq"] = records["seq"]
+        result["flags"] &= 0xFF ^ RESULT_TEXTS  # the texts that followed are for objects only
         return result
+
+    def _pump(self, words: np.ndarray, rows: np.ndarray) -> tuple[int, np.ndarray]:
+        """``kernels.client.pump_batch`` over every link (their locks held); its outcome and
+        counters. Each shard's records get the next sequence numbers of its link."""
+        from ..kernels.client import PUMP_DONE, PUMP_STALE_FULL, group_by_shard, pump_batch
+
+        n = words.shape[0]
+        order = np.empty(n, dtype=np.int64)
+        starts = np.empty(self._n + 1, dtype=np.int64)
+        group_by_shard(words, self._n, order, starts)
+        links = self._links
+        for link in links:
+            if link.stale:
+                link.resync()
+            if link.retry:
+                link.send_retries()
+        seqs = np.array([link.next_seqs(int(starts[k + 1] - starts[k]))
+                         for k, link in enumerate(links)], dtype=np.int64)  # fmt: skip
+        sent = np.zeros(self._n, dtype=np.int64)
+        counters = np.zeros(3, dtype=np.int64)
+        stale, stale_shard = self._stale, self._stale_shard
+        while True:
+            code = pump_batch(
+                self._ring_table, self._capacity, words, order, starts, seqs, sent, rows,
+                stale, stale_shard, counters, self._cancel, int(self._timeout * 1e9),
+            )  # fmt: skip
+            for i in range(int(counters[1])):
+                links[int(stale_shard[i])].settle(Record.at(stale, i))
+            counters[1] = 0
+            if code != PUMP_STALE_FULL:
+                break
+        for k, link in enumerate(links):
+            link.stale = True
+            if code == PUMP_DONE:
+                link.answered_below(int(seqs[k]))
+        return code, counters
 
     # ---- handles -----------------------------------------------------------------------------
 
     def accounts(self) -> Accounts:
+        self._check_open()
         return accounts_handle(self._accounts)
 
     def configure(self) -> Any:
         from .configure import sharded_configurator
 
+        self._check_open()
         return sharded_configurator(self)
 
     def register_instrument(self, instrument: Any) -> int:
         """The instrument id order records use for ``instrument`` (registered on every shard)."""
+        self._check_open()
         return self._instrument(instrument._key)
 
     def stats(self) -> list[dict[str, Any]]:
-        """Per shard: batches, records, largest batch, parks, queue depths, restarts."""
+        """Per shard: batches, records, largest batch, parks, errors (requests answered
+        ``STATUS_ERROR``), queue depths, restarts."""
+        self._check_open()
         out = []
         for k in range(self._n):
             try:
@@ -401,16 +499,24 @@ class ShardedEngine:
             out.append(s)
         return out
 
+    @property
+    def record_format(self) -> RecordFormat:
+        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+        return self._record_format
+
     def external_client(self, slot: int = 1) -> dict[str, Any]:
         """What a C program needs to feed shard rings from client slot ``slot`` (1..).
 
         Returns the ring names per shard (requests it produces, results it
-        consumes), the ring capacity, the shard count and the fixed-point scale;
+        consumes), the ring capacity, the shard count, the fixed-point scale,
+        the engine's record ``tag`` (every order and report record carries it:
+        ``opshm_order_ref(tag)`` in the C header) and the instrument ids;
         ``opshm_shard_of`` in the C header routes accounts exactly as Python does.
         These rings are the only segments of the engine with a name: state,
         control and the engine's own rings are unnamed (README, "What a
         producer can and cannot reach").
         """
+        self._check_open()
         names = self._topology.names
         if not 1 <= slot < names.n_slots:
             raise ValueError(f"client slot must be in 1..{names.n_slots - 1}")
@@ -419,6 +525,7 @@ class ShardedEngine:
             "n_shards": names.n_shards,
             "capacity": names.capacity,
             "scale": names.scale,
+            "tag": self._record_format.tag,
             "request": list(names.request[slot]),
             "result": list(names.result[slot]),
             "instruments": {f"{u}/{s}": iid for (u, s), iid in self._iids.items()},
@@ -432,16 +539,32 @@ class ShardedEngine:
     # ---- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the workers and remove every shared-memory segment (idempotent)."""
+        """Stop the workers and remove every shared-memory segment (idempotent).
+
+        Every later call raises ``EngineClosedError``, and so does a call in
+        flight: the ring waits see the close flag and give up at once, and the
+        rings are unmapped only after they have let go of them.
+        """
         if self._closed:
             return
         self._closed = True
-        try:
-            self._supervisor.stop()
-        finally:
-            self._topology.close()
+        self._cancel[0] = 1
+        with self._batch_lock:
+            for link in self._links:
+                link.lock.acquire()
+            try:
+                try:
+                    # A control call in flight fails once its worker is gone.
+                    self._supervisor.stop()
+                finally:
+                    with self._control_lock:
+                        self._topology.close()
+            finally:
+                for link in self._links:
+                    link.lock.release()
 
     def __enter__(self) -> ShardedEngine:
+        self._check_open()
         return self
 
     def __exit__(
@@ -501,17 +624,23 @@ def assemble(
     engine._replica = replica
     engine._settings = settings
     engine._rows = RowMaker(replica)
+    engine._record_format = replica.record_format  # every shard's tag (``build_sharded``)
+    engine._order_ref = engine._record_format.order_ref
     engine._iids: dict[tuple[str, str], int] = dict(replica._instruments)
-    engine._pending: list[list[tuple[str, str]]] = [[] for _ in range(names.n_shards)]
+    engine._pending = supervisor.pending  # per shard: control requests it has not applied
     engine._nothing_held = not any(not getattr(e, "is_builtin", False) for e in registrations)
-    engine._seq = 0
     engine._shards: dict[int, int] = {}  # account -> shard, memoized (the hash is Python ints)
-    engine._control_lock = threading.RLock()
+    engine._control_lock = supervisor.control_lock  # shared with restarts (``catch_up``)
     engine._batch_lock = threading.Lock()
+    #: The close flag every ring wait of this client polls (``kernels.client``).
+    engine._cancel = np.zeros(1, dtype=np.int64)
     engine._links = [
-        ShardLink(topology.request[0][k], topology.result[0][k], idle, timeout)
+        ShardLink(topology.request[0][k], topology.result[0][k], idle, timeout, engine._cancel)
         for k in range(names.n_shards)
     ]
+    #: Stale answers a batch hands back to settle (``pump_batch``), and their shards.
+    engine._stale = np.zeros((_STALE_ROWS, 8), dtype=np.int64)
+    engine._stale_shard = np.zeros(_STALE_ROWS, dtype=np.int64)
     table = rings_table(names.n_shards)
     for k in range(names.n_shards):
         req, res = topology.request[0][k], topology.result[0][k]

@@ -2,7 +2,10 @@
 
 The replica (the client's copy of the builtins' configuration, used for
 texts) applies the change first, so a VALIDATION error is raised before any
-shard changed; then every worker applies it between two batches.
+shard changed; then every worker applies it between two batches. A shard
+whose worker is down (or dies while applying it) gets it before its
+restarted worker serves again (``ShardedEngine._control_everywhere``): all
+shards or none, never a permanent disagreement.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ class _ShardedConfigurator(Configurator):
         engine: ShardedEngine = self._engine  # type: ignore[assignment]
         with engine._control_lock:
             engine._replica.configure(entry.index, method, **settings)
-            engine._broadcast("configure", (entry.index, method, settings))
+            engine._control_everywhere("configure", (entry.index, method, settings))
 
 
 def sharded_configurator(engine: ShardedEngine) -> Configurator:

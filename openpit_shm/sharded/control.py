@@ -3,7 +3,9 @@
 Client side, ``ControlChannel.call(op, args)``: the request goes down a pipe
 (any picklable payload), then ``control_seq`` moves in the shard's control
 block, which the worker's Numba loop checks every duty cycle; the client
-wakes the worker only if it is parked. The reply comes back on the pipe.
+wakes the worker only if it is parked. The reply comes back on the pipe,
+numbered like the request, so the late reply to a call that timed out is
+never taken for the next call's.
 Producers of orders never get this channel: only the engine's owner may
 change limits.
 
@@ -54,17 +56,26 @@ class ControlChannel:
         """Send one request and wait for its reply; the worker's exception is re-raised here."""
         from ..kernels.client import notify
 
-        self.conn.send((op, args))
         self.seq += 1
-        notify(self.ctl, self.base + CTL_S_CONTROL_SEQ, self.base + CTL_S_SLEEPING, self.seq)
-        waited = 0.0
-        while not self.conn.poll(_POLL_S):
-            waited += _POLL_S
-            if not self.alive():
-                raise ShardUnavailableError(f"shard worker died before answering {op!r}")
-            if waited >= timeout:
-                raise ShardUnavailableError(f"shard worker did not answer {op!r} in {timeout} s")
-        ok, value = self.conn.recv()
+        number = self.seq  # echoed in the reply: one to a call that gave up is skipped
+        try:
+            self.conn.send((number, op, args))
+            notify(self.ctl, self.base + CTL_S_CONTROL_SEQ, self.base + CTL_S_SLEEPING, number)
+            waited = 0.0
+            while True:
+                while not self.conn.poll(_POLL_S):
+                    waited += _POLL_S
+                    if not self.alive():
+                        raise ShardUnavailableError(f"shard worker died before answering {op!r}")
+                    if waited >= timeout:
+                        raise ShardUnavailableError(
+                            f"shard worker did not answer {op!r} in {timeout} s"
+                        )
+                answered, ok, value = self.conn.recv()
+                if answered == number:
+                    break
+        except (OSError, EOFError) as exc:  # its end of the pipe closed: the worker is dying
+            raise ShardUnavailableError(f"shard worker died before answering {op!r}") from exc
         if not ok:
             raise value
         return value

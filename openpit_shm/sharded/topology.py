@@ -4,7 +4,8 @@ The supervisor (the process that builds the ``ShardedEngine``) creates and
 owns every segment, so a worker's death never orphans one and ``close()``
 removes them all. Only what an external producer must open has a name:
 
-* ``control``: one segment (``layout.control``) -- unnamed;
+* ``control``: one segment (``layout.control``), with each shard's answer
+  scratch (``answer_scratch``) -- unnamed;
 * ``shared``: the cross-shard array of every shard's Book (rate windows) -- unnamed;
 * ``state[k]``: shard ``k``'s Book arena (grown in place by ``ftruncate``) -- unnamed;
 * ``request[s][k]`` / ``result[s][k]``: the ring pair of client slot ``s`` and
@@ -30,15 +31,24 @@ from ..layout.control import (
     CTL_E_CAPACITY,
     CTL_E_N_SHARDS,
     CTL_E_N_SLOTS,
+    CTL_E_SCRATCH_ROWS,
     CTL_E_SUPERVISOR,
+    control_scratch_offset,
     control_segment_bytes,
 )
-from ..layout.records import ORDER_DTYPE, RESULT_DTYPE
+from ..layout.records import ORDER_DTYPE, RECORD_BYTES, RESULT_DTYPE
 from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_STATE
 from ..shm.ring import Ring
 from ..shm.segment import Segment
 
-__all__ = ["SHARD_FDS", "Topology", "TopologyNames", "array_segment_bytes", "segment_array"]
+__all__ = [
+    "SHARD_FDS",
+    "Topology",
+    "TopologyNames",
+    "answer_scratch",
+    "array_segment_bytes",
+    "segment_array",
+]
 
 #: Arrays in a state/shared segment start on the page after the header.
 ARRAY_OFFSET = 4096
@@ -55,6 +65,15 @@ def segment_array(seg: Segment) -> np.ndarray:
 
 #: The unnamed segments worker ``k`` attaches, in the order ``Topology.shard_fds(k)`` sends them.
 SHARD_FDS = ("control", "shared", "state", "request", "result")
+
+
+def answer_scratch(control: Segment, shard: int) -> np.ndarray:
+    """Shard ``shard``'s answer scratch (``int64[rows, 8]``) in the control segment: where its
+    worker decides a batch's results, which outlive the worker (``kernels.journal``)."""
+    words = control.words
+    n_shards, rows = int(words[CTL_E_N_SHARDS]), int(words[CTL_E_SCRATCH_ROWS])
+    first = (control_scratch_offset(n_shards) + shard * rows * RECORD_BYTES) // 8
+    return words[first : first + rows * 8].reshape(rows, 8)
 
 
 @dataclass(frozen=True)
@@ -90,12 +109,14 @@ class Topology:
     state: list[Segment] = field(default_factory=list)
 
     @classmethod
-    def create(cls, *, n_shards: int, n_slots: int, capacity: int, scale: int) -> Topology:
+    def create(
+        cls, *, n_shards: int, n_slots: int, capacity: int, scale: int, scratch_rows: int
+    ) -> Topology:
         made: list = []
         try:
             control = Segment.create(
                 SEGMENT_KIND_CONTROL,
-                control_segment_bytes(n_shards),
+                control_segment_bytes(n_shards, scratch_rows),
                 capacity=n_shards,
                 shard_count=1,
                 fixed_scale=scale,
@@ -105,6 +126,7 @@ class Topology:
             w = control.words
             w[CTL_E_N_SHARDS], w[CTL_E_N_SLOTS], w[CTL_E_CAPACITY] = n_shards, n_slots, capacity
             w[CTL_E_SUPERVISOR] = control.header.creator_pid
+            w[CTL_E_SCRATCH_ROWS] = scratch_rows
             request, result = [], []
             for slot in range(n_slots):
                 req_row, res_row = [], []

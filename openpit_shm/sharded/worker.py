@@ -8,7 +8,8 @@ Lifecycle, as seen in the shard's control block:
    pairs (the unnamed ones by the descriptors that follow the spec on the
    pipe, the external slots' rings by name); rebuild the Book over the
    surviving arena; build the engine.
-2. ``READY``: wait until the supervisor hands over the rings (``owner``).
+2. ``READY``: apply the control requests the supervisor replays (what the
+   shard missed while it was down), until it hands over the rings (``owner``).
 3. ``RUNNING``: the duty cycle. Engines whose policies are all builtin run
    ``kernels.agent.agent_run`` (everything in Numba); engines with custom
    Python policies decide each record through the object pipeline
@@ -21,16 +22,17 @@ from __future__ import annotations
 
 import os
 import pickle
-import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..layout.control import (
     CTL_S_CONTROL_ACK,
     CTL_S_CONTROL_SEQ,
+    CTL_S_GENERATION,
     CTL_S_OWNER,
     CTL_S_PID,
     CTL_S_STATE,
@@ -44,12 +46,27 @@ from ..layout.control import (
     WORKER_STOPPING,
     shard_word,
 )
-from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS
+from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS, STATUS_ERROR
+from ..layout.ring import RING_W_HEAD, RING_W_TAIL
 from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
 from ..shm.handoff import recv_fds
 from .topology import SHARD_FDS, TopologyNames
 
-__all__ = ["WorkerSpec", "worker_main"]
+if TYPE_CHECKING:
+    from ..engine.record_door import Answer, RecordDoor
+
+__all__ = ["ANSWER_ROWS_MAX", "WorkerSpec", "answer_scratch_rows", "worker_main"]
+
+#: Most result records one request can need on the object path: up to 255 rejects (the
+#: ``count`` byte) and 255 ``STATUS_TEXT`` chunks (``texts.encode_texts``).
+ANSWER_ROWS_MAX = 2 * 255
+
+
+def answer_scratch_rows(batch: int, n_policies: int) -> int:
+    """Result records in each shard's answer scratch: the answers of a kernel batch
+    (``batch`` requests, ``n_policies + 2`` records each at most, bounded by the result
+    ring's room), and always room for one object-path answer of any size."""
+    return batch + max(n_policies + 2, ANSWER_ROWS_MAX)
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,10 @@ class _Shard:
         self.idle = np.array(spec.idle, dtype=np.int64)
         self.waiters = np.zeros(3 * (2 * names.n_slots + 1), dtype=np.int64)
         self.room = len(registrations) + 2
-        self.scratch = np.zeros((spec.batch + self.room, 8), dtype=np.int64)
+        from .topology import answer_scratch
+
+        #: Where answers are decided before they are published (it outlives this process).
+        self.scratch = answer_scratch(self.control, k)
 
     def set_state(self, state: int) -> None:
         from ..kernels.atomics import store_word_release
@@ -158,45 +178,116 @@ def _serve_kernels(shard: _Shard) -> int:
 def _serve_objects(shard: _Shard) -> int:
     """The custom-policy duty cycle: records through the object pipeline, idling in Numba."""
     from ..engine.record_door import RecordDoor
-    from ..kernels.agent import agent_wait
-    from ..kernels.ring import ring_pop_batch
-    from .texts import encode_texts
+    from ..kernels.agent import AGENT_STOP, agent_wait
 
-    door = RecordDoor(shard.engine)
+    # Reservations live in this process: the incarnation in their handles tells a
+    # restarted worker's handles from its predecessor's (which died with it).
+    door = RecordDoor(shard.engine, generation=int(shard.ctl[shard.base + CTL_S_GENERATION]))
     cap = shard.spec.names.capacity
-    batch = shard.scratch[: shard.spec.batch]
-    records = batch.view(ORDER_DTYPE).reshape(-1)
-    producers = [r.producer(idle=shard.idle, timeout=3600.0) for r in shard.results]
-    stats = shard.base + CTL_S_STATS
     while True:
         why = agent_wait(shard.ctl, shard.base, shard.rings, cap, shard.idle, shard.waiters)
         if why != 0:
             return why
-        for slot, req in enumerate(shard.requests):
-            n = ring_pop_batch(req.ctrl, req.slots, batch, 0, batch.shape[0])
-            if n == 0:
-                continue
-            shard.ctl[stats + STAT_NAMES.index("batches")] += 1
-            shard.ctl[stats + STAT_NAMES.index("records")] += n
-            wants_texts = slot in shard.spec.text_slots
-            for i in range(n):
-                answer = door.answer(records[i])
-                rows = answer.rows
-                payload = None
-                if wants_texts and answer.error is not None:
-                    payload = ("error", answer.error)
-                elif wants_texts and any(t is not None for t in answer.texts):
-                    payload = ("texts", answer.texts)
-                elif wants_texts and answer.reserved is not None:
-                    payload = ("reserved", *answer.reserved)
-                if payload is not None:
-                    last = list(rows[-1])
-                    last[6] |= RESULT_TEXTS
-                    rows = [*rows[:-1], tuple(last)]
-                for row in rows:
-                    producers[slot].push(row)
-                if payload is not None:
-                    producers[slot].push_batch(encode_texts(int(records[i]["seq"]), payload))
+        for slot in range(len(shard.requests)):
+            if shard.rings[slot, 0] and not _answer_objects(shard, door, slot):
+                return AGENT_STOP
+
+
+def _answer_objects(shard: _Shard, door: RecordDoor, slot: int) -> bool:
+    """Answer up to ``batch`` requests of one client slot on the object path.
+
+    Answers are written to the answer scratch under the journal, then
+    published; the requests are released only once their answers are on the
+    result ring, so a worker that dies here strands nothing (the supervisor
+    finishes the journal). False when a stop was requested while waiting for
+    the client to read its results.
+    """
+    from ..kernels.agent import admit
+    from ..kernels.journal import journal_close, journal_mark, journal_open
+
+    req, res = shard.requests[slot], shard.results[slot]
+    ctl, base = shard.ctl, shard.base
+    avail = int(admit(shard.rings, slot, req.capacity, ctl, base, shard.spec.shard))
+    if avail <= 0:  # nothing to do, or a producer cursor no real push can make (refused)
+        return True
+    stats = base + CTL_S_STATS
+    mask = req.capacity - 1
+    scratch = shard.scratch
+    wants_texts = slot in shard.spec.text_slots
+    first = int(req.ctrl[RING_W_TAIL])
+    journal_open(ctl, base, slot, first, int(res.ctrl[RING_W_HEAD]))
+    written = decided = errors = 0
+    n = min(avail, shard.spec.batch)
+    for _ in range(n):
+        if scratch.shape[0] - written < ANSWER_ROWS_MAX:  # publish what is decided so far
+            if not _publish(shard, slot, written, first + decided):
+                return False
+            first += decided
+            journal_open(ctl, base, slot, first, int(res.ctrl[RING_W_HEAD]))
+            written = decided = 0
+        record = req.records[(first + decided) & mask].copy()
+        journal_mark(ctl, base, written, decided, 1)
+        answer = door.answer(record, slot)
+        written = _write_answer(answer, int(record["seq"]), wants_texts, scratch, written)
+        decided += 1
+        journal_mark(ctl, base, written, decided, 0)
+        errors += answer.rows[0][5] == STATUS_ERROR
+    if not _publish(shard, slot, written, first + decided):
+        return False
+    journal_close(ctl, base)
+    ctl[stats + STAT_NAMES.index("batches")] += 1
+    ctl[stats + STAT_NAMES.index("records")] += n
+    ctl[stats + STAT_NAMES.index("errors")] += errors
+    return True
+
+
+def _write_answer(answer: Answer, seq: int, wants_texts: bool, scratch: np.ndarray, at: int
+                  ) -> int:  # fmt: skip
+    """Write one request's result records (and its texts) to ``scratch[at:]``; the new end."""
+    from .texts import encode_texts
+
+    rows = answer.rows
+    payload: tuple | None = None
+    if wants_texts and answer.error is not None:
+        payload = ("error", answer.error)
+    elif wants_texts and any(t is not None for t in answer.texts):
+        payload = ("texts", answer.texts)
+    elif wants_texts and answer.reserved is not None:
+        payload = ("reserved", *answer.reserved)
+    if payload is not None:
+        last = list(rows[-1])
+        last[6] |= RESULT_TEXTS
+        rows = [*rows[:-1], tuple(last)]
+    results = scratch.view(RESULT_DTYPE).reshape(-1)
+    for row in rows:
+        results[at] = row
+        at += 1
+    if payload is not None:
+        chunks = encode_texts(seq, payload)
+        scratch[at : at + chunks.shape[0]] = chunks
+        at += chunks.shape[0]
+    return at
+
+
+def _publish(shard: _Shard, slot: int, count: int, release_to: int) -> bool:
+    """Push ``scratch[:count]`` to the slot's result ring (waiting for the client to make
+    room), then release its requests up to cursor ``release_to``. False if a stop was
+    requested while waiting."""
+    from ..kernels.ring import ring_push_batch, ring_release, ring_wait_writable
+
+    req, res = shard.requests[slot], shard.results[slot]
+    pushed = 0
+    while pushed < count:
+        pushed += ring_push_batch(res.ctrl, res.slots, shard.scratch, pushed, count - pushed)
+        if pushed < count:
+            ring_wait_writable(res.ctrl, res.slots, 1, shard.idle, _ROOM_WAIT_NS)
+            if int(shard.ctl[shard.base + CTL_S_STATE]) == WORKER_STOPPING:
+                return False
+    ring_release(req.ctrl, release_to)
+    return True
+
+
+_ROOM_WAIT_NS = 10_000_000  # re-check for a stop request this often while the client lags
 
 
 def _control(shard: _Shard, conn: Connection) -> bool:
@@ -207,12 +298,12 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     seq = int(load_word_acquire(shard.ctl, shard.base + CTL_S_CONTROL_SEQ))
     running = True
     while conn.poll():
-        op, args = conn.recv()
+        number, op, args = conn.recv()
         try:
             value = apply_control(shard, op, args)
-            conn.send((True, value))
+            conn.send((number, True, value))
         except Exception as exc:  # reported to the caller, who raises it
-            conn.send((False, exc))
+            conn.send((number, False, exc))
         shard.ctl[shard.base + CTL_S_STATS + STAT_NAMES.index("control")] += 1
         if op == "stop":
             running = False
@@ -220,16 +311,37 @@ def _control(shard: _Shard, conn: Connection) -> bool:
     return running
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this worker when its supervisor dies (Linux ``prctl``)."""
-    import ctypes
-    import signal
+#: How often the host watch re-checks the parent pid (the pipe wakes it at once anyway).
+_HOST_POLL_S = 0.25
 
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the supervisor died before the prctl: nobody to serve
-        os._exit(1)
+
+def _die_with_host() -> None:
+    """Exit as soon as the host process (the engine's supervisor) is gone.
+
+    Not ``PR_SET_PDEATHSIG``: Linux sends that signal when the *thread* that
+    spawned the worker exits, so an engine built in a short-lived thread would
+    lose every worker with that thread. Instead a daemon thread waits on
+    multiprocessing's parent sentinel, a pipe whose write end the host keeps
+    open as long as it holds the worker's ``Process`` object (the engine's
+    lifetime) and the kernel closes when the host dies; as a backstop it
+    checks the worker has not been re-parented (a host that forked keeps the
+    pipe open in its child). The thread needs the GIL only when it wakes up:
+    the kernels' duty cycle releases it.
+    """
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    assert parent is not None, "a shard worker is spawned by its host"
+    host, sentinel = parent.pid, parent.sentinel
+
+    def watch() -> None:
+        while not wait([sentinel], timeout=_HOST_POLL_S) and os.getppid() == host:
+            pass
+        os._exit(1)  # the host is gone: nobody to serve, and its segments are the sweep's
+
+    threading.Thread(target=watch, name="openpit_shm-host-watch", daemon=True).start()
 
 
 def worker_main(conn: Connection) -> None:
@@ -243,16 +355,19 @@ def worker_main(conn: Connection) -> None:
     """
     from ..kernels.agent import AGENT_STOP
 
-    _die_with_parent()
+    _die_with_host()
     shard = None
     try:
         spec: WorkerSpec = conn.recv()
         shard = _Shard(spec, recv_fds(conn, len(SHARD_FDS)))
         shard.set_state(WORKER_READY)
+        # The supervisor answers the last requests itself meanwhile, and first sends the
+        # control requests (configuration, instruments) this shard missed while it was down.
         while int(shard.ctl[shard.base + CTL_S_OWNER]) != OWNER_WORKER:
             if int(shard.ctl[shard.base + CTL_S_STATE]) == WORKER_STOPPING:
                 return
-            time.sleep(0.0005)  # the supervisor is answering the last requests itself
+            if conn.poll(0.0005) and not _control(shard, conn):
+                return
         shard.set_state(WORKER_RUNNING)
         serve = _serve_objects if shard.engine._customs else _serve_kernels
         running = True

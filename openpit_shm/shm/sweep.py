@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,14 @@ from openpit_shm.layout.segment import (
 )
 from openpit_shm.shm.segment import SEGMENT_NAME_PREFIX, process_start_ticks
 
-__all__ = ["SHM_DIR", "SweepReport", "creator_alive", "sweep"]
+__all__ = [
+    "SHM_DIR",
+    "SweepReport",
+    "creator_alive",
+    "process_identity",
+    "segments_created_by",
+    "sweep",
+]
 
 SHM_DIR = Path("/dev/shm")
 _FILE_PREFIX = SEGMENT_NAME_PREFIX.lstrip("/")
@@ -76,6 +84,41 @@ def creator_alive(pid: int, start_ticks: int) -> bool:
         if now and now != start_ticks:
             return False  # the pid was reused by a younger process
     return True
+
+
+def process_identity(pid: int) -> tuple[int, int]:
+    """``(pid, start ticks)``: a process as segment headers name their creator (read it while
+    the process lives; the start ticks tell it from a later process given the same pid)."""
+    return pid, process_start_ticks(pid)
+
+
+def segments_created_by(
+    creators: Iterable[tuple[int, int]], *, shm_dir: Path = SHM_DIR
+) -> list[str]:
+    """Names of the ``opshm.*`` entries whose header names one of ``creators`` as its creator.
+
+    ``creators`` are ``process_identity`` pairs (a start of 0 matches any start).
+    This is how a leak check looks at the segments of one engine (its process
+    and workers) and never at another process's, which may come and go at any
+    time on a shared host.
+    """
+    wanted: dict[int, set[int]] = {}
+    for pid, start in creators:
+        wanted.setdefault(pid, set()).add(start)
+    try:
+        entries = sorted(p for p in shm_dir.iterdir() if p.name.startswith(_FILE_PREFIX))
+    except FileNotFoundError:
+        return []
+    found = []
+    for path in entries:
+        info = _read_creator(path)
+        if isinstance(info, str):
+            continue
+        _, pid, start = info
+        starts = wanted.get(pid)
+        if starts is not None and (start in starts or 0 in starts):
+            found.append(path.name)
+    return found
 
 
 def _read_creator(path: Path) -> tuple[int, int, int] | str:

@@ -40,6 +40,7 @@ from openpit_shm.layout.records import (
 )
 from openpit_shm.layout.segment import SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
 from openpit_shm.shm.segment import Segment
+from tests.records import stamped
 
 S8 = 10**8
 SEC = 10**9
@@ -196,7 +197,7 @@ def run(book: Book, stream: list[np.ndarray], start: int, stop: int) -> list[np.
     for k in range(start, stop):
         retune(book, k)
         results = np.zeros(CHUNK * (N_POLICIES + 2), RESULT_DTYPE)
-        done, written = book.process(stream[k], results, now_of(k))
+        done, written = book.process(stamped(stream[k], book), results, now_of(k))
         assert done == CHUNK
         out.append(results[:written].copy())
     return out

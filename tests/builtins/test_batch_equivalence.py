@@ -88,8 +88,10 @@ def _record(engine: openpit_shm.Engine, seq: int, req: tuple) -> np.void:
         rec["flags"] = ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL
         rec["side"] = SIDE_BUY
         rec["pnl"], rec["fee"] = _fixed(pnl), _fixed(fee)
+        rec["ref"] = engine.record_format.order_ref  # (scales 0: not known)
         return rec
     rec["kind"] = {"order": MSG_ORDER, "dry_start": MSG_DRY_START, "dry_order": MSG_DRY_ORDER}[kind]
+    rec["ref"] = engine.record_format.order_ref
     if req[1] is None:
         rec["flags"] = ORDER_AUTO_COMMIT
         return rec

@@ -38,6 +38,7 @@ from openpit_shm.layout.records import (
     STATUS_REJECTED,
 )
 from openpit_shm.pretrade import policies as P
+from tests.records import stamped
 
 HOUR = 3600 * 10**9
 S8 = 10**8
@@ -58,7 +59,7 @@ def _rec(kind: int, account: int = 1, instrument: int = 0, amount: int = S8, pri
 
 
 def _run(book: Book, *recs: np.void) -> list[Record]:
-    records = np.array(list(recs), dtype=ORDER_DTYPE)
+    records = stamped(np.array(list(recs), dtype=ORDER_DTYPE), book)
     results = np.zeros(len(recs) * 8, dtype=RESULT_DTYPE)
     done, written = book.process(records, results, 1_000)
     assert done == len(recs)
@@ -123,7 +124,7 @@ def test_should_stop_early_when_the_results_buffer_is_full() -> None:
     records = np.array([_rec(MSG_ORDER, flags=ORDER_HAS_OPERATION | ORDER_AUTO_COMMIT)] * 10,
                        ORDER_DTYPE)
     results = np.zeros(6, RESULT_DTYPE)  # room for 3 (n_policies + 2 = 3 per request)
-    assert book.process(records, results, 5) == (4, 4)
+    assert book.process(stamped(records, book), results, 5) == (4, 4)
 
 
 def test_should_latch_pnl_blocks_and_engine_kill_switch_from_records() -> None:
@@ -296,7 +297,7 @@ def test_should_keep_one_result_per_request_in_first_only_mode() -> None:
                         _rec(MSG_ORDER, flags=0, seq=3)],  # two rejects (no operation)
                        dtype=ORDER_DTYPE)
     results = np.zeros(3 + 4, dtype=RESULT_DTYPE)
-    assert book.process(records, results, 5, first_only=True) == (3, 3)
+    assert book.process(stamped(records, book), results, 5, first_only=True) == (3, 3)
     got = [(int(r["seq"]), int(r["count"]), int(r["index"])) for r in results[:3]]
     assert got == [(1, 1, 0), (2, 1, 0), (3, 2, 0)]
 

@@ -35,6 +35,7 @@ from openpit_shm.layout.records import (
 )
 from openpit_shm.layout.shard import shard_of
 from openpit_shm.pretrade import policies as P
+from tests.records import stamped
 from tests.sharded.conftest import shm_entries
 
 S8 = 10**8
@@ -77,7 +78,7 @@ def _records(*rows: tuple[int, int, int, int]) -> np.ndarray:
 
 def _process(book: Book, *rows: tuple[int, int, int, int]) -> list[Record]:
     results = np.zeros(8 * len(rows), RESULT_DTYPE)
-    done, written = book.process(_records(*rows), results, 1_000)
+    done, written = book.process(stamped(_records(*rows), book), results, 1_000)
     assert done == len(rows)
     return [Record.of(r) for r in results[:written]]
 

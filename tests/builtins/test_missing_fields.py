@@ -42,6 +42,7 @@ from openpit_shm.layout.records import (
     STATUS_OK,
     STATUS_REJECTED,
 )
+from tests.records import stamped
 
 S8 = 10**8
 HOUR = 3600 * 10**9
@@ -84,7 +85,7 @@ def _rec(kind: int, flags: int, account: int = ACCOUNT, side: int = SIDE_BUY,
 
 def _run(book: Book, *recs: np.void) -> list[Record]:
     results = np.zeros(len(recs) * 8, RESULT_DTYPE)
-    done, written = book.process(np.array(list(recs), ORDER_DTYPE), results, 1_000)
+    done, written = book.process(stamped(np.array(list(recs), ORDER_DTYPE), book), results, 1_000)
     assert done == len(recs)
     return [Record.of(x) for x in results[:written]]
 

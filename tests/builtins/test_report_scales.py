@@ -25,6 +25,7 @@ from openpit_shm.layout.records import (
     MSG_REPORT,
     ORDER_DTYPE,
     ORDER_HAS_OPERATION,
+    RECORD_REF_LOW_MASK,
     REPORT_HAS_FINANCIAL,
     REPORT_SCALE_MAX,
     REPORT_SCALE_SHIFT,
@@ -32,6 +33,7 @@ from openpit_shm.layout.records import (
     SIDE_BUY,
 )
 from openpit_shm.pretrade import policies as P
+from tests.records import stamped
 from tests.sharded.conftest import shm_entries
 
 Report = tuple[int, str, str]  # (account, pnl, fee) as decimal strings
@@ -117,7 +119,7 @@ def test_should_print_the_pnl_of_report_records_as_openpit_does(seed: int) -> No
     engine = _engine(openpit_shm)
     iid = engine.register_instrument(openpit_shm.Instrument("AAPL", "USD"))
     records = _records(reports, iid, [_scales(pnl, fee) for _, pnl, fee in reports])
-    got = _texts(engine._book, engine.execute_batch(records))
+    got = _texts(engine._book, engine.execute_batch(stamped(records, engine)))
     for i, (w, g) in enumerate(zip(want, got, strict=True)):
         assert g == w, f"report {i} {reports[i]}"
 
@@ -142,7 +144,7 @@ def _book_text(ref: int, pnl: int, fee: int = 0) -> str:
     rec = _records([(1, "0", "0")], iid, [ref])
     rec["pnl"], rec["fee"] = pnl, fee
     results = np.zeros(4, RESULT_DTYPE)
-    assert book.process(rec, results, 1_000) == (1, 1)
+    assert book.process(stamped(rec, book), results, 1_000) == (1, 1)
     return book.describe(Record.of(results[0]))[3]
 
 
@@ -153,8 +155,9 @@ def test_should_take_the_scales_from_ref_and_fall_back_to_the_shortest_form() ->
     assert _book_text(2 | 3 << REPORT_SCALE_SHIFT, -2101 * s8, s8 // 2) == text("-2101.500")
     assert _book_text(REPORT_SCALE_MAX, -2101 * s8) == text("-2101." + "0" * REPORT_SCALE_MAX)
     # 0 (not known) and anything that is not a pair of scales: the shortest exact form,
-    # never the value widened to all of the engine's decimals.
-    for ref in (0, -1, REPORT_SCALE_MAX + 1, (REPORT_SCALE_MAX + 1) << 8, 1 << 16, 1 << 40):
+    # never the value widened to all of the engine's decimals. (The bits above the low 16
+    # carry the engine's record tag, which ``stamped`` sets.)
+    for ref in (0, RECORD_REF_LOW_MASK, REPORT_SCALE_MAX + 1, (REPORT_SCALE_MAX + 1) << 8):
         assert _book_text(ref, -2101 * s8 - s8 // 2) == text("-2101.5"), ref
         assert _book_text(ref, -2101 * s8) == text("-2101"), ref
     assert _book_text(1, -2101 * s8 - s8 // 4) == text("-2101.25")  # too small: raised
@@ -180,5 +183,5 @@ def test_should_print_openpits_pnl_texts_from_a_sharded_engine() -> None:
         shifted = [(account + 100, pnl, fee) for account, pnl, fee in reports]
         iid = engine.register_instrument(openpit_shm.Instrument("AAPL", "USD"))
         records = _records(shifted, iid, [_scales(pnl, fee) for _, pnl, fee in shifted])
-        assert _texts(engine._replica, engine.execute_batch(records)) == want
+        assert _texts(engine._replica, engine.execute_batch(stamped(records, engine))) == want
     assert shm_entries() <= before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 import numpy as np
@@ -112,11 +113,13 @@ def test_should_run_batches_through_custom_policies_on_the_object_path() -> None
     engine, log = _custom_engine()
     ids = [engine.register_instrument(op.Instrument("AAPL", "USD"))]
     orders = order_records(
+        engine,
         account=[1, 2, 3, 4],
         instrument=ids[0],
         side=["BUY", "SELL", "BUY", "BUY"],
         quantity=[10.0, 60.0, 0.0, 5.5],
         price=[100.0, 100.0, 100.0, 99.25],
+        units="decimal",
         auto_commit=True,
     )
     orders["seq"] = [11, 12, 13, 14]
@@ -138,7 +141,13 @@ def test_should_hand_out_reservations_and_finalize_them_by_record() -> None:
         iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
         results = engine.execute_batch(
             order_records(
-                account=[1, 2], instrument=iid, side=[1, 2], quantity=[1.0, 2.0], price=10.0
+                engine,
+                account=[1, 2],
+                instrument=iid,
+                side=[1, 2],
+                quantity=[1.0, 2.0],
+                price=10.0,
+                units="decimal",
             )
         )
         handles = results["reservation"]
@@ -147,17 +156,11 @@ def test_should_hand_out_reservations_and_finalize_them_by_record() -> None:
         assert list(done["status"]) == [STATUS_OK, STATUS_OK]
         again = engine.execute_batch(finalize_records(handles, commit=False))
         assert list(again["status"]) == [STATUS_ERROR, STATUS_ERROR], "handles are single use"
-        started = engine.execute_batch(
-            order_records(
-                account=1, instrument=iid, side=1, quantity=1.0, price=1.0, kind=MSG_START
-            )
-        )
+        one = functools.partial(order_records, engine, account=1, instrument=iid, side=1,
+                                price=1, units="decimal")  # fmt: skip
+        started = engine.execute_batch(one(quantity=1, kind=MSG_START))
         assert started["reservation"][0] != 0
-        dry = engine.execute_batch(
-            order_records(
-                account=1, instrument=iid, side=1, quantity=0.0, price=1.0, kind=MSG_DRY_ORDER
-            )
-        )
+        dry = engine.execute_batch(one(quantity=0, kind=MSG_DRY_ORDER))
         assert dry["status"][0] == STATUS_REJECTED
 
 
@@ -167,7 +170,8 @@ def test_should_answer_malformed_records_with_errors_not_exceptions() -> None:
         op.Engine.builder().no_sync().builtin(pol.build_order_validation()).build(),
     ):
         iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
-        recs = order_records(account=[1, 1, 1, 1], instrument=iid, side=1, quantity=1.0, price=1.0)
+        recs = order_records(engine, account=[1, 1, 1, 1], instrument=iid, side=1, quantity=1,
+                             price=1, units="decimal")  # fmt: skip
         recs["instrument"][0] = 999
         recs["side"][1] = 7
         recs["kind"][2] = 200
@@ -191,7 +195,15 @@ def test_should_apply_report_records_in_batches() -> None:
     )
     iid = engine.register_instrument(op.Instrument("AAPL", "USD"))
     post = engine.execute_batch(
-        report_records(account=[5, 5], instrument=iid, side=1, pnl=[-60.0, -50.0], fee=0.0)
+        report_records(
+            engine,
+            account=[5, 5],
+            instrument=iid,
+            side=1,
+            pnl=[-60.0, -50.0],
+            fee=0.0,
+            units="decimal",
+        )
     )
     assert list(post["status"]) == [STATUS_OK, STATUS_OK], "reports are applied, not rejected"
     assert list(post["count"]) == [0, 1]
@@ -230,7 +242,8 @@ def test_should_read_missing_field_flags_alike_on_the_object_path() -> None:
     for with_custom in (False, True):
         e = engine(with_custom)
         iid = e.register_instrument(op.Instrument("AAPL", "USD"))
-        recs = order_records(account=[1, 1, 1, 1], instrument=iid, side=1, quantity=1.0, price=1.0)
+        recs = order_records(e, account=[1, 1, 1, 1], instrument=iid, side=1, quantity=1,
+                             price=1, units="decimal")  # fmt: skip
         recs["flags"][1] |= ORDER_NO_ACCOUNT
         recs["flags"][2] |= ORDER_NO_AMOUNT
         recs["flags"][3] |= ORDER_NO_SIDE

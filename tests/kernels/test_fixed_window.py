@@ -36,6 +36,7 @@ from openpit_shm.layout.records import (
     RESULT_DTYPE,
     SIDE_BUY,
 )
+from tests.records import stamped
 
 ROW = L.SH_BROKER
 HOUR = 3600 * 10**9
@@ -193,6 +194,7 @@ def _shard_pushes(
     recs["kind"], recs["side"], recs["amount"] = MSG_ORDER, SIDE_BUY, 10**8
     recs["account"] = np.arange(1024) % 100
     recs["flags"] = ORDER_HAS_OPERATION | ORDER_AUTO_COMMIT
+    recs = stamped(recs, book)
     out = np.zeros(1024 + 8, RESULT_DTYPE)
     if go is not None:
         _spin_until(go, 0)

@@ -37,9 +37,11 @@ from openpit_shm.layout.records import (
     REPORT_HAS_FINANCIAL,
     RESULT_DTYPE,
     STATUS_OK,
+    RecordFormat,
 )
 from openpit_shm.layout.segment import HDR_W, SEGMENT_HEADER_BYTES
 from openpit_shm.layout.shard import shard_of
+from tests.records import stamped
 from tests.sharded.conftest import c1_builder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +74,7 @@ def write_attach(engine: Any, path: Path, slot: int = 1) -> Path:
         f"n_shards {info['n_shards']}",
         f"capacity {info['capacity']}",
         f"scale {info['scale']}",
+        f"tag {info['tag']}",
     ]
     lines += [f"request {k} {name}" for k, name in enumerate(info["request"])]
     lines += [f"result {k} {name}" for k, name in enumerate(info["result"])]
@@ -114,6 +117,7 @@ def all_records(engine: Any, records: np.ndarray) -> list[list[tuple[int, int, i
     """Every result record (code, policy, reason) per request, from an in-process engine."""
     n = records.shape[0]
     out = np.zeros(n * (len(engine._entries) + 2) + 8, dtype=RESULT_DTYPE)
+    records = stamped(records, engine)
     done, written = engine._book.process(records, out, engine._clock(), first_only=False)
     assert done == n
     per: list[list[tuple[int, int, int]]] = []
@@ -229,11 +233,13 @@ def test_should_decide_through_the_c_feeder_like_the_in_process_engine(
 ) -> None:
     # Accounts 0..59: every third one has a 40/h account rate barrier (c1_builder).
     records = mixed_stream(3, 8000, np.arange(60))
-    want = local_engine().execute_batch(records)
+    local = local_engine()
+    want = local.execute_batch(stamped(records, local))
     want_all = all_records(local_engine(), records)
     before = [s["records"] for s in sharded.stats()]
 
-    got = feed_decisions(feeder, write_attach(sharded, tmp_path / "attach"), records, tmp_path)
+    attach = write_attach(sharded, tmp_path / "attach")
+    got = feed_decisions(feeder, attach, stamped(records, sharded), tmp_path)
 
     assert got["answered"] == len(records) and got["strays"] == 0
     for field in FIELDS:
@@ -291,7 +297,7 @@ def test_should_serve_a_c_feeder_and_the_python_client_at_the_same_time(
             local.register_instrument(op.Instrument(f"S{i:03d}", "USD"))
         warm = mixed_stream(12, 500, np.arange(70_000, 70_010))  # first calls out of the way
         for eng in (local, engine):
-            eng.execute_batch(warm)
+            eng.execute_batch(stamped(warm, eng))
         orders = 2_000_000
         proc = subprocess.Popen(
             [str(feeder), "--attach", str(write_attach(engine, tmp_path / "attach")),
@@ -304,8 +310,8 @@ def test_should_serve_a_c_feeder_and_the_python_client_at_the_same_time(
             # Meanwhile the engine's own slot decides other accounts, batch after batch.
             records = mixed_stream(11, 40_000, np.arange(50_000, 50_060))
             for chunk in np.array_split(records, 80):
-                want = local.execute_batch(chunk)
-                got = engine.execute_batch(chunk)
+                want = local.execute_batch(stamped(chunk, local))
+                got = engine.execute_batch(stamped(chunk, engine))
                 for field in FIELDS:
                     assert np.array_equal(got[field], want[field]), field
                 if proc.poll() is not None:
@@ -342,8 +348,16 @@ def test_should_not_answer_system_unavailable_when_workers_share_a_cpu() -> None
             os.sched_setaffinity(pid, {0})
         rng = np.random.default_rng(1)
         n = 1_000_000
-        orders = order_records(account=rng.integers(100, 10_000, n), instrument=iid, side=1,
-                               quantity=1.0, price=1.0, auto_commit=True)  # fmt: skip
+        orders = order_records(
+            engine,
+            account=rng.integers(100, 10_000, n),
+            instrument=iid,
+            side=1,
+            quantity=1,
+            price=1,
+            units="decimal",
+            auto_commit=True,
+        )
         codes = np.concatenate([engine.execute_batch(orders)["code"] for _ in range(2)])
     unavailable = int((codes == op.layout.records.CODE_NUMBER["SystemUnavailable"]).sum())
     assert unavailable == 0, f"{unavailable} of {codes.size} valid orders got SystemUnavailable"
@@ -375,15 +389,16 @@ def test_should_block_every_shard_after_a_no_account_report_from_c(
         report["instrument"] = iid
         report["flags"] = REPORT_HAS_FINANCIAL  # no operation: no account
         report["pnl"] = -5000 * 10**8
-        feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), report, tmp_path)
+        attach = write_attach(engine, tmp_path / "attach")
+        feed_decisions(feeder, attach, stamped(report, engine), tmp_path)
         accounts = [a for a in range(1, 200) if shard_of(a, 2) == 1][:5]  # not shard_of(0)
-        order = order_records(account=accounts, instrument=iid, side=1, quantity=1.0, price=10.0,
-                              auto_commit=True)  # fmt: skip
+        order = order_records(engine, account=accounts, instrument=iid, side=1, quantity=1,
+                              price=10, units="decimal", auto_commit=True)  # fmt: skip
         got = engine.execute_batch(order)
     local = c1_builder("no_sync").build()
     local.register_instrument(op.Instrument("S000", "USD"))
-    local.execute_batch(report)
-    want = local.execute_batch(order)
+    local.execute_batch(stamped(report, local))
+    want = local.execute_batch(stamped(order, local))
     assert (want["status"] != STATUS_OK).all()
     assert np.array_equal(got["status"], want["status"])
 
@@ -398,16 +413,19 @@ def test_should_gate_a_no_account_order_against_blocks_on_every_shard(
     report["kind"] = MSG_REPORT
     report["flags"] = ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL
     report["pnl"] = -5000 * 10**8
-    order = order_records(account=0, instrument=0, side=1, quantity=1.0, price=10.0)
+    order = order_records(
+        RecordFormat(8, 1), account=0, instrument=0, side=1, quantity=1, price=10, units="decimal"
+    )  # stamped for each engine below
     order["flags"] |= ORDER_NO_ACCOUNT
     engine = c1_builder("account_sync").sharded(workers=2).build()
     with engine:
         engine.register_instrument(op.Instrument("S000", "USD"))
         attach = write_attach(engine, tmp_path / "attach")
-        assert feed_decisions(feeder, attach, report, tmp_path)["count"][0] == 1  # latched
-        got = feed_decisions(feeder, attach, order, tmp_path)
+        latched = feed_decisions(feeder, attach, stamped(report, engine), tmp_path)
+        assert latched["count"][0] == 1
+        got = feed_decisions(feeder, attach, stamped(order, engine), tmp_path)
     local = local_engine()
-    local.execute_batch(report)
-    want = local.execute_batch(order)
+    local.execute_batch(stamped(report, local))
+    want = local.execute_batch(stamped(order, local))
     for field in FIELDS:
         assert got[field][0] == want[field][0], field

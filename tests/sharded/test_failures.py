@@ -41,7 +41,15 @@ def test_should_answer_system_unavailable_restart_and_keep_state_after_a_worker_
         mine = _accounts_of(0, 2)
         # State that must survive: open and committed reservations, accumulated P&L.
         opened = engine.execute_batch(
-            order_records(account=mine[:40], instrument=iid, side=1, quantity=1.0, price=5.0)
+            order_records(
+                engine,
+                account=mine[:40],
+                instrument=iid,
+                side=1,
+                quantity=1.0,
+                price=5.0,
+                units="decimal",
+            )
         )
         handles = opened["reservation"]
         assert np.all(handles != 0)
@@ -49,14 +57,23 @@ def test_should_answer_system_unavailable_restart_and_keep_state_after_a_worker_
         assert np.all(done["status"] == STATUS_OK)
         victim = int(mine[0])
         post = engine.execute_batch(
-            report_records(account=victim, instrument=iid, side=1, pnl=-1500.0, fee=0.0)
+            report_records(
+                engine,
+                account=victim,
+                instrument=iid,
+                side=1,
+                pnl=-1500.0,
+                fee=0.0,
+                units="decimal",
+            )
         )
         assert post["count"][0] == 0
         # Kill shard 0's worker while a large batch for it is in flight.
         pid = engine.workers[0]
         flood = order_records(
+            engine,
             account=np.resize(mine, 200_000), instrument=iid, side=1, quantity=1.0, price=5.0,
-            auto_commit=True,
+            auto_commit=True, units="decimal",
         )  # fmt: skip
         os.kill(pid, signal.SIGKILL)
         started = time.monotonic()
@@ -95,7 +112,15 @@ def test_should_raise_a_clear_error_when_a_request_ring_stays_full() -> None:
         iid = engine.register_instrument(op.Instrument("S000", "USD"))
         os.kill(engine.workers[0], signal.SIGSTOP)  # alive but not consuming
         try:
-            recs = order_records(account=[1] * 200, instrument=iid, side=1, quantity=1.0, price=1.0)
+            recs = order_records(
+                engine,
+                account=[1] * 200,
+                instrument=iid,
+                side=1,
+                quantity=1.0,
+                price=1.0,
+                units="decimal",
+            )
             with pytest.raises(op.errors.ShardUnavailableError):
                 engine.execute_batch(recs)
         finally:

@@ -22,12 +22,17 @@ from openpit_shm.batch import order_records
 from openpit_shm.kernels.atomics import store_word_release
 from openpit_shm.kernels.codes import (
     RSN_BAD_AMOUNT,
+    RSN_BAD_CURSOR,
     RSN_BAD_FLAGS,
     RSN_BAD_HANDLE,
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_HANDLE_NOT_OWNER,
+    RSN_HANDLE_WRONG_SHARD,
+    RSN_WRONG_ENGINE,
 )
+from openpit_shm.layout.handles import handle_client, handle_shard, make_handle
 from openpit_shm.layout.records import (
     CODE_NUMBER,
     MSG_COMMIT,
@@ -49,7 +54,9 @@ from openpit_shm.layout.records import (
     STATUS_REJECTED,
 )
 from openpit_shm.layout.ring import RING_W_HEAD, RING_W_TAIL
+from openpit_shm.layout.shard import record_shard_nb
 from openpit_shm.shm.ring import Ring
+from tests.records import stamped
 from tests.sharded.conftest import c1_builder
 from tests.sharded.test_c_feeder import (
     FIELDS,
@@ -96,6 +103,15 @@ def _record(**fields: Any) -> tuple:
     return tuple(base[name] for name in ORDER_DTYPE.names)
 
 
+def _slot1_refusal(ref: int) -> int:
+    """Why a worker refuses garbage handle ``ref`` from client slot 1 (``layout.handles``)."""
+    if ref <= 0:
+        return RSN_BAD_HANDLE
+    if handle_shard(ref) != record_shard_nb(0, MSG_COMMIT, ref, 2):
+        return RSN_HANDLE_WRONG_SHARD
+    return RSN_HANDLE_NOT_OWNER if handle_client(ref) != 1 else RSN_BAD_HANDLE
+
+
 # (record fields, expected (status, code name, reason) or None = "whatever openpit decides")
 BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
     *[({"kind": k}, (STATUS_ERROR, "Other", RSN_BAD_KIND)) for k in (0, 9, 100, 255)],
@@ -112,9 +128,11 @@ BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
     ({"kind": MSG_REPORT, "instrument": 77, "flags": ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL},
      (STATUS_ERROR, "UnknownInstrument", RSN_BAD_INSTRUMENT)),
     # Garbage reservation handles: never a live one (live handles have small slot numbers).
-    *[({"kind": kind, "ref": ref}, (STATUS_ERROR, "Other", RSN_BAD_HANDLE))
+    # Refused as client slot 1 sees them (the feeder's): unknown, another shard's, another's.
+    *[({"kind": kind, "ref": ref}, (STATUS_ERROR, "Other", _slot1_refusal(ref)))
       for kind in (MSG_COMMIT, MSG_ROLLBACK, MSG_EXECUTE)
-      for ref in (0, -1, 1, I64_MAX, I64_MIN, (2**30 - 1) << 32 | 123_456, 0x1234_5678_9ABC_DEF0)],
+      for ref in (0, -1, 1, I64_MAX, I64_MIN, (2**30 - 1) << 32 | 123_456, 0x1234_5678_9ABC_DEF0,
+                  make_handle(1, 1, 1, 7), make_handle(0, 1, 5, 2**28 - 1))],
     # Out-of-range values: business rejects or accepts, exactly as in process.
     ({"amount": I64_MAX}, None),
     ({"price": I64_MAX}, None),
@@ -146,10 +164,10 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
 ) -> None:
     records = _bad_records()
     local = local_engine()
-    want = local.execute_batch(records)
+    want = local.execute_batch(stamped(records, local))
 
-    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), records, tmp_path,
-                         "--timeout-ms", "20000")  # fmt: skip
+    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"),
+                         stamped(records, engine), tmp_path, "--timeout-ms", "20000")  # fmt: skip
 
     assert got["answered"] == len(records) and got["strays"] == 0
     for i, (fields, expected) in enumerate(BAD_FIELDS):
@@ -159,11 +177,32 @@ def test_should_answer_every_bad_field_as_the_in_process_engine_does(
             assert actual == (status, CODE_NUMBER[code], reason), f"{fields}: {actual}"
             assert got["policy"][i] == POLICY_ENGINE and got["count"][i] == 1, fields
         for field in FIELDS:
+            if field == "reason" and fields.get("kind") in (MSG_COMMIT, MSG_ROLLBACK, MSG_EXECUTE):
+                continue  # in process, the handles are client 0's: refused for other reasons
             assert got[field][i] == want[field][i], f"{fields}: {field}"
     # Then valid orders are decided as in process (the same engine state on both sides).
     valid = mixed_stream(5, 4000, np.arange(60))
-    want = local.execute_batch(valid)
-    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), valid, tmp_path)
+    want = local.execute_batch(stamped(valid, local))
+    got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"),
+                         stamped(valid, engine), tmp_path)  # fmt: skip
+    for field in FIELDS:
+        assert np.array_equal(got[field], want[field]), field
+
+
+def test_should_refuse_records_tagged_for_another_engine_from_a_c_producer(
+    feeder: Path, engine: Any, tmp_path: Path
+) -> None:
+    """A C producer's records must carry the tag ``external_client()`` gives (issue 9, #19)."""
+    records = mixed_stream(6, 2000, np.arange(500_000, 500_060))
+    local = local_engine()
+    attach = write_attach(engine, tmp_path / "attach")
+    foreign = feed_decisions(feeder, attach, stamped(records, local), tmp_path)
+    assert foreign["answered"] == len(records)
+    assert (foreign["status"] == STATUS_ERROR).all()
+    assert (foreign["reason"] == RSN_WRONG_ENGINE).all()
+    # Nothing was applied: the same stream with the engine's tag decides as in process.
+    want = local.execute_batch(stamped(records, local))
+    got = feed_decisions(feeder, attach, stamped(records, engine), tmp_path)
     for field in FIELDS:
         assert np.array_equal(got[field], want[field]), field
 
@@ -172,14 +211,14 @@ def test_should_reject_finalizing_a_reservation_twice_or_executing_it(
     feeder: Path, engine: Any, tmp_path: Path
 ) -> None:
     attach = write_attach(engine, tmp_path / "attach")
-    opened = order_records(account=[100_001, 100_002], instrument=0, side=1, quantity=1.0,
-                           price=10.0)  # fmt: skip
+    opened = order_records(engine, account=[100_001, 100_002], instrument=0, side=1,
+                           quantity=1, price=10, units="decimal")  # fmt: skip
     first = feed_decisions(feeder, attach, opened, tmp_path)
     handles = first["reservation"]
     assert (first["status"] == STATUS_OK).all() and (handles != 0).all()
     fin = np.zeros(6, dtype=ORDER_DTYPE)
     fin["seq"] = np.arange(6)
-    fin["account"] = [100_001, 100_001, 100_001, 100_002, 100_002, 100_002]  # routes to the owner
+    # No account: the feeder routes finalizations to the shard each handle names.
     fin["kind"] = [MSG_EXECUTE, MSG_COMMIT, MSG_COMMIT, MSG_ROLLBACK, MSG_ROLLBACK, MSG_COMMIT]
     fin["ref"] = [handles[0]] * 3 + [handles[1]] * 3
     got = feed_decisions(feeder, attach, fin, tmp_path)
@@ -205,8 +244,8 @@ def _after_garbage_still_exact(engine: Any, base: int) -> None:
     engine.accounts().unblock_all()  # garbage reports without an account latch a kill switch
     local = local_engine()
     records = mixed_stream(9, 3000, np.arange(base, base + 60))
-    want = local.execute_batch(records)
-    got = engine.execute_batch(records)
+    want = local.execute_batch(stamped(records, local))
+    got = engine.execute_batch(stamped(records, engine))
     for field in FIELDS:
         assert np.array_equal(got[field], want[field]), field
 
@@ -259,6 +298,8 @@ def test_should_answer_fuzzed_fields_grow_the_arena_and_keep_deciding(
     rng = np.random.default_rng(22)
     n = 60_000
     records = _fuzz_fields(rng, n)
+    tagged = rng.random(n) < 0.8  # the rest keep a junk ref: refused as another engine's
+    records[tagged] = stamped(records[tagged], engine)
     arena = [s["arena_bytes"] for s in engine.stats()]
     got = feed_decisions(feeder, write_attach(engine, tmp_path / "attach"), records, tmp_path,
                          "--timeout-ms", "20000")  # fmt: skip
@@ -272,7 +313,12 @@ def test_should_answer_fuzzed_fields_grow_the_arena_and_keep_deciding(
 
 
 def test_should_keep_serving_others_when_a_client_corrupts_its_own_ring(engine: Any) -> None:
-    """Raw bytes written into every slot and a producer cursor far past the ring's end."""
+    """Raw bytes written into every slot and a producer cursor far past the ring's end.
+
+    Each worker refuses the impossible cursor (one ``RSN_BAD_CURSOR`` answer, none of the
+    garbage decided), keeps serving the engine's own slot exactly, and serves the client
+    again once its cursor is back in step.
+    """
     info = engine.external_client(1)
     requests = [Ring.attach(name, dtype=ORDER_DTYPE) for name in info["request"]]
     results = [Ring.attach(name, dtype=RESULT_DTYPE) for name in info["result"]]
@@ -283,35 +329,25 @@ def test_should_keep_serving_others_when_a_client_corrupts_its_own_ring(engine: 
             ring.slots[:] = rng.integers(I64_MIN, I64_MAX, ring.slots.shape, endpoint=True)
             tail = int(ring.ctrl[RING_W_TAIL])
             store_word_release(ring.ctrl, RING_W_HEAD, np.int64(tail + 3 * ring.capacity + 5))
-        # The workers chew on garbage until slot 1's result rings are full (nobody reads
-        # them): then they hold slot 1 back, and the engine's own slot is still served,
-        # exactly (once the garbage's no-account reports stopped latching kill switches).
-        deadline = time.monotonic() + 30
-        tails = None
-        while tails != (tails := [int(r.ctrl[RING_W_TAIL]) for r in requests]):
-            assert time.monotonic() < deadline, "the workers stopped at a full result ring"
-            time.sleep(0.05)
-        assert all(0 < t - t0 < 3 * r.capacity for t, t0, r in zip(tails, start, requests))
+        consumers = [res.consumer(timeout=30) for res in results]
+        for consumer in consumers:
+            refusal = consumer.pop()
+            assert (refusal["status"], refusal["policy"], refusal["reason"]) == (
+                STATUS_ERROR, POLICY_ENGINE, RSN_BAD_CURSOR,
+            )  # fmt: skip
         _after_garbage_still_exact(engine, 400_000)
-        assert time.monotonic() < deadline
-        # Slot 1 got answers (as many as fit), each well-formed.
-        for ring in results:
-            head, tail = int(ring.ctrl[RING_W_HEAD]), int(ring.ctrl[RING_W_TAIL])
-            assert head > tail, "the garbage was answered"
-            view = ring.records[: min(head - tail, ring.capacity)]
-            assert set(np.unique(view["status"]).tolist()) <= {STATUS_OK, STATUS_REJECTED,
-                                                                STATUS_ERROR}  # fmt: skip
-        # Drain slot 1 so its workers can finish the garbage, then stop the nonsense:
-        # the cursors are put back in step (what a client restarting its slot would do).
-        for req, res in zip(requests, results):
-            consumer = res.consumer()
-            out = np.empty(res.capacity, dtype=RESULT_DTYPE)
-            t_end = time.monotonic() + 20
-            while int(req.ctrl[RING_W_TAIL]) < int(req.ctrl[RING_W_HEAD]):
-                consumer.pop_batch(out, timeout=0.05)
-                assert time.monotonic() < t_end, "the worker got through the garbage"
-            while consumer.pop_batch(out, timeout=0.05):
-                pass
+        assert [int(r.ctrl[RING_W_TAIL]) for r in requests] == start, "no garbage decided"
+        assert all(c.try_pop() is None for c in consumers), "answered once"
+        # Back in step (what a client restarting its slot would do): served again.
+        probe = np.zeros(1, dtype=ORDER_DTYPE)
+        probe[["seq", "kind"]] = (777, 99)
+        for ring, consumer in zip(requests, consumers):
+            store_word_release(ring.ctrl, RING_W_HEAD, np.int64(ring.ctrl[RING_W_TAIL]))
+            ring.producer().push(probe[0])
+            answer = consumer.pop()
+            assert (answer["seq"], answer["status"], answer["reason"]) == (
+                777, STATUS_ERROR, RSN_BAD_KIND,
+            )  # fmt: skip
         assert all(pid_alive(p) for p in engine.workers)
     finally:
         for ring in requests + results:
@@ -328,8 +364,9 @@ def test_should_park_the_worker_while_a_client_does_not_read_its_results() -> No
         results = Ring.attach(slot["result"][0], dtype=RESULT_DTYPE)
         try:
             producer = ring.producer()
-            recs = order_records(account=np.arange(2000) % 50, instrument=iid, side=1,
-                                 quantity=1.0, price=1.0, auto_commit=True)  # fmt: skip
+            recs = order_records(eng, account=np.arange(2000) % 50, instrument=iid, side=1,
+                                 quantity=1, price=1, units="decimal",
+                                 auto_commit=True)  # fmt: skip
             recs["seq"] = np.arange(1, 2001)
             assert producer.push_batch(recs[:1000], timeout=5.0) == 1000
             time.sleep(0.2)  # answered: slot 1's result ring now holds 1000 of 1024 records

@@ -180,7 +180,10 @@ def test_should_keep_unnamed_segments_across_a_restart_grown_and_release_them_on
         # Open reservations fill shard 0's arena until its worker grows it.
         mine = np.array([a for a in range(1, 80_000) if shard_of(a, 2) == 0])
         opened = engine.execute_batch(
-            order_records(account=mine, instrument=iid, side=1, quantity=1.0, price=10.0)
+            order_records(
+                engine, account=mine, instrument=iid, side=1, quantity=1, price=10,
+                units="decimal",
+            )
         )
         assert (opened["reservation"] != 0).all()
         grown = os.fstat(state.fileno()).st_size

@@ -65,8 +65,9 @@ def test_should_refuse_a_record_routed_to_a_shard_that_does_not_own_its_account(
         iid = engine.register_instrument(op.Instrument("S000", "USD"))
         client = engine.external_client(1)
         home = shard_of(ACCOUNT, 2)
-        orders = order_records(account=np.full(40, ACCOUNT), instrument=iid, side=1,
-                               quantity=1.0, price=10.0, auto_commit=True)  # fmt: skip
+        orders = order_records(engine, account=np.full(40, ACCOUNT), instrument=iid, side=1,
+                               quantity=1, price=10, units="decimal",
+                               auto_commit=True)  # fmt: skip
         orders["seq"] = np.arange(1, 41)
 
         wrong = _exchange(client, 1 - home, orders)
@@ -95,8 +96,8 @@ def test_should_route_every_door_of_the_client_to_the_owner() -> None:
     with c1_builder("account_sync").sharded(workers=2).build() as engine:
         iid = engine.register_instrument(op.Instrument("S000", "USD"))
         accounts = np.arange(1, 400)
-        batch = order_records(account=accounts, instrument=iid, side=1, quantity=1.0,
-                              price=10.0, auto_commit=True)  # fmt: skip
+        batch = order_records(engine, account=accounts, instrument=iid, side=1, quantity=1,
+                              price=10, units="decimal", auto_commit=True)  # fmt: skip
         out = engine.execute_batch(batch)
         assert (out["reason"] != RSN_WRONG_SHARD).all() and (out["status"] != STATUS_ERROR).all()
         order = op.Order(operation=op.OrderOperation(
@@ -156,7 +157,8 @@ def test_should_keep_one_state_segment_per_shard_when_an_arena_grows_while_built
         iid = engine.register_instrument(op.Instrument("S000", "USD"))
         accounts = np.repeat(np.arange(0, 3000, 7), 3)
         got = engine.execute_batch(order_records(
-            account=accounts, instrument=iid, side=1, quantity=1.0, price=1.0, auto_commit=True))
+            engine, account=accounts, instrument=iid, side=1, quantity=1, price=1,
+            units="decimal", auto_commit=True))  # fmt: skip
         # Every account has 2 per hour: its third order is the only reject.
         want = np.tile([STATUS_OK, STATUS_OK, STATUS_REJECTED], len(accounts) // 3)
         order = np.argsort(accounts, kind="stable")

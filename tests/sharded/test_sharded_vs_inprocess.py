@@ -8,6 +8,7 @@ import pytest
 import openpit_shm as op
 from openpit_shm.batch import order_records, report_records
 from tests.differential.scripted import make_ops, replay
+from tests.records import stamped
 from tests.sharded.conftest import c1_builder, shm_entries
 
 
@@ -37,21 +38,25 @@ def test_should_decide_batches_like_the_in_process_engine() -> None:
             ids = [engine.register_instrument(op.Instrument(f"S{i:03d}", "USD")) for i in range(20)]
             assert ids == list(range(20))
         accounts = rng.integers(0, 60, n)
+        # Built for the local engine; the sharded one numbers instruments alike, and gets a
+        # copy carrying its own record tag.
         orders = order_records(
+            local,
             account=accounts,
             instrument=rng.integers(0, 20, n),
             side=rng.integers(1, 3, n),
             quantity=rng.integers(1, 1000, n).astype(np.int64) * 10**8,
             price=rng.integers(1000, 50000, n).astype(np.int64) * 10**6,
+            units="fixed",
             auto_commit=True,
         )
         reports = report_records(
-            account=accounts[:500], instrument=0, side=1,
-            pnl=rng.integers(-500, 100, 500).astype(np.int64) * 10**8, fee=0,
+            local, account=accounts[:500], instrument=0, side=1,
+            pnl=rng.integers(-500, 100, 500), fee=0, units="decimal",
         )  # fmt: skip
         for batch in (orders[:8000], reports, orders[8000:]):
             want = local.execute_batch(batch)
-            got = sharded.execute_batch(batch)
+            got = sharded.execute_batch(stamped(batch, sharded))
             for field in ("seq", "status", "code", "policy", "reason", "count", "flags"):
                 assert np.array_equal(got[field], want[field]), field
         assert (want["code"] != 0).sum() > 100, "the batch must reject"
@@ -65,8 +70,8 @@ def test_should_hold_a_broker_limit_exactly_across_shards_in_a_batch() -> None:
         rng = np.random.default_rng(9)
         n = 20000
         orders = order_records(
-            account=rng.integers(100, 10_000, n), instrument=iid, side=1,
-            quantity=5.0, price=10.0, auto_commit=True,
+            engine, account=rng.integers(100, 10_000, n), instrument=iid, side=1,
+            quantity=5, price=10, units="decimal", auto_commit=True,
         )  # fmt: skip
         results = engine.execute_batch(orders)
         shards = {s["records"] for s in engine.stats()}

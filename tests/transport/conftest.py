@@ -7,63 +7,60 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from openpit_shm.layout.cheader import get_include
-from openpit_shm.layout.segment import HDR_W, SEGMENT_HEADER_BYTES
-from openpit_shm.shm.sweep import creator_alive
+from openpit_shm.shm.sweep import process_identity, segments_created_by
 
 SHM_DIR = Path("/dev/shm")
 
-
-def _opshm_entries() -> set[str]:
-    return {p.name for p in SHM_DIR.iterdir() if p.name.startswith("opshm.")}
-
-
-def _creator(name: str) -> tuple[int, int]:
-    try:
-        raw = (SHM_DIR / name).read_bytes()[:SEGMENT_HEADER_BYTES]
-    except OSError:
-        return 0, 0
-    if len(raw) < SEGMENT_HEADER_BYTES:
-        return 0, 0
-    w = np.frombuffer(raw, dtype="<i8")
-    return int(w[HDR_W["creator_pid"]]), int(w[HDR_W["creator_start"]])
+#: Our descendants as segment headers name creators, noted around every test while they
+#: live: a child that leaks and exits is still known as ours at the end of the session.
+_SEEN: set[tuple[int, int]] = set()
 
 
-def _descends_from_us(pid: int) -> bool:
-    me = os.getpid()
-    for _ in range(64):
-        if pid == me:
-            return True
+def _descendants() -> set[tuple[int, int]]:
+    """``process_identity`` of every live process below this one (one pass over /proc)."""
+    parent: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            stat = Path(f"/proc/{pid}/stat").read_bytes()
-            pid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+            parent[int(entry)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
-            return False
-        if pid <= 1:
-            return False
-    return False
+            continue
+    me, ours = os.getpid(), set()
+    for pid in parent:
+        up, hops = parent.get(pid, 0), 0
+        while up > 1 and up != me and hops < 64:
+            up, hops = parent.get(up, 0), hops + 1
+        if up == me:
+            ours.add(process_identity(pid))
+    return ours
+
+
+@pytest.fixture(autouse=True)
+def _note_descendants() -> Iterator[None]:
+    _SEEN.update(_descendants())
+    yield
+    _SEEN.update(_descendants())
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_segment_left_behind() -> Iterator[None]:
-    """Fail the session if a /dev/shm/opshm.* entry created during it is still there.
+    """Fail the session if a segment this test run created is still in /dev/shm.
 
-    Entries that existed before are ignored, and so are new entries whose
-    creator is a live process outside this test run (another engineer's run).
-    Leftovers are removed after being reported, so one failure does not poison
-    the next run.
+    "This test run" is this process and the descendants noted while they
+    lived (before and after every test, and at the end): /dev/shm is shared
+    with other engines and other runs, whose segments come and go as they
+    please and are never looked at, let alone removed. (A child that starts
+    and exits within one test is that test's to check.) Our leftovers are
+    removed after being reported, so one failure does not poison the next run.
     """
-    before = _opshm_entries()
+    me = process_identity(os.getpid())
     yield
-    leaked = []
-    for name in sorted(_opshm_entries() - before):
-        pid, start = _creator(name)
-        if pid and creator_alive(pid, start) and not _descends_from_us(pid):
-            continue
-        leaked.append(name)
+    leaked = segments_created_by({me, *_SEEN, *_descendants()})
     for name in leaked:
         (SHM_DIR / name).unlink(missing_ok=True)
     assert not leaked, f"transport tests left shared-memory segments behind: {leaked}"

@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
     opshm_order buf[8];
     int64_t total = 0;
     for (;;) {
-        if (opshm_ring_wait_readable(&r, 1, OPSHM_IDLE_DEFAULT, 2000000000) < 1) break;
+        if (opshm_ring_wait_readable(&r, 1, OPSHM_IDLE_DEFAULT, 60000000000) < 1) break;
         int64_t n = opshm_ring_pop_batch(&r, buf, 8);
         for (int64_t k = 0; k < n; k++)
             printf("%lld %llu %d %lld\n", (long long)buf[k].seq, (unsigned long long)buf[k].account,
@@ -141,7 +141,7 @@ def test_should_let_a_c_consumer_pop_what_python_pushed(c_build):
         recs["side"] = 2
         recs["amount"] = np.arange(40) * 3
         proc = subprocess.Popen([exe, r.name, "16"], stdout=subprocess.PIPE, text=True)
-        r.producer(timeout=10).push_batch(recs)
+        r.producer(timeout=60).push_batch(recs)  # (bounds for a loaded host, not a timing)
         out, _ = proc.communicate(timeout=30)
     lines = [list(map(int, ln.split())) for ln in out.splitlines()]
     assert lines == [[int(x["seq"]), int(x["account"]), 2, int(x["amount"])] for x in recs]
@@ -158,3 +158,116 @@ def test_should_report_attach_errors_from_c(c_build, args, code):
         assert res.stdout.startswith(f"ERR {code} capacity mismatch")
     else:
         assert res.returncode == 0 and res.stdout.split()[0] == "-1"
+
+
+# ---- strict C11 / C++ on its own, reason names, clean attach failures (issue 9, #21) ----------
+
+_HEADER_FIRST = """#include "openpit_shm.h"
+#include <stdio.h>
+int main(void) {
+    printf("%lld %s\\n", (long long)opshm_monotonic_ns(), opshm_reason_name(OPSHM_RSN_BAD_SIDE));
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("compiler", "std", "suffix", "extra"),
+    [("gcc", "c11", "c", ["-pedantic"]), ("gcc", "c17", "c", ["-pedantic"]),
+     ("g++", "c++17", "cpp", []), ("g++", "c++20", "cpp", [])],
+)  # fmt: skip
+def test_should_compile_on_its_own_under_strict_standards(tmp_path, compiler, std, suffix, extra):
+    """No -D_GNU_SOURCE: the header sets the feature macros it needs when it comes first."""
+    src = tmp_path / f"first.{suffix}"
+    src.write_text(_HEADER_FIRST)
+    exe = tmp_path / "first"
+    res = subprocess.run(
+        [compiler, f"-std={std}", "-Wall", "-Wextra", "-Werror", *extra, "-I", get_include(),
+         str(src), "-o", str(exe)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 0 and out[1] == "BAD_SIDE"
+
+
+def test_should_say_what_to_define_when_a_system_header_comes_first_under_strict_c(tmp_path):
+    src = tmp_path / "late.c"
+    src.write_text('#include <stdio.h>\n#include "openpit_shm.h"\nint main(void) { return 0; }\n')
+    res = subprocess.run(
+        ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", get_include(),
+         str(src)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode != 0
+    assert "#define _GNU_SOURCE before the first #include, or pass -D_GNU_SOURCE" in res.stderr
+    assert res.stderr.count("error:") == 1, "the #error is the only message"
+
+
+_REASONS = r"""
+#include <stdio.h>
+#include "openpit_shm.h"
+int main(void) {
+    for (int r = 0; r < 256; r++) printf("%d %s|\n", r, opshm_reason_name(r));
+    return 0;
+}
+"""
+
+
+def test_should_name_every_reason_variant_and_missing_field(c_build):
+    from openpit_shm.kernels import codes
+
+    d = _defines(generate())
+    named = {n: getattr(codes, n) for n in dir(codes) if n.startswith(("RSN_", "FIELD_"))}
+    assert "RSN_WRONG_ENGINE" in named and "RSN_BAD_INSTRUMENT" in named
+    for name, value in named.items():
+        assert int(d[f"OPSHM_{name}"]) == value, name
+    reasons = {v: n[4:] for n, v in named.items() if n.startswith("RSN_")}
+    exe = c_build("reasons", _REASONS)
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    got = {int(line.split(" ", 1)[0]): line.split(" ", 1)[1].rstrip("|") for line in
+           out.splitlines()}  # fmt: skip
+    assert got == {r: reasons.get(r, "") for r in range(256)}
+
+
+_ATTACHER = r"""
+#include <stdio.h>
+#include <string.h>
+#include "openpit_shm.h"
+int main(int argc, char **argv) {
+    (void)argc;
+    opshm_ring r;
+    memset(&r, 0xAB, sizeof r);  /* garbage, as an uninitialized local would hold */
+    int err = opshm_ring_attach(argv[1], 0, -1, 0, &r);
+    int zeroed = r.ctrl == NULL && r.slots == NULL && r.capacity == 0;
+    printf("%d %d %d\n", err, zeroed, err == OPSHM_OK);
+    opshm_ring_detach(&r);  /* a no-op after a failed attach */
+    return 0;
+}
+"""
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("case", ["live", "missing", "dead creator", "reused creator pid"])
+def test_should_refuse_a_missing_or_stale_ring_cleanly_from_c(c_build, case):
+    from openpit_shm.layout.segment import HDR_W
+
+    exe = c_build("attacher", _ATTACHER)
+    with Ring.create(16) as ring:
+        words = ring.segment.words
+        if case == "dead creator":
+            words[HDR_W["creator_pid"]] = _dead_pid()
+        elif case == "reused creator pid":  # our pid, another process's start time
+            words[HDR_W["creator_start"]] += 1
+        name = "/opshm.0000missing0000.ring" if case == "missing" else ring.name
+        res = subprocess.run([exe, name], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr  # never a crash
+    err, zeroed, ok = map(int, res.stdout.split())
+    want = {"live": 0, "missing": -1, "dead creator": -10, "reused creator pid": -10}[case]
+    assert err == want
+    assert zeroed == (not ok)

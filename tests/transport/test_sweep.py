@@ -118,3 +118,24 @@ def test_should_sweep_from_the_command_line(tmp_path):
     assert "would remove opshm.x.ring" in dry.stdout and (tmp_path / "opshm.x.ring").exists()
     real = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert "removed opshm.x.ring" in real.stdout and not (tmp_path / "opshm.x.ring").exists()
+
+
+def test_should_list_only_the_segments_of_the_given_creators():
+    """A leak check names its own segments: a live leak of ours is found, others' never."""
+    from openpit_shm.shm.sweep import process_identity, segments_created_by
+    from tests.foreign_segments import another_engine
+
+    me = process_identity(os.getpid())
+    with another_engine() as other:
+        theirs = process_identity(other.pid)
+        leaked = Ring.create(16)  # ours, not closed: a leak until it is
+        try:
+            mine = segments_created_by([me])
+            assert leaked.name.lstrip("/") in mine
+            foreign = segments_created_by([theirs])
+            assert foreign and not set(foreign) & set(mine), "the other engine's are not ours"
+            # The same pid with another start time is another process (pid reuse).
+            assert leaked.name.lstrip("/") not in segments_created_by([(me[0], me[1] + 1)])
+        finally:
+            leaked.close()
+        assert leaked.name.lstrip("/") not in segments_created_by([me])
