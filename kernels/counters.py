@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from openpit_shm.kernels.results import head_code, head_index, head_reason, head_status
 from openpit_shm.layout.control import (
     CTL_S_ANSWERS,
     CTL_S_ERROR_REASONS,
@@ -32,7 +33,7 @@ from openpit_shm.layout.records import (
     STATUS_REJECTED,
 )
 
-__all__ = ["count_answers"]
+__all__ = ["count_answers", "count_error"]
 
 _ERRORS = CTL_S_STATS + STAT_NAMES.index("errors")
 _ACCEPTED = CTL_S_ANSWERS + 0
@@ -54,10 +55,10 @@ def count_answers(ctl, base, results, n):  # type: ignore[no-untyped-def]
     requests = 0
     for i in range(n):
         head = results[i, RESULT_W_HEAD]
-        status = (head >> 32) & 0xFF
-        index = (head >> 56) & 0xFF
+        status = head_status(head)
+        index = head_index(head)
         if status == STATUS_REJECTED:
-            code = head & 0xFFFF
+            code = head_code(head)
             if code >= N_REJECT_CODE_WORDS:
                 code = 0  # not a known code: counted under "no code" rather than lost
             ctl[base + CTL_S_REJECT_CODES + code] += 1
@@ -68,11 +69,18 @@ def count_answers(ctl, base, results, n):  # type: ignore[no-untyped-def]
             accepted += 1
             requests += 1
         elif index == 0 and status == STATUS_ERROR:
-            reason = (head >> 24) & 0xFF
-            ctl[base + CTL_S_ERROR_REASONS + (reason % N_ERROR_REASONS)] += 1
+            ctl[base + CTL_S_ERROR_REASONS + head_reason(head)] += 1  # a byte: < N_ERROR_REASONS
             errors += 1
             requests += 1
     ctl[base + _ACCEPTED] += accepted
     ctl[base + _REJECTED] += rejected
     ctl[base + _ERRORS] += errors
     return requests
+
+
+@njit(cache=True)
+def count_error(ctl, base, reason):  # type: ignore[no-untyped-def]
+    """Count one ``STATUS_ERROR`` answer with reason byte ``reason`` that was written without
+    a result row to count (a refused producer cursor)."""
+    ctl[base + CTL_S_ERROR_REASONS + (reason % N_ERROR_REASONS)] += 1
+    ctl[base + _ERRORS] += 1

@@ -58,7 +58,7 @@ extern "C" {
 #define OPSHM_STATIC_ASSERT _Static_assert
 #endif
 /* ---- constants ---------------------------------------------------------- */
-#define OPSHM_LAYOUT_VERSION 1
+#define OPSHM_LAYOUT_VERSION 2
 #define OPSHM_SEGMENT_MAGIC UINT64_C(0x314d48535449504f) /* "OPITSHM1" */
 #define OPSHM_SEGMENT_HEADER_BYTES 128
 #define OPSHM_SEGMENT_NAME_PREFIX "/opshm."
@@ -277,6 +277,9 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
 #define OPSHM_RSN_NO_SPACE 57 /* SystemUnavailable: the state arena is full (shared-memory mode) */
 #define OPSHM_RSN_WRONG_SHARD 58 /* InvalidFieldValue; d0 = account, d1 = its shard, d2 = this shard */
 #define OPSHM_RSN_WRONG_ENGINE 59 /* InvalidFieldValue; d0 = the record's tag, d1 = this engine's tag */
+#define OPSHM_RSN_SHARD_DOWN 60 /* SystemUnavailable (STATUS_REJECTED): never evaluated; d0 = shard */
+#define OPSHM_RSN_OUTCOME_UNKNOWN 61
+#define OPSHM_RSN_BAD_CURSOR 62
 #define OPSHM_RSN_HANDLE_WRONG_SHARD 63 /* d0 = the handle, d1 = the shard it names, d2 = this shard */
 #define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
 #define OPSHM_RSN_HANDLE_LOST 65
@@ -321,6 +324,9 @@ static inline const char *opshm_reason_name(int reason) {
     case OPSHM_RSN_NO_SPACE: return "NO_SPACE";
     case OPSHM_RSN_WRONG_SHARD: return "WRONG_SHARD";
     case OPSHM_RSN_WRONG_ENGINE: return "WRONG_ENGINE";
+    case OPSHM_RSN_SHARD_DOWN: return "SHARD_DOWN";
+    case OPSHM_RSN_OUTCOME_UNKNOWN: return "OUTCOME_UNKNOWN";
+    case OPSHM_RSN_BAD_CURSOR: return "BAD_CURSOR";
     case OPSHM_RSN_HANDLE_WRONG_SHARD: return "HANDLE_WRONG_SHARD";
     case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
     case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";

@@ -4,7 +4,8 @@ One segment (``SEGMENT_KIND_CONTROL``, ``capacity`` = number of shards) per
 sharded engine, created by the supervisor (the client process)::
 
     byte     0  segment header (128 B, layout.segment)
-    byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid, scratch rows
+    byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid, scratch rows,
+                closed
     byte  1024  shard 0 block (4096 B)
     byte  5120  shard 1 block
     ...
@@ -70,6 +71,7 @@ __all__ = [
     "CONTROL_BLOCK_BYTES",
     "CONTROL_FIRST_BLOCK",
     "CTL_E_CAPACITY",
+    "CTL_E_CLOSED",
     "CTL_E_N_SHARDS",
     "CTL_E_N_SLOTS",
     "CTL_E_SCRATCH_ROWS",
@@ -118,6 +120,8 @@ CTL_E_N_SLOTS = _E + 1
 CTL_E_CAPACITY = _E + 2
 CTL_E_SUPERVISOR = _E + 3
 CTL_E_SCRATCH_ROWS = _E + 4  #: result records in each shard's answer scratch
+#: 1 once the engine is closed (monitors stop listing it while a process still maps it)
+CTL_E_CLOSED = _E + 5
 
 # Shard block (word offsets inside a block).
 CTL_S_STATE = 0

@@ -86,7 +86,9 @@ def shard_figures(words: np.ndarray, shard: int, now_ns: int | None = None) -> d
         for c in np.flatnonzero(codes)
     }
     reasons = block[CTL_S_ERROR_REASONS : CTL_S_ERROR_REASONS + N_ERROR_REASONS]
-    out["errors_by_reason"] = {reason_name(int(r)): int(reasons[r]) for r in np.flatnonzero(reasons)}
+    out["errors_by_reason"] = {
+        reason_name(int(r)): int(reasons[r]) for r in np.flatnonzero(reasons)
+    }
     out["state"] = _STATE_NAMES.get(int(block[CTL_S_STATE]), f"state {int(block[CTL_S_STATE])}")
     out["serving"] = int(block[CTL_S_OWNER]) == OWNER_WORKER
     out["pid"] = int(block[CTL_S_PID])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..layout.control import CTL_E_CLOSED
 from ..layout.segment import (
     SEGMENT_HEADER_BYTES,
     SEGMENT_KIND_CONTROL,
@@ -29,8 +30,9 @@ from ..layout.segment import (
     SegmentHeaderError,
     header_check,
 )
+from .segment import Segment
 
-__all__ = ["EngineHandle", "attach_engine", "find_engines"]
+__all__ = ["EngineHandle", "attach_engine", "find_engines", "monitor_name"]
 
 _CONTROL_LINK = f"/memfd:opshm.{SEGMENT_KIND_NAMES[SEGMENT_KIND_CONTROL]}"
 
@@ -54,6 +56,15 @@ class EngineHandle:
         # The array's export of the buffer must go before the mapping can close.
         self.words = np.empty(0, dtype=np.int64)
         self._map.close()
+
+
+def _name(creator_pid: int, inode: int) -> str:
+    return f"{creator_pid}.{inode}"
+
+
+def monitor_name(control: Segment) -> str:
+    """The name ``find_engines`` gives the engine whose (unnamed) control segment this is."""
+    return _name(control.header.creator_pid, os.fstat(control.fileno()).st_ino)
 
 
 def _control_fds(proc: str = "/proc") -> Iterator[tuple[int, str]]:
@@ -85,7 +96,7 @@ def _map_read_only(path: str) -> tuple[mmap.mmap, os.stat_result]:
 
 
 def find_engines(proc: str = "/proc") -> list[EngineHandle]:
-    """Every live sharded engine on the host this user may read, oldest first."""
+    """Every live (not closed) sharded engine on the host this user may read, oldest first."""
     seen: set[tuple[int, int]] = set()
     found: list[EngineHandle] = []
     for _pid, path in _control_fds(proc):
@@ -98,16 +109,19 @@ def find_engines(proc: str = "/proc") -> list[EngineHandle]:
             mm.close()
             continue
         seen.add(key)
-        words = np.frombuffer(mm, dtype=np.int64)
-        try:
-            header = header_check(words[: SEGMENT_HEADER_BYTES // 8], kind=SEGMENT_KIND_CONTROL)
+        try:  # checked on a copy: a mapping with no array on it can always be closed
+            header = header_check(mm[:SEGMENT_HEADER_BYTES], kind=SEGMENT_KIND_CONTROL)
         except SegmentHeaderError:
+            mm.close()  # another layout version's engine, or not initialised yet
+            continue
+        words = np.frombuffer(mm, dtype=np.int64)
+        if words[CTL_E_CLOSED]:  # closed, still mapped by a view in its process
             del words
             mm.close()
             continue
         found.append(
             EngineHandle(
-                name=f"{header.creator_pid}.{st.st_ino}",
+                name=_name(header.creator_pid, st.st_ino),
                 pid=header.creator_pid,
                 created_ns=header.created_ns,
                 words=words,

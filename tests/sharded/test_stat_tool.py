@@ -144,7 +144,8 @@ def test_should_show_a_loaded_engine_from_another_process_read_only() -> None:
         )  # fmt: skip
         try:
             lines = [json.loads(watcher.stdout.readline())]  # type: ignore[union-attr]
-            maps = open(f"/proc/{watcher.pid}/maps").read().splitlines()
+            with open(f"/proc/{watcher.pid}/maps") as f:
+                maps = f.read().splitlines()
             lines += [json.loads(line) for line in watcher.stdout]  # type: ignore[union-attr]
         finally:
             stop.set()
