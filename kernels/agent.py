@@ -40,11 +40,12 @@ from openpit_shm.kernels.atomics import (
     store_release,
 )
 from openpit_shm.kernels.codes import RSN_BAD_CURSOR, ST_NEED_SPACE
+from openpit_shm.kernels.counters import count_answers, count_error
 from openpit_shm.kernels.futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
 from openpit_shm.kernels.journal import journal_close, journal_open
 from openpit_shm.kernels.pipeline import process
 from openpit_shm.kernels.ptr import addr_ptr
-from openpit_shm.kernels.results import head_index, head_status, pack_head
+from openpit_shm.kernels.results import pack_head
 from openpit_shm.kernels.ring import (
     IDLE_BUSY_SPIN,
     IDLE_KIND,
@@ -60,6 +61,8 @@ from openpit_shm.kernels.ring import (
     ring_writable,
 )
 from openpit_shm.layout.control import (
+    ANSWER_NAMES,
+    CTL_S_ANSWERS,
     CTL_S_CONTROL_ACK,
     CTL_S_CONTROL_SEQ,
     CTL_S_HEARTBEAT,
@@ -107,7 +110,8 @@ SLOT_REFUSED = 2  #: its producer's cursor is impossible: nothing is served unti
 
 # Stats words (offsets from CTL_S_STATS), in STAT_NAMES order.
 _ST_BATCHES, _ST_RECORDS, _ST_MAX_BATCH, _ST_PARKS, _ST_WAKEUPS = 0, 1, 2, 3, 4
-_ST_ERRORS, _ST_DEPTH_MAX = 6, 7
+_ST_DEPTH_MAX = 7
+_ANS_DEPTH = ANSWER_NAMES.index("depth")
 
 
 @njit(cache=True)
@@ -154,6 +158,9 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
         state, shared, req_slots[start : start + n], scratch[:limit], now, False, slot,
         ctl, base + CTL_S_JOURNAL + JOURNAL_PROGRESS,
     )  # fmt: skip
+    # Counted before they are published: a client that sees its answers sees them counted.
+    count_answers(ctl, base, scratch, written)
+    ctl[base + CTL_S_ANSWERS + _ANS_DEPTH] = avail
     if written > 0:
         ring_push_batch(res_ctrl, res_slots, scratch, 0, written)
     if done > 0:
@@ -162,23 +169,11 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     s = base + CTL_S_STATS
     ctl[s + _ST_BATCHES] += 1
     ctl[s + _ST_RECORDS] += done
-    ctl[s + _ST_ERRORS] += _errors(scratch, written)
     if done > ctl[s + _ST_MAX_BATCH]:
         ctl[s + _ST_MAX_BATCH] = done
     if avail > ctl[s + _ST_DEPTH_MAX]:
         ctl[s + _ST_DEPTH_MAX] = avail
     return done, status
-
-
-@njit(cache=True)
-def _errors(results, n):  # type: ignore[no-untyped-def]
-    """How many requests were answered ``STATUS_ERROR`` in ``results[:n]`` (first records)."""
-    errors = 0
-    for r in range(n):
-        head = results[r, 2]
-        if head_status(head) == STATUS_ERROR and head_index(head) == 0:
-            errors += 1
-    return errors
 
 
 @njit(cache=True)
@@ -212,7 +207,7 @@ def admit(rings, slot, cap, ctl, base, shard):  # type: ignore[no-untyped-def]
         res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
         refuse_cursor(req_ctrl, res_ctrl, res_slots, shard)
         rings[slot, _ACTIVE] = SLOT_REFUSED
-        ctl[base + CTL_S_STATS + _ST_ERRORS] += 1
+        count_error(ctl, base, RSN_BAD_CURSOR)
     return -1
 
 

@@ -106,3 +106,16 @@ PNL_UPPER_SCALE_SHIFT = 16
 PNL_BOUNDS_SHIFT = 24
 PNL_BREACH_SHIFT = 28
 PNL_FEE_SCALE_SHIFT = 16
+
+
+def reason_name(reason: int) -> str:
+    """The ``RSN_*`` name of a reason byte without its prefix ("BAD_SIDE"), or "reason N"."""
+    return _REASON_NAMES.get(reason, f"reason {reason}")
+
+
+# Filled last, from this module's own constants, so a new RSN_* needs no second entry.
+_REASON_NAMES: dict[int, str] = {
+    value: name[4:]
+    for name, value in list(globals().items())
+    if name.startswith("RSN_") and isinstance(value, int)
+}

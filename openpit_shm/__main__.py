@@ -71,7 +71,41 @@ def _warmup_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stat_args(p: argparse.ArgumentParser) -> None:
+    from .stat import add_stat_arguments
+
+    add_stat_arguments(p)
+
+
+def _stat_run(args: argparse.Namespace) -> int:
+    from .stat import run_stat
+
+    return run_stat(args)
+
+
+def _list_args(p: argparse.ArgumentParser) -> None:
+    from .stat import add_list_arguments
+
+    add_list_arguments(p)
+
+
+def _list_run(args: argparse.Namespace) -> int:
+    from .stat import run_list
+
+    return run_list(args)
+
+
 COMMANDS: dict[str, Command] = {
+    "stat": (
+        "per-shard figures of a live sharded engine, read-only (--watch, --json)",
+        _stat_args,
+        _stat_run,
+    ),
+    "list": (
+        "the sharded engines alive on this host: pid, shards, age, client slots",
+        _list_args,
+        _list_run,
+    ),
     "sweep": (
         "remove /dev/shm/opshm.* segments whose creator process is dead",
         _sweep_args,

@@ -58,7 +58,7 @@ extern "C" {
 #define OPSHM_STATIC_ASSERT _Static_assert
 #endif
 /* ---- constants ---------------------------------------------------------- */
-#define OPSHM_LAYOUT_VERSION 1
+#define OPSHM_LAYOUT_VERSION 2
 #define OPSHM_SEGMENT_MAGIC UINT64_C(0x314d48535449504f) /* "OPITSHM1" */
 #define OPSHM_SEGMENT_HEADER_BYTES 128
 #define OPSHM_SEGMENT_NAME_PREFIX "/opshm."

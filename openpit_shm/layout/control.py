@@ -4,9 +4,10 @@ One segment (``SEGMENT_KIND_CONTROL``, ``capacity`` = number of shards) per
 sharded engine, created by the supervisor (the client process)::
 
     byte     0  segment header (128 B, layout.segment)
-    byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid, scratch rows
-    byte  1024  shard 0 block (1024 B)
-    byte  2048  shard 1 block
+    byte   128  engine line: n_shards, n_slots, ring capacity, supervisor pid, scratch rows,
+                closed
+    byte  1024  shard 0 block (4096 B)
+    byte  5120  shard 1 block
     ...
     byte S      shard 0 answer scratch (scratch_rows 64-byte result records; S is the first
                 4096-byte boundary after the last block)
@@ -28,6 +29,16 @@ One shard block; every hot word alone in its 128-byte block::
                         wakeups, control, errors, depth_max        (supervisor while it is dead)
     +768  journal       slot + 1, first request, result head,      worker writes, supervisor
                         progress (the batch being answered)        reads after its death
+    +1024 answers       accepted, rejected, restarts, depth        worker (supervisor while
+                        (requests; ``ANSWER_NAMES`` order)         it is dead)
+    +1280 reject codes  64 words: reject records by code number (``REJECT_CODES`` + 1)
+    +1792 error reasons 256 words: STATUS_ERROR answers by reason byte (``kernels.codes``)
+
+The stats, answers, reject-code and error-reason words have one writer at a
+time (the worker, or the supervisor while the worker is down), which adds to
+them once per batch with plain stores (``kernels.counters``); readers
+(``ShardedEngine.stats()``, ``openpit-shm stat`` through a read-only mapping)
+see each word whole.
 
 The answer journal and the answer scratch are how a worker's death keeps
 every answer honest (``kernels.journal``): the worker decides a batch into
@@ -56,21 +67,26 @@ from .records import RECORD_BYTES
 from .segment import SEGMENT_HEADER_BYTES
 
 __all__ = [
+    "ANSWER_NAMES",
     "CONTROL_BLOCK_BYTES",
     "CONTROL_FIRST_BLOCK",
     "CTL_E_CAPACITY",
+    "CTL_E_CLOSED",
     "CTL_E_N_SHARDS",
     "CTL_E_N_SLOTS",
     "CTL_E_SCRATCH_ROWS",
     "CTL_E_SUPERVISOR",
+    "CTL_S_ANSWERS",
     "CTL_S_ARENA_GEN",
     "CTL_S_CONTROL_ACK",
     "CTL_S_CONTROL_SEQ",
+    "CTL_S_ERROR_REASONS",
     "CTL_S_GENERATION",
     "CTL_S_HEARTBEAT",
     "CTL_S_JOURNAL",
     "CTL_S_OWNER",
     "CTL_S_PID",
+    "CTL_S_REJECT_CODES",
     "CTL_S_SLEEPING",
     "CTL_S_STATE",
     "CTL_S_STATS",
@@ -78,6 +94,8 @@ __all__ = [
     "JOURNAL_PROGRESS",
     "JOURNAL_RESULT",
     "JOURNAL_SLOT",
+    "N_ERROR_REASONS",
+    "N_REJECT_CODE_WORDS",
     "OWNER_SUPERVISOR",
     "OWNER_WORKER",
     "STAT_NAMES",
@@ -91,7 +109,7 @@ __all__ = [
     "shard_word",
 ]
 
-CONTROL_BLOCK_BYTES = 1024
+CONTROL_BLOCK_BYTES = 4096
 CONTROL_FIRST_BLOCK = 1024
 _PAGE = 4096
 
@@ -102,6 +120,8 @@ CTL_E_N_SLOTS = _E + 1
 CTL_E_CAPACITY = _E + 2
 CTL_E_SUPERVISOR = _E + 3
 CTL_E_SCRATCH_ROWS = _E + 4  #: result records in each shard's answer scratch
+#: 1 once the engine is closed (monitors stop listing it while a process still maps it)
+CTL_E_CLOSED = _E + 5
 
 # Shard block (word offsets inside a block).
 CTL_S_STATE = 0
@@ -114,6 +134,17 @@ CTL_S_CONTROL_SEQ = 256 // 8
 CTL_S_CONTROL_ACK = 384 // 8
 CTL_S_SLEEPING = 512 // 8
 CTL_S_STATS = 640 // 8
+CTL_S_ANSWERS = 1024 // 8
+CTL_S_REJECT_CODES = 1280 // 8
+CTL_S_ERROR_REASONS = 1792 // 8
+N_REJECT_CODE_WORDS = 64  #: room for every reject-code number (0 = none, 1.. REJECT_CODES)
+N_ERROR_REASONS = 256  #: one word per reason byte
+
+#: The answer words, in order from ``CTL_S_ANSWERS``: requests answered accepted, requests
+#: answered with at least one reject, times the worker was restarted, the request queue
+#: depth the worker last saw (records waiting when it took a batch).
+ANSWER_NAMES = ("accepted", "rejected", "restarts", "depth")
+
 CTL_S_JOURNAL = 768 // 8
 
 # The answer journal (word offsets from CTL_S_JOURNAL).

@@ -62,8 +62,10 @@ __all__ = [
 
 #: ``b"OPITSHM1"`` read as a little-endian u64.
 SEGMENT_MAGIC = int.from_bytes(b"OPITSHM1", "little")
-#: Version of every layout in ``openpit_shm.layout`` (header, ring, records).
-LAYOUT_VERSION = 1
+#: Version of every layout in ``openpit_shm.layout`` (header, ring, records). 2: record
+#: tags in ``ref``, handles naming shard, client and generation, the control segment's
+#: answer journal and counters.
+LAYOUT_VERSION = 2
 SEGMENT_HEADER_BYTES = 128
 
 # Segment kinds. 1-15 are assigned here; add new kinds by agreement with the transport owner.

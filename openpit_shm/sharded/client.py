@@ -31,6 +31,7 @@ from ..kernels.codes import (
     RSN_OUTCOME_UNKNOWN,
     RSN_SHARD_DOWN,
 )
+from ..layout.control import CTL_E_CLOSED
 from ..layout.records import (
     MSG_COMMIT,
     MSG_DRY_ORDER,
@@ -61,7 +62,9 @@ from ..pretrade.results import (
     post_trade_result,
     start_result,
 )
+from ..shm.discover import monitor_name
 from .accounts import RemoteAccountsState
+from .figures import shard_figures
 from .link import closed_error
 
 __all__ = ["ShardedEngine", "assemble"]
@@ -486,18 +489,26 @@ class ShardedEngine:
         return self._instrument(instrument._key)
 
     def stats(self) -> list[dict[str, Any]]:
-        """Per shard: batches, records, largest batch, parks, errors (requests answered
-        ``STATUS_ERROR``), queue depths, restarts."""
+        """Per shard, the figures ``openpit-shm stat`` shows (``sharded.figures``): records,
+        batches, largest batch, queue depth, accepted, rejected, ``rejects`` by code,
+        ``errors`` and ``errors_by_reason``, restarts, heartbeat age; plus what only the
+        worker knows (``queue_depth`` per client slot, ``arena_bytes``), or ``down``."""
         self._check_open()
+        words = self._topology.control.words
         out = []
         for k in range(self._n):
+            figures = shard_figures(words, k)
             try:
-                s = self._call(k, "stats")
+                figures.update(self._call(k, "stats"))
             except ShardUnavailableError:
-                s = {"down": True}
-            s["restarts"] = self._supervisor.restarts[k]
-            out.append(s)
+                figures["down"] = True
+            out.append(figures)
         return out
+
+    @property
+    def monitor_name(self) -> str:
+        """This engine's name in ``openpit-shm list`` / ``openpit-shm stat NAME``."""
+        return monitor_name(self._topology.control)
 
     @property
     def record_format(self) -> RecordFormat:
@@ -558,6 +569,9 @@ class ShardedEngine:
                     self._supervisor.stop()
                 finally:
                     with self._control_lock:
+                        # Python's mmap keeps a descriptor while any view lives: say so
+                        # to monitors (``shm.discover``) rather than look alive.
+                        self._topology.control.words[CTL_E_CLOSED] = 1
                         self._topology.close()
             finally:
                 for link in self._links:

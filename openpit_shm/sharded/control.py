@@ -27,8 +27,6 @@ from ..layout.control import (
     CTL_S_CONTROL_SEQ,
     CTL_S_SLEEPING,
     CTL_S_STATE,
-    CTL_S_STATS,
-    STAT_NAMES,
     WORKER_STOPPING,
 )
 
@@ -82,11 +80,12 @@ class ControlChannel:
 
 
 def _stats(shard: _Shard) -> dict[str, Any]:
-    base = shard.base + CTL_S_STATS
-    out: dict[str, Any] = {name: int(shard.ctl[base + i]) for i, name in enumerate(STAT_NAMES)}
-    out["queue_depth"] = [r.stats()["depth"] for r in shard.requests]
-    out["arena_bytes"] = int(shard.book.used_bytes())
-    return out
+    """What only the worker knows; the counters are read from the control segment
+    (``sharded.figures``)."""
+    return {
+        "queue_depth": [r.stats()["depth"] for r in shard.requests],
+        "arena_bytes": int(shard.book.used_bytes()),
+    }
 
 
 def apply_control(shard: _Shard, op: str, args: Any) -> Any:

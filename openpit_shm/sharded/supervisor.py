@@ -39,24 +39,25 @@ import numpy as np
 from ..errors import ShardUnavailableError
 from ..kernels.agent import refuse_cursor
 from ..kernels.client import notify
-from ..kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
+from ..kernels.codes import RSN_BAD_CURSOR, RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
+from ..kernels.counters import count_answers, count_error
 from ..kernels.journal import journal_unpack
 from ..kernels.ring import ring_pop_batch, ring_push_batch, ring_readable, ring_release
 from ..layout.control import (
+    ANSWER_NAMES,
+    CTL_S_ANSWERS,
     CTL_S_CONTROL_SEQ,
     CTL_S_GENERATION,
     CTL_S_JOURNAL,
     CTL_S_OWNER,
     CTL_S_SLEEPING,
     CTL_S_STATE,
-    CTL_S_STATS,
     JOURNAL_FIRST,
     JOURNAL_PROGRESS,
     JOURNAL_RESULT,
     JOURNAL_SLOT,
     OWNER_SUPERVISOR,
     OWNER_WORKER,
-    STAT_NAMES,
     WORKER_READY,
     WORKER_RUNNING,
     WORKER_STOPPED,
@@ -106,7 +107,7 @@ def _head(code: int, reason: int, status: int) -> int:
 _UNAVAILABLE_HEAD = _head(CODE_SYSTEM_UNAVAILABLE, RSN_SHARD_DOWN, STATUS_REJECTED)
 #: The worker died while deciding it: it may or may not have been applied.
 _UNKNOWN_HEAD = _head(CODE_OTHER, RSN_OUTCOME_UNKNOWN, STATUS_ERROR)
-_ERRORS = CTL_S_STATS + STAT_NAMES.index("errors")
+_RESTARTS = CTL_S_ANSWERS + ANSWER_NAMES.index("restarts")
 
 
 class _Worker:
@@ -131,7 +132,6 @@ class Supervisor:
         self.workers: list[_Worker | None] = [None] * len(specs)
         self.channels: list[ControlChannel | None] = [None] * len(specs)
         self.down: set[int] = set()  # shards whose rings the monitor serves right now
-        self.restarts = [0] * len(specs)
         #: per shard: (op, args, expected reply or None) control requests it has not applied
         self.pending: list[list[tuple[str, Any, Any]]] = [[] for _ in specs]
         #: held by whoever talks to a worker's control channel: the client's calls, and the
@@ -342,7 +342,7 @@ class Supervisor:
         with self._lock:
             self.down.add(k)
             self.ctl[shard_word(k, CTL_S_OWNER)] = OWNER_SUPERVISOR
-            self.restarts[k] += 1
+            self.ctl[shard_word(k, _RESTARTS)] += 1  # read by stats() and openpit-shm stat
             old = self.workers[k]
             if old is not None:
                 log.warning(
@@ -409,6 +409,7 @@ class Supervisor:
         scratch = answer_scratch(self.topology.control, k)
         published = int(res.ctrl[RING_W_HEAD]) - result
         if 0 <= published < written <= scratch.shape[0]:
+            # Not counted here: the worker counts a batch before it publishes any of it.
             self._push(res, scratch[published:written])
         queued = int(ring_readable(req.ctrl, req.slots, 1))
         tail = int(req.ctrl[RING_W_TAIL])
@@ -418,7 +419,6 @@ class Supervisor:
         if in_flight and tail == first + decided and tail < int(req.ctrl[RING_W_HEAD]):
             ring_pop_batch(req.ctrl, req.slots, self._scratch, 0, 1)
             self._push(res, self._answers(self._scratch[:1], _UNKNOWN_HEAD, k))
-            self.ctl[shard_word(k, _ERRORS)] += 1
         self.ctl[j + JOURNAL_SLOT] = 0
 
     def drain(self, k: int) -> int:
@@ -447,16 +447,17 @@ class Supervisor:
         if (slot, k) not in self._refused:
             self._refused.add((slot, k))
             refuse_cursor(req.ctrl, res.ctrl, res.slots, k)
-            self.ctl[shard_word(k, _ERRORS)] += 1
+            count_error(self.ctl, shard_word(k, 0), RSN_BAD_CURSOR)
         return False
 
-    @staticmethod
-    def _answers(requests: np.ndarray, head: int, k: int) -> np.ndarray:
-        """One answer record (``head``, ``d0`` = shard) per request row, echoing its seq."""
+    def _answers(self, requests: np.ndarray, head: int, k: int) -> np.ndarray:
+        """One answer record (``head``, ``d0`` = shard) per request row, echoing its seq,
+        counted in shard ``k``'s figures (as a worker counts what it answers)."""
         answers = np.zeros((requests.shape[0], 8), dtype=np.int64)
         answers[:, 0] = requests[:, 0]
         answers[:, 2] = head
         answers[:, 3] = k
+        count_answers(self.ctl, shard_word(k, 0), answers, answers.shape[0])
         return answers
 
     def _push(self, res: Ring, rows: np.ndarray) -> None:

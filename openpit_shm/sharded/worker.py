@@ -46,7 +46,7 @@ from ..layout.control import (
     WORKER_STOPPING,
     shard_word,
 )
-from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS, STATUS_ERROR
+from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS
 from ..layout.ring import RING_W_HEAD, RING_W_TAIL
 from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
 from ..shm.handoff import recv_fds
@@ -232,7 +232,7 @@ def _answer_objects(shard: _Shard, door: RecordDoor, slot: int) -> bool:
     wants_texts = slot in shard.spec.text_slots
     first = int(req.ctrl[RING_W_TAIL])
     journal_open(ctl, base, slot, first, int(res.ctrl[RING_W_HEAD]))
-    written = decided = errors = 0
+    written = decided = 0
     n = min(avail, shard.spec.batch)
     for _ in range(n):
         if scratch.shape[0] - written < ANSWER_ROWS_MAX:  # publish what is decided so far
@@ -247,13 +247,11 @@ def _answer_objects(shard: _Shard, door: RecordDoor, slot: int) -> bool:
         written = _write_answer(answer, int(record["seq"]), wants_texts, scratch, written)
         decided += 1
         journal_mark(ctl, base, written, decided, 0)
-        errors += answer.rows[0][5] == STATUS_ERROR
     if not _publish(shard, slot, written, first + decided):
         return False
     journal_close(ctl, base)
     ctl[stats + STAT_NAMES.index("batches")] += 1
     ctl[stats + STAT_NAMES.index("records")] += n
-    ctl[stats + STAT_NAMES.index("errors")] += errors
     return True
 
 
@@ -289,9 +287,12 @@ def _publish(shard: _Shard, slot: int, count: int, release_to: int) -> bool:
     """Push ``scratch[:count]`` to the slot's result ring (waiting for the client to make
     room), then release its requests up to cursor ``release_to``. False if a stop was
     requested while waiting."""
+    from ..kernels.counters import count_answers
     from ..kernels.ring import ring_push_batch, ring_release, ring_wait_writable
 
     req, res = shard.requests[slot], shard.results[slot]
+    # Counted before they are published: a client that sees its answers sees them counted.
+    count_answers(shard.ctl, shard.base, shard.scratch, count)
     pushed = 0
     while pushed < count:
         pushed += ring_push_batch(res.ctrl, res.slots, shard.scratch, pushed, count - pushed)
