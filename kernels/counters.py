@@ -14,8 +14,6 @@ stat``) may see a batch half counted, never a torn word.
 
 from __future__ import annotations
 
-from numba import njit
-
 from openpit_shm.kernels.results import head_code, head_index, head_reason, head_status
 from openpit_shm.layout.control import (
     CTL_S_ANSWERS,
@@ -32,6 +30,8 @@ from openpit_shm.layout.records import (
     STATUS_OK,
     STATUS_REJECTED,
 )
+
+from .jit import njit
 
 __all__ = ["count_answers", "count_error"]
 

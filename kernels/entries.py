@@ -130,6 +130,9 @@ JOURNAL_CLOSE = Entry("journal", "journal_close", (_A1, _I), 0.5)
 #: How many requests a slot has (and the refusal of an impossible producer cursor).
 ADMIT = Entry("agent", "admit", (_A2, _I, _I, _A1, _I, _I), 1.0)
 REFUSE_CURSOR = Entry("agent", "refuse_cursor", (_A1, _A1, _A2, _I), 0.5)
+#: Answer counters (``kernels.counters``): the supervisor's answers, the object path's.
+COUNT_ANSWERS = Entry("counters", "count_answers", (_A1, _I, _A2, _I), 0.5)
+COUNT_ERROR = Entry("counters", "count_error", (_A1, _I, _I), 0.5)
 #: Ring handles (``shm.ring``), the sharded client's links and the supervisor's drain.
 RING_PUBLISH = Entry("ring", "ring_publish", (_A1, _I), 0.5)
 RING_RELEASE = Entry("ring", "ring_release", (_A1, _I), 0.5)
@@ -158,7 +161,7 @@ IN_PROCESS = (START_AT, GATE_AT, REPORT_AT, PROCESS, FIELD_FAULT_ONE, RES_REFUSA
 #: The host side of a sharded engine: links, control, the supervisor's drain, the batch door.
 SHARDED_CLIENT = (
     *RING_HANDLES, EXCHANGE, NOTIFY, RING_POP_BATCH, RING_PUSH_BATCH, GROUP_BY_SHARD, PUMP_BATCH,
-    REFUSE_CURSOR,
+    REFUSE_CURSOR, COUNT_ANSWERS, COUNT_ERROR,
 )  # fmt: skip
 #: A shard worker whose policies are all builtin.
 WORKER_KERNELS = (AGENT_RUN,)
@@ -166,6 +169,7 @@ WORKER_KERNELS = (AGENT_RUN,)
 WORKER_OBJECTS = (
     START_AT, GATE_AT, REPORT_AT, AGENT_WAIT, RING_POP_BATCH, RING_PUSH_BATCH, *RING_HANDLES,
     FIELD_FAULT_ONE, RES_REFUSAL, JOURNAL_OPEN, JOURNAL_MARK, JOURNAL_CLOSE, ADMIT,
+    COUNT_ANSWERS,
 )  # fmt: skip
 #: Every entry point, once.
 ALL = tuple(dict.fromkeys(IN_PROCESS + SHARDED_CLIENT + WORKER_KERNELS + WORKER_OBJECTS))
