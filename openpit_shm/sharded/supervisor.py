@@ -347,7 +347,8 @@ class Supervisor:
             if old is not None:
                 log.warning(
                     "shard %d: worker (pid %d) %s; restarting it (restart %d)",
-                    k, old.process.pid, exit_text(old.process.exitcode), self.restarts[k],
+                    k, old.process.pid, exit_text(old.process.exitcode),
+                    int(self.ctl[shard_word(k, _RESTARTS)]),
                 )  # fmt: skip
                 old.conn.close()
             self._finish_journal(k)  # before anything is answered SystemUnavailable
