@@ -96,7 +96,11 @@ def test_should_accept_a_matching_header():
     [
         ({"magic": 0}, {}, "not an openpit_shm segment"),
         ({"magic": 0x1234}, {}, "magic"),
-        ({"version": LAYOUT_VERSION + 1}, {}, f"layout version is {LAYOUT_VERSION + 1}, expected {LAYOUT_VERSION}"),
+        (
+            {"version": LAYOUT_VERSION + 1},
+            {},
+            f"layout version is {LAYOUT_VERSION + 1}, expected {LAYOUT_VERSION}",
+        ),
         ({}, {"kind": SEGMENT_KIND_STATE}, "segment kind is ring, expected state"),
         ({}, {"capacity": 128}, "capacity is 64, expected 128"),
         ({}, {"record_bytes": 32}, "record size is 64, expected 32"),
