@@ -84,3 +84,31 @@ __all__ = [
     "param",
     "pretrade",
 ]
+
+
+# ----------------------------------------------------------------------------- issue 11 exports
+from . import account_adjustment  # noqa: E402
+from .account_adjustment import (  # noqa: E402
+    AccountPnlOperation as AccountAdjustmentAccountPnlOperation,
+)
+from .account_adjustment import Adjustment as AccountAdjustment  # noqa: E402
+from .account_adjustment import Amount as AccountAdjustmentAmount  # noqa: E402
+from .account_adjustment import (  # noqa: E402
+    BalanceOperation as AccountAdjustmentBalanceOperation,
+)
+from .account_adjustment import Bounds as AccountAdjustmentBounds  # noqa: E402
+from .account_adjustment import (  # noqa: E402
+    PositionOperation as AccountAdjustmentPositionOperation,
+)
+from .adjustment_context import AccountAdjustmentContext  # noqa: E402
+
+__all__ += [
+    "AccountAdjustment",
+    "AccountAdjustmentAccountPnlOperation",
+    "AccountAdjustmentAmount",
+    "AccountAdjustmentBalanceOperation",
+    "AccountAdjustmentBounds",
+    "AccountAdjustmentContext",
+    "AccountAdjustmentPositionOperation",
+    "account_adjustment",
+]

@@ -835,3 +835,62 @@ class ExecutionReport:
             f"fill={_some(_opt_repr(self._fill))}, "
             f"position_impact={_some(_opt_repr(self._position_impact))})"
         )
+
+
+# ----------------------------------------------------------------------------- issue 11 exports
+# ReferenceBook and the adjustment context import only what is defined above.
+# The AccountAdjustment* names load lazily, as openpit's do: their module needs
+# openpit_shm.pretrade, which is not importable while this module initialises.
+
+from .adjustment_context import AccountAdjustmentContext  # noqa: E402
+from .reference_book import (  # noqa: E402
+    ReferenceBook,
+    ReferenceBookRegistrationError,
+    SettlementLag,
+    SettlementScheme,
+    SettlementUnit,
+    UnknownReferenceBookInstrumentId,
+)
+
+if typing.TYPE_CHECKING:
+    from .account_adjustment import AccountPnlOperation as AccountAdjustmentAccountPnlOperation
+    from .account_adjustment import Adjustment as AccountAdjustment
+    from .account_adjustment import Amount as AccountAdjustmentAmount
+    from .account_adjustment import BalanceOperation as AccountAdjustmentBalanceOperation
+    from .account_adjustment import Bounds as AccountAdjustmentBounds
+    from .account_adjustment import PositionOperation as AccountAdjustmentPositionOperation
+
+_ACCOUNT_ADJUSTMENT_NAMES = {
+    "AccountAdjustment": "Adjustment",
+    "AccountAdjustmentAccountPnlOperation": "AccountPnlOperation",
+    "AccountAdjustmentAmount": "Amount",
+    "AccountAdjustmentBalanceOperation": "BalanceOperation",
+    "AccountAdjustmentBounds": "Bounds",
+    "AccountAdjustmentPositionOperation": "PositionOperation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    short = _ACCOUNT_ADJUSTMENT_NAMES.get(name)
+    if short is None:
+        raise AttributeError(name)
+    from . import account_adjustment
+
+    return getattr(account_adjustment, short)
+
+
+__all__ += [
+    "AccountAdjustment",
+    "AccountAdjustmentAccountPnlOperation",
+    "AccountAdjustmentAmount",
+    "AccountAdjustmentBalanceOperation",
+    "AccountAdjustmentBounds",
+    "AccountAdjustmentContext",
+    "AccountAdjustmentPositionOperation",
+    "ReferenceBook",
+    "ReferenceBookRegistrationError",
+    "SettlementLag",
+    "SettlementScheme",
+    "SettlementUnit",
+    "UnknownReferenceBookInstrumentId",
+]

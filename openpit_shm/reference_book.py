@@ -1,0 +1,504 @@
+"""ReferenceBook and settlement schemes: openpit.core's standalone instrument registry.
+
+``ReferenceBook`` maps instruments to ``InstrumentId`` values and keeps an
+optional ``SettlementScheme`` per id::
+
+    book.register(instrument)             -> next free auto id (0, 1, 2, ... skipping taken ids)
+    book.register_with_id(instrument, id) -> id (caller-assigned, any u64)
+    book.resolve(instrument)              -> id | None
+    book.set_settlement_scheme(id, scheme) / clear_settlement_scheme(id) / settlement_scheme(id)
+
+A duplicate instrument (checked first) or id raises
+``ReferenceBookRegistrationError`` (``.instrument`` / ``.instrument_id``, the
+other None); a scheme call on an unregistered id raises
+``UnknownReferenceBookInstrumentId`` (``.instrument_id``). Nothing in the
+engine reads the book in openpit 0.10 either; to share ids with market data,
+register the same explicit ``InstrumentId`` in both.
+
+Every text, repr and operator error is openpit's. Deliberate differences: the
+values and the book pickle (openpit's refuse to), and a registration error's
+``.instrument`` is an ``openpit_shm.core.Instrument`` equal to the registered
+one (openpit hands back a bare native instrument that equals nothing).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from .core import Instrument, InstrumentId
+from .param._compat import downcast_error, extract_u64, pyo3_kwonly, pyo3_too_many, rust_debug_str
+from .param.asset import asset_text
+
+__all__ = [
+    "ReferenceBook",
+    "ReferenceBookRegistrationError",
+    "SettlementLag",
+    "SettlementScheme",
+    "SettlementUnit",
+    "UnknownReferenceBookInstrumentId",
+]
+
+_onew = object.__new__
+_set = object.__setattr__
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class ReferenceBookRegistrationError(Exception):
+    """Reference-book registration conflicts with existing state.
+
+    ``instrument`` is set for a duplicate instrument, ``instrument_id`` for a
+    duplicate id; the other is None.
+    """
+
+    instrument: Instrument | None
+    instrument_id: InstrumentId | None
+
+
+class UnknownReferenceBookInstrumentId(Exception):
+    """Instrument id is unknown to the reference book (``instrument_id`` says which)."""
+
+    instrument_id: InstrumentId
+
+
+def _duplicate_instrument(key: tuple[str, str]) -> ReferenceBookRegistrationError:
+    u, s = key
+    err = ReferenceBookRegistrationError(
+        f"instrument Instrument {{ underlying_asset: Asset({rust_debug_str(u)}), "
+        f"settlement_asset: Asset({rust_debug_str(s)}) }} is already registered"
+    )
+    err.instrument = Instrument(u, s)
+    err.instrument_id = None
+    return err
+
+
+def _duplicate_id(value: int) -> ReferenceBookRegistrationError:
+    err = ReferenceBookRegistrationError(f"instrument id {value} is already registered")
+    err.instrument = None
+    err.instrument_id = InstrumentId(value)
+    return err
+
+
+def _unknown_id(value: int) -> UnknownReferenceBookInstrumentId:
+    err = UnknownReferenceBookInstrumentId(f"unknown reference-book instrument id: {value}")
+    err.instrument_id = InstrumentId(value)
+    return err
+
+
+# ----------------------------------------------------------------------------- native classes
+
+
+def _native_signature(stub: Callable[..., Any]) -> Callable[[Any], Any]:
+    """Give a function the signature openpit's native method reports (our ``*extra`` is hidden)."""
+
+    def apply(target: Any) -> Any:
+        target.__signature__ = inspect.signature(stub)
+        return target
+
+    return apply
+
+
+def _type_name(obj: object) -> str:
+    tp = type(obj)
+    return getattr(tp, "_OPENPIT_NAME", None) or tp.__name__
+
+
+def _order_error(op: str, left: object, right: object) -> TypeError:
+    return TypeError(
+        f"'{op}' not supported between instances of '{_type_name(left)}' and '{_type_name(right)}'"
+    )
+
+
+def _is_builtin(obj: object) -> bool:
+    """Operands whose reflected comparison never accepts ours: raise now, with openpit's names."""
+    return type(obj).__module__ == "builtins"
+
+
+class _Native:
+    """Shared behaviour of the emulated native classes: final, fixed attributes, openpit's texts."""
+
+    __slots__ = ()
+    _OPENPIT_NAME: ClassVar[str] = ""
+    _FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__mro__[1:]:
+            name = base.__dict__.get("_OPENPIT_NAME")
+            if name:  # a concrete emulated class: final, as openpit's native classes are
+                raise TypeError(f"type '{name}' is not an acceptable base type")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIELDS:
+            raise AttributeError(
+                f"attribute '{name}' of '{self._OPENPIT_NAME}' objects is not writable"
+            )
+        raise AttributeError(f"'{self._OPENPIT_NAME}' object has no attribute '{name}'")
+
+    def __repr__(self) -> str:
+        return f"<{self._OPENPIT_NAME} object at {id(self):#x}>"
+
+
+class _EqOnly(_Native):
+    """Value classes that support only ``==`` and ``!=`` (openpit raises for ordering)."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def _key(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() != other._key()  # type: ignore[attr-defined]
+
+    def _order(self, op: str, other: object) -> bool:
+        if type(other) is type(self):
+            raise TypeError(f"{type(self).__name__} supports only == and !=")
+        if _is_builtin(other):
+            raise _order_error(op, self, other)
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return self._order("<", other)
+
+    def __le__(self, other: object) -> bool:
+        return self._order("<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return self._order(">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return self._order(">=", other)
+
+
+# ----------------------------------------------------------------------------- settlement
+
+
+class SettlementUnit(_Native):
+    """Unit used to express a settlement delay: ``BUSINESS_DAYS`` (0) or ``CALENDAR_DAYS`` (1).
+
+    Like openpit's, members compare equal to their integer value (bools
+    included), convert with ``int()``, cannot be ordered and are unhashable.
+    """
+
+    __slots__ = ("_name", "_value")
+    __hash__ = None  # type: ignore[assignment]
+    _OPENPIT_NAME = "openpit.core.SettlementUnit"
+
+    BUSINESS_DAYS: ClassVar[SettlementUnit]
+    CALENDAR_DAYS: ClassVar[SettlementUnit]
+
+    _name: str
+    _value: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SettlementUnit:
+        raise TypeError("cannot create 'openpit.core.SettlementUnit' instances")
+
+    def __int__(self) -> int:
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SettlementUnit):
+            return self is other
+        if isinstance(other, int):
+            return self._value == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, SettlementUnit):
+            return self is not other
+        if isinstance(other, int):
+            return self._value != other
+        return NotImplemented
+
+    def _order(self, op: str, other: object) -> bool:
+        if isinstance(other, SettlementUnit) or _is_builtin(other):
+            raise _order_error(op, self, other)
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return self._order("<", other)
+
+    def __le__(self, other: object) -> bool:
+        return self._order("<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return self._order(">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return self._order(">=", other)
+
+    def __repr__(self) -> str:
+        return f"SettlementUnit.{self._name}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (getattr, (SettlementUnit, self._name))
+
+
+def _unit(name: str, value: int) -> SettlementUnit:
+    u = _onew(SettlementUnit)
+    _set(u, "_name", name)
+    _set(u, "_value", value)
+    return u
+
+
+SettlementUnit.BUSINESS_DAYS = _unit("BUSINESS_DAYS", 0)
+SettlementUnit.CALENDAR_DAYS = _unit("CALENDAR_DAYS", 1)
+SettlementUnit.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+
+
+def _settlement_lag(n: int, unit: SettlementUnit) -> SettlementLag:
+    lag = _onew(SettlementLag)
+    _set(lag, "_n", n)
+    _set(lag, "_unit", unit)
+    return lag
+
+
+class SettlementLag(_EqOnly):
+    """Settlement delay for one delivery or payment leg: ``n`` (u64) units of ``unit``."""
+
+    __slots__ = ("_n", "_unit")
+    _OPENPIT_NAME = "openpit.core.SettlementLag"
+    _FIELDS = frozenset(("n", "unit"))
+
+    _n: int
+    _unit: SettlementUnit
+
+    def __new__(cls, n: int, unit: SettlementUnit, *extra: Any) -> SettlementLag:
+        if extra:
+            raise pyo3_too_many("SettlementLag.__new__", 2, 2 + len(extra))
+        n = extract_u64(n)
+        if not isinstance(unit, SettlementUnit):
+            raise downcast_error(unit, "SettlementUnit")
+        return _settlement_lag(n, unit)
+
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return self._n
+
+    @property
+    def unit(self) -> SettlementUnit:
+        """Business or calendar days."""
+        return self._unit
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self._n, self._unit._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_settlement_lag, (self._n, self._unit))
+
+
+SettlementLag.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ("n", "unit")]
+)
+
+
+def _settlement_scheme(delivery: SettlementLag, payment: SettlementLag) -> SettlementScheme:
+    scheme = _onew(SettlementScheme)
+    _set(scheme, "_delivery", delivery)
+    _set(scheme, "_payment", payment)
+    return scheme
+
+
+class SettlementScheme(_EqOnly):
+    """Independent delivery and payment settlement delays."""
+
+    __slots__ = ("_delivery", "_payment")
+    _OPENPIT_NAME = "openpit.core.SettlementScheme"
+    _FIELDS = frozenset(("delivery", "payment"))
+
+    _delivery: SettlementLag
+    _payment: SettlementLag
+
+    def __new__(
+        cls, delivery: SettlementLag, payment: SettlementLag, *extra: Any
+    ) -> SettlementScheme:
+        if extra:
+            raise pyo3_too_many("SettlementScheme.__new__", 2, 2 + len(extra))
+        if type(delivery) is not SettlementLag:
+            raise downcast_error(delivery, "SettlementLag")
+        if type(payment) is not SettlementLag:
+            raise downcast_error(payment, "SettlementLag")
+        return _settlement_scheme(delivery, payment)
+
+    @staticmethod
+    @_native_signature(lambda n: None)
+    def uniform(n: int, *extra: Any) -> SettlementScheme:
+        """The same lag of ``n`` business days for delivery and payment."""
+        if extra:
+            raise pyo3_too_many("SettlementScheme.uniform", 1, 1 + len(extra))
+        lag = _settlement_lag(extract_u64(n), SettlementUnit.BUSINESS_DAYS)
+        return _settlement_scheme(lag, lag)
+
+    @property
+    def delivery(self) -> SettlementLag:
+        """Delay of the delivery (asset) leg."""
+        return self._delivery
+
+    @property
+    def payment(self) -> SettlementLag:
+        """Delay of the payment (cash) leg."""
+        return self._payment
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self._delivery._key(), self._payment._key())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_settlement_scheme, (self._delivery, self._payment))
+
+
+SettlementScheme.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ("delivery", "payment")]
+)
+
+
+# ----------------------------------------------------------------------------- the book
+
+
+def _instrument_key(value: Any) -> tuple[str, str]:
+    """openpit's instrument argument: an ``Instrument`` or any object with both asset fields."""
+    if isinstance(value, Instrument):
+        return value._key
+    try:
+        underlying = value.underlying_asset
+        settlement = value.settlement_asset
+    except Exception:
+        raise TypeError("instrument must be openpit.core.Instrument") from None
+    return (asset_text(underlying), asset_text(settlement))
+
+
+def _id_value(value: Any) -> int:
+    if type(value) is not InstrumentId:
+        raise downcast_error(value, "InstrumentId")
+    return value._value
+
+
+class ReferenceBook(_Native):
+    """Instrument registry and typed reference attributes.
+
+    It is independent from ``openpit.marketdata``. To use the same identity in a
+    market-data service, register a caller-assigned ``InstrumentId`` in both.
+    """
+
+    __slots__ = ("_by_id", "_by_instrument", "_next_auto_id")
+    _OPENPIT_NAME = "openpit.core.ReferenceBook"
+
+    _by_id: dict[int, SettlementScheme | None]
+    _by_instrument: dict[tuple[str, str], int]
+    _next_auto_id: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ReferenceBook:
+        if args or kwargs:
+            pyo3_kwonly("ReferenceBook.__new__", args, kwargs, ())
+        book = _onew(cls)
+        _set(book, "_by_id", {})
+        _set(book, "_by_instrument", {})
+        _set(book, "_next_auto_id", 0)
+        return book
+
+    @_native_signature(lambda self, /, instrument: None)
+    def register(self, instrument: Any, *extra: Any) -> InstrumentId:
+        """Register ``instrument`` under the next free automatic id."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.register", 1, 1 + len(extra))
+        key = _instrument_key(instrument)
+        if key in self._by_instrument:
+            raise _duplicate_instrument(key)
+        by_id = self._by_id
+        candidate = self._next_auto_id
+        while candidate in by_id:
+            candidate += 1
+        _set(self, "_next_auto_id", candidate + 1)
+        self._insert(key, candidate)
+        return InstrumentId(candidate)
+
+    @_native_signature(lambda self, /, instrument, instrument_id: None)
+    def register_with_id(
+        self, instrument: Any, instrument_id: InstrumentId, *extra: Any
+    ) -> InstrumentId:
+        """Register ``instrument`` under the caller-assigned ``instrument_id``."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.register_with_id", 2, 2 + len(extra))
+        value = _id_value(instrument_id)  # native argument parsing comes first
+        key = _instrument_key(instrument)
+        if key in self._by_instrument:
+            raise _duplicate_instrument(key)
+        if value in self._by_id:
+            raise _duplicate_id(value)
+        self._insert(key, value)
+        return InstrumentId(value)
+
+    @_native_signature(lambda self, /, instrument: None)
+    def resolve(self, instrument: Any, *extra: Any) -> InstrumentId | None:
+        """The id ``instrument`` is registered under, or None."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.resolve", 1, 1 + len(extra))
+        value = self._by_instrument.get(_instrument_key(instrument))
+        return None if value is None else InstrumentId(value)
+
+    @_native_signature(lambda self, /, instrument_id, settlement_scheme: None)
+    def set_settlement_scheme(
+        self, instrument_id: InstrumentId, settlement_scheme: SettlementScheme, *extra: Any
+    ) -> None:
+        """Attach (or replace) the settlement scheme of a registered id."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.set_settlement_scheme", 2, 2 + len(extra))
+        value = _id_value(instrument_id)
+        if type(settlement_scheme) is not SettlementScheme:
+            raise downcast_error(settlement_scheme, "SettlementScheme")
+        if value not in self._by_id:
+            raise _unknown_id(value)
+        self._by_id[value] = settlement_scheme
+
+    @_native_signature(lambda self, /, instrument_id: None)
+    def clear_settlement_scheme(self, instrument_id: InstrumentId, *extra: Any) -> None:
+        """Remove the settlement scheme of a registered id (a no-op when none is set)."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.clear_settlement_scheme", 1, 1 + len(extra))
+        value = _id_value(instrument_id)
+        if value not in self._by_id:
+            raise _unknown_id(value)
+        self._by_id[value] = None
+
+    @_native_signature(lambda self, /, instrument_id: None)
+    def settlement_scheme(
+        self, instrument_id: InstrumentId, *extra: Any
+    ) -> SettlementScheme | None:
+        """The settlement scheme of a registered id, or None when none is set."""
+        if extra:
+            raise pyo3_too_many("ReferenceBook.settlement_scheme", 1, 1 + len(extra))
+        value = _id_value(instrument_id)
+        if value not in self._by_id:
+            raise _unknown_id(value)
+        return self._by_id[value]
+
+    def _insert(self, key: tuple[str, str], value: int) -> None:
+        self._by_instrument[key] = value
+        self._by_id[value] = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_book, (dict(self._by_id), dict(self._by_instrument), self._next_auto_id))
+
+
+def _restore_book(
+    by_id: dict[int, SettlementScheme | None], by_instrument: dict[tuple[str, str], int], nxt: int
+) -> ReferenceBook:
+    book = ReferenceBook()
+    book._by_id.update(by_id)
+    book._by_instrument.update(by_instrument)
+    _set(book, "_next_auto_id", nxt)
+    return book
+
+
+ReferenceBook.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
