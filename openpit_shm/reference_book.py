@@ -28,7 +28,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .core import Instrument, InstrumentId
-from .param._compat import downcast_error, extract_u64, pyo3_kwonly, pyo3_too_many, rust_debug_str
+from .param._compat import (
+    downcast_error,
+    extract_u64,
+    missing_attribute,
+    pyo3_kwonly,
+    pyo3_too_many,
+    rust_debug_str,
+)
 from .param.asset import asset_text
 
 __all__ = [
@@ -112,6 +119,12 @@ def _order_error(op: str, left: object, right: object) -> TypeError:
     )
 
 
+def _unhashable(obj: object) -> TypeError:
+    # CPython's text for a class whose __hash__ is None, with openpit's class name: the
+    # emulating classes raise it themselves (they are unhashable all the same).
+    return TypeError(f"unhashable type: '{_type_name(obj)}'")
+
+
 def _is_builtin(obj: object) -> bool:
     """Operands whose reflected comparison never accepts ours: raise now, with openpit's names."""
     return type(obj).__module__ == "builtins"
@@ -131,6 +144,9 @@ class _Native:
             if name:  # a concrete emulated class: final, as openpit's native classes are
                 raise TypeError(f"type '{name}' is not an acceptable base type")
 
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute(self, name)
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._FIELDS:
             raise AttributeError(
@@ -146,7 +162,9 @@ class _EqOnly(_Native):
     """Value classes that support only ``==`` and ``!=`` (openpit raises for ordering)."""
 
     __slots__ = ()
-    __hash__ = None  # type: ignore[assignment]
+
+    def __hash__(self) -> int:
+        raise _unhashable(self)
 
     def _key(self) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -192,7 +210,6 @@ class SettlementUnit(_Native):
     """
 
     __slots__ = ("_name", "_value")
-    __hash__ = None  # type: ignore[assignment]
     _OPENPIT_NAME = "openpit.core.SettlementUnit"
 
     BUSINESS_DAYS: ClassVar[SettlementUnit]
@@ -206,6 +223,9 @@ class SettlementUnit(_Native):
 
     def __int__(self) -> int:
         return self._value
+
+    def __hash__(self) -> int:
+        raise _unhashable(self)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SettlementUnit):
