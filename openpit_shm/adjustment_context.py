@@ -48,6 +48,8 @@ class AccountAdjustmentContext:
         return f"<{_NAME} object at {id(self):#x}>"
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("account_control", "account_group"):
+            raise AttributeError(f"attribute '{name}' of '{_NAME}' objects is not writable")
         raise AttributeError(f"'{_NAME}' object has no attribute '{name}'")
 
     def __reduce_ex__(self, protocol: Any) -> Any:
