@@ -28,9 +28,12 @@ import numpy as np
 from ..kernels.codes import ST_NEED_SPACE
 from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
+from ..param import AccountGroupId
 from ..param._compat import check_no_arguments
+from ..param.lock import Lock
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
+from ..pretrade.request import accepted_nothing_held, held_reservation, request
 from ..pretrade.results import (
     DryRunReport,
     ExecuteResult,
@@ -45,7 +48,6 @@ from .accounts import Accounts, AccountsState, accounts_handle
 from .builder import SYNC_NONE, EngineBuilder, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from .request import accepted_nothing_held, held_reservation, request
 from .rows import RowMaker
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 
@@ -266,14 +268,10 @@ class Engine:
         gid = self._accounts.group_of.get(account)
         if gid is None:
             return None
-        from ..param import AccountGroupId
-
         return AccountGroupId.from_int(gid)
 
     @staticmethod
     def _new_lock(entries: Sequence[tuple[int, Any]] = ()) -> Any:
-        from ..pretrade.lock import Lock
-
         lock = Lock()
         for gid, price in entries:
             lock.push(gid, price)

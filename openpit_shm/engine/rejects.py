@@ -14,7 +14,6 @@ from ..builtins.texts import Record
 from ..kernels.codes import RSN_GATE_ACCOUNT, RSN_GATE_ENGINE, RSN_GATE_GROUP
 from ..layout.records import POLICY_ENGINE, RESULT_BLOCK_LATCHED
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
-from ..pretrade.results import execute_result
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -23,7 +22,6 @@ __all__ = [
     "FINALIZER_ENGINE_CAUSE",
     "KILL_SWITCH_ENGINE_CAUSE",
     "RecordReader",
-    "engine_gone_result",
 ]
 
 ENGINE = "Engine"
@@ -43,18 +41,6 @@ KILL_SWITCH_ENGINE_CAUSE = AccountBlock._trusted(
     "account is blocked due to kill-switch",
     "kill-switch was previously triggered for this account",
 )
-
-
-def engine_gone_result() -> Any:
-    """What ``Request.execute()`` returns once its engine has been collected."""
-    reject = make_reject(
-        ENGINE,
-        "SystemUnavailable",
-        "engine is no longer available",
-        "request handle outlived engine instance",
-        "order",
-    )
-    return execute_result(None, [reject])
 
 
 def _cause_reject(cause: AccountBlock) -> Reject:

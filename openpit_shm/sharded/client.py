@@ -21,7 +21,6 @@ from ..builtins.record import Record
 from ..engine.accounts import Accounts, accounts_handle
 from ..engine.engine import _latched_cause
 from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from ..engine.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..errors import ReservationLostError, ShardUnavailableError
 from ..kernels.codes import (
     RSN_GATE_ACCOUNT,
@@ -51,7 +50,9 @@ from ..layout.records import (
     RecordFormat,
 )
 from ..layout.shard import shard_of
+from ..param.lock import Lock
 from ..pretrade.rejects import AccountBlock, Reject, make_reject
+from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
     DryRunReport,
     ExecuteResult,
@@ -314,8 +315,6 @@ class ShardedEngine:
                 return accepted_nothing_held()  # committed in the worker: nothing to finalize
             lock, adjustments = None, []
             if payload is not None and payload[0] == "reserved":
-                from ..pretrade.lock import Lock
-
                 lock, adjustments = Lock.from_json(payload[1]), list(payload[2])
             if first.reservation == 0:
                 return execute_result(bare_reservation(lock, adjustments), [])
@@ -325,8 +324,6 @@ class ShardedEngine:
         return execute_result(None, self._rejects(rows, payload, order))
 
     def _dry(self, kind: int, order: Any) -> DryRunReport:
-        from ..pretrade.lock import Lock
-
         self._check_order(order)
         shard, row = self._row(order)
         rows, payload = self._roundtrip(shard, kind, row)

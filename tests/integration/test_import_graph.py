@@ -14,10 +14,9 @@ What counts as an arrow ``a -> b``:
   compile the caller must not pay for at import time. The reason is required.
 
 ``from p import name`` points at ``p.name`` when that is a module, else at
-``p`` (the name comes from the package's ``__init__``). Importing ``p.q`` does
-not count as an arrow to ``p``: Python runs a parent package first anyway, and
-that is only a cycle when the parent's own imports come back, which its own
-arrows show.
+``p`` (the name comes from the package's ``__init__``). Importing ``p.q`` from
+outside ``p`` also points at ``p``: Python runs ``p/__init__.py`` first, and
+everything it imports. From inside ``p`` it does not (``p`` is already running).
 
 Layers, top to bottom (an arrow may point to its own rank or lower; a cycle
 within a rank is still a cycle). Ranks follow ``DESIGN.md`` section 2:
@@ -164,6 +163,12 @@ def _targets(module: str, is_package: bool, node: ast.Import | ast.ImportFrom) -
     for name in names:
         while name and name not in MODULES:
             name = name.rpartition(".")[0]
+        # The packages Python runs on the way to ``name`` (the root always runs already).
+        parent = name.rpartition(".")[0]
+        while parent and parent != PACKAGE:
+            if not (module + ".").startswith(parent + ".") and parent not in out:
+                out.append(parent)
+            parent = parent.rpartition(".")[0]
         if name and name != module and name not in out:
             out.append(name)
     return out
