@@ -45,7 +45,7 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import Accounts, AccountsState, accounts_handle
-from .builder import SYNC_NONE, EngineBuilder, _Settings
+from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from .rows import RowMaker
@@ -54,7 +54,7 @@ from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 if TYPE_CHECKING:
     from .configure import Configurator
 
-__all__ = ["Engine", "build_engine"]
+__all__ = ["IN_PROCESS_FACTORY", "Engine", "build_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -443,8 +443,6 @@ def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
 
     Not serialized: a worker calls its engine from one thread only.
     """
-    from .builder import SYNC_ACCOUNT
-
     validate_registrations(registrations)
     settings = _Settings()
     settings.sync = SYNC_ACCOUNT
@@ -497,3 +495,7 @@ def _assemble(
     engine._order_type = Order
     engine._report_type = ExecutionReport
     return engine
+
+
+#: What ``ReadyEngineBuilder.build()`` calls for an in-process engine (wired in ``openpit_shm``).
+IN_PROCESS_FACTORY = EngineFactory(build_engine)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import operator
 import struct
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from ._compat import as_double, is_numpy_bool, pyo3_too_many

@@ -174,42 +174,50 @@ def _targets(module: str, is_package: bool, node: ast.Import | ast.ImportFrom) -
     return out
 
 
+def _scan_module(module: str, path: Path) -> tuple[list[Arrow], list[LazyMark]]:
+    arrows: list[Arrow] = []
+    marks: list[LazyMark] = []
+    source = path.read_text()
+    lines = source.splitlines()
+    rel = str(path.relative_to(ROOT))
+    is_package = path.name == "__init__.py"
+
+    def walk(body: list[ast.stmt], in_function: bool) -> None:
+        for node in body:
+            if isinstance(node, ast.If) and _is_type_checking(node.test):
+                walk(node.orelse, in_function)
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                reason = _lazy_reason(lines, node)
+                if reason is not None:
+                    marks.append(LazyMark(rel, node.lineno, reason, in_function))
+                    if in_function:
+                        continue
+                for target in _targets(module, is_package, node):
+                    arrows.append(Arrow(module, target, rel, node.lineno, in_function))
+                continue
+            inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for field in ("body", "orelse", "finalbody"):
+                children = getattr(node, field, None)
+                if isinstance(children, list):
+                    walk([c for c in children if isinstance(c, ast.stmt)], inner)
+            for handler in getattr(node, "handlers", None) or ():
+                walk(handler.body, inner)
+            if isinstance(node, ast.Match):
+                for case in node.cases:
+                    walk(case.body, inner)
+
+    walk(ast.parse(source, rel).body, False)
+    return arrows, marks
+
+
 def _scan() -> tuple[list[Arrow], list[LazyMark]]:
     arrows: list[Arrow] = []
     marks: list[LazyMark] = []
     for module, path in MODULES.items():
-        source = path.read_text()
-        lines = source.splitlines()
-        rel = str(path.relative_to(ROOT))
-        is_package = path.name == "__init__.py"
-
-        def walk(body: list[ast.stmt], in_function: bool) -> None:
-            for node in body:
-                if isinstance(node, ast.If) and _is_type_checking(node.test):
-                    walk(node.orelse, in_function)
-                    continue
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    reason = _lazy_reason(lines, node)
-                    if reason is not None:
-                        marks.append(LazyMark(rel, node.lineno, reason, in_function))
-                        if in_function:
-                            continue
-                    for target in _targets(module, is_package, node):
-                        arrows.append(Arrow(module, target, rel, node.lineno, in_function))
-                    continue
-                inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    children = getattr(node, field, None)
-                    if isinstance(children, list):
-                        walk([c for c in children if isinstance(c, ast.stmt)], inner)
-                    if field == "handlers" and children:
-                        for handler in children:
-                            walk(handler.body, inner)
-                if isinstance(node, ast.Match):
-                    for case in node.cases:
-                        walk(case.body, inner)
-
-        walk(ast.parse(source, rel).body, False)
+        found, marked = _scan_module(module, path)
+        arrows += found
+        marks += marked
     return arrows, marks
 
 
