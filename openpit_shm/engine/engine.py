@@ -46,8 +46,13 @@ from ..pretrade.results import (
 )
 from .accounts import Accounts, AccountsState, accounts_handle
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
+from .outcomes import (
+    FINALIZER_ENGINE_CAUSE,
+    KILL_SWITCH_ENGINE_CAUSE,
+    RecordReader,
+    latched_cause,
+)
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
-from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
 from .rows import RowMaker
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 
@@ -231,7 +236,7 @@ class Engine:
             return  # openpit latches nothing for an order without an account
         for r in rejects:
             if r._scope == "account":
-                self._accounts.latch(row[0], _latched_cause(r))
+                self._accounts.latch(row[0], latched_cause(r))
                 return
 
     def _would_block(self, row: tuple, rejects: Sequence[Reject]) -> AccountBlock | None:
@@ -239,7 +244,7 @@ class Engine:
             return None
         for r in rejects:
             if r._scope == "account":
-                return _latched_cause(r)
+                return latched_cause(r)
         return None
 
     def finalize(self, mutations: Sequence[Any], commit: bool) -> None:
@@ -367,12 +372,6 @@ def _has_account(flags: int) -> bool:
     return flags & ORDER_HAS_OPERATION != 0 and flags & ORDER_NO_ACCOUNT == 0
 
 
-def _latched_cause(reject: Reject) -> AccountBlock:
-    return AccountBlock._trusted(
-        reject._policy, "AccountBlocked", reject._reason, reject._details, reject._user_data
-    )
-
-
 class _SerializedEngine(Engine):
     """An engine whose every call holds one re-entrant lock.
 
@@ -487,7 +486,7 @@ def _assemble(
     engine._clock = settings.clock
     engine._accounts = AccountsState(book)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
-    engine._reader = RecordReader(engine)
+    engine._reader = RecordReader(engine._accounts, book.describe, engine._out)
     engine._rows = RowMaker(book)
     engine._start_at = _start_at_on_first_call(engine)
     engine._out_addr = book.out_addr(engine._out)

@@ -19,13 +19,15 @@ import numpy as np
 
 from ..builtins.record import Record
 from ..engine.accounts import Accounts, accounts_handle
-from ..engine.engine import _latched_cause
-from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
+from ..engine.outcomes import (
+    FINALIZER_ENGINE_CAUSE,
+    KILL_SWITCH_ENGINE_CAUSE,
+    RecordReader,
+    is_engine_record,
+    latched_cause,
+)
 from ..errors import ReservationLostError, ShardUnavailableError
 from ..kernels.codes import (
-    RSN_GATE_ACCOUNT,
-    RSN_GATE_ENGINE,
-    RSN_GATE_GROUP,
     RSN_HANDLE_LOST,
     RSN_OUTCOME_UNKNOWN,
     RSN_SHARD_DOWN,
@@ -51,7 +53,7 @@ from ..layout.records import (
 )
 from ..layout.shard import shard_of
 from ..param.lock import Lock
-from ..pretrade.rejects import AccountBlock, Reject, make_reject
+from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
     DryRunReport,
@@ -81,27 +83,6 @@ _REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 def _s64(v: int) -> int:
     """A u64 bit pattern as the int64 a record word holds."""
     return v - (1 << 64) if v >= 1 << 63 else v
-
-
-def _is_engine(rec: Record, reason: int) -> bool:
-    return rec.policy == POLICY_ENGINE and rec.reason == reason
-
-
-def _outcome_unknown(shard: int) -> ShardUnavailableError:
-    return ShardUnavailableError(
-        f"the worker of shard {shard} died while deciding this request: its outcome is "
-        "unknown (it may or may not have been applied)"
-    )
-
-
-def _shard_down_reject(shard: int) -> Reject:
-    return make_reject(
-        "Engine",
-        "SystemUnavailable",
-        "shard worker unavailable",
-        f"the worker of shard {shard} is not running; the request was not evaluated",
-        "order",
-    )
 
 
 class ShardedEngine:
@@ -227,7 +208,7 @@ class ShardedEngine:
         or restarted since, has lost them (``ReservationLostError``). Anything
         else means the handle was refused (``RuntimeError`` with its text).
         """
-        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
+        if is_engine_record(rec, RSN_OUTCOME_UNKNOWN):
             return ReservationLostError(
                 f"the worker of shard {shard} died while finalizing reservation {handle}: "
                 "whether it was committed or rolled back is unknown"
@@ -237,7 +218,7 @@ class ShardedEngine:
                 f"the reservation was lost: the worker of shard {shard} that held it is gone "
                 "(down or restarted); it was neither committed nor rolled back"
             )
-        why = self._reject(rec, None, None)
+        why = self._reader.answered(rec, None, None)
         return RuntimeError(f"reservation {handle} was not finalized: {why.reason}: {why.details}")
 
     def _shard(self, account: int) -> int:
@@ -258,29 +239,8 @@ class ShardedEngine:
 
     # ---- reading answers ---------------------------------------------------------------------
 
-    def _reject(self, rec: Record, text: Any, subject: Any) -> Reject:
-        if text is not None:
-            return make_reject(*text)
-        if _is_engine(rec, RSN_SHARD_DOWN):
-            return _shard_down_reject(rec.d[0])
-        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
-            raise _outcome_unknown(rec.d[0])
-        if rec.policy == POLICY_ENGINE and rec.reason in (
-            RSN_GATE_ACCOUNT,
-            RSN_GATE_GROUP,
-            RSN_GATE_ENGINE,
-        ):
-            return self._gate_reader._gate(rec)
-        described = self._replica.describe(rec, subject)
-        if described is None:
-            return self._gate_reader._gate(rec)
-        return make_reject(*described)
-
     def _rejects(self, rows: list[Record], payload: Any, subject: Any) -> list[Reject]:
-        if payload is not None and payload[0] == "error":
-            raise payload[1]
-        texts = payload[1] if payload is not None else [None] * len(rows)
-        return [self._reject(rec, text, subject) for rec, text in zip(rows, texts)]
+        return self._reader.answered_all(rows, payload, subject)
 
     # ---- pre-trade ---------------------------------------------------------------------------
 
@@ -334,7 +294,7 @@ class ShardedEngine:
         block = None
         for rec, r in zip(rows, rejects):
             if rec.flags & RESULT_BLOCK_LATCHED:
-                block = _latched_cause(r)
+                block = latched_cause(r)
                 break
         return dry_run_report(rejects, Lock(), [], block)
 
@@ -359,7 +319,7 @@ class ShardedEngine:
             shard, MSG_REPORT, (account, instrument, side, flags, 0, 0), ref, pnl, fee
         )
         first = rows[0]
-        if _is_engine(first, RSN_SHARD_DOWN):
+        if is_engine_record(first, RSN_SHARD_DOWN):
             raise ShardUnavailableError(
                 f"the report was not applied: the worker of shard {shard} is not running"
             )
@@ -591,21 +551,6 @@ class ShardedEngine:
             self.close()
 
 
-class _GateReader(RecordReader):
-    """Formats gate records from the client's block texts (no engine ``out`` needed)."""
-
-    def __init__(self, accounts: RemoteAccountsState) -> None:
-        self._engine = _AccountsOnly(accounts)  # type: ignore[assignment]
-        self.latched = False
-
-
-class _AccountsOnly:
-    __slots__ = ("_accounts",)
-
-    def __init__(self, accounts: RemoteAccountsState) -> None:
-        self._accounts = accounts
-
-
 def assemble(
     *,
     registrations: list,
@@ -660,7 +605,7 @@ def assemble(
     engine._ring_table = table
     engine._accounts = RemoteAccountsState(names.n_shards, engine._call)
     supervisor.accounts_snapshot = engine._accounts.snapshot
-    engine._gate_reader = _GateReader(engine._accounts)
+    engine._reader = RecordReader(engine._accounts, replica.describe)
     engine._order_type = Order
     engine._report_type = ExecutionReport
     engine._closed = False
