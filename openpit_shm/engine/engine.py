@@ -44,11 +44,12 @@ from ..pretrade.results import (
     post_trade_result,
     start_result,
 )
-from .accounts import Accounts, AccountsState, accounts_handle
+from .accounts import AccountsState
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
+from .configure import configurator
+from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
 from .outcomes import (
     FINALIZER_ENGINE_CAUSE,
-    KILL_SWITCH_ENGINE_CAUSE,
     RecordReader,
     latched_cause,
 )
@@ -64,8 +65,6 @@ __all__ = ["IN_PROCESS_FACTORY", "Engine", "build_engine"]
 log = logging.getLogger(__name__)
 
 _NO_CUSTOM_LATCH = 255  # the kernel may latch its own first account-scope reject
-_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
-_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 
 
 def _merge(kernel: list[tuple[int, Reject]], custom: list[tuple[int, Reject]]) -> list[Reject]:
@@ -76,7 +75,7 @@ def _merge(kernel: list[tuple[int, Reject]], custom: list[tuple[int, Reject]]) -
     return [r for _, r in sorted(kernel + custom, key=lambda pair: pair[0])]
 
 
-class Engine:
+class Engine(EngineFront):
     """Pre-trade risk engine; build it with ``Engine.builder()``."""
 
     __slots__ = (
@@ -111,7 +110,7 @@ class Engine:
     def start_pre_trade(self, order: Any) -> StartResult:
         """Run the start stage; on success the result carries a single-use ``request``."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects = self._start(order, row, False)
         if rejects:
@@ -121,7 +120,7 @@ class Engine:
     def execute_pre_trade(self, order: Any) -> ExecuteResult:
         """Start stage then main stage; the result holds a reservation or the rejects."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         if not self._customs:
             # The hot path: one compiled call for gate + every builtin's start stage.
@@ -146,7 +145,7 @@ class Engine:
     def start_pre_trade_dry_run(self, order: Any) -> DryRunReport:
         """The start stage as a verdict, with no state change (no budget spent, no block)."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         return dry_run_report(rejects, self._new_lock(), [], block)
@@ -154,7 +153,7 @@ class Engine:
     def execute_pre_trade_dry_run(self, order: Any) -> DryRunReport:
         """Start and main stage as a verdict; main-stage mutations are dropped, never finalized."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         if rejects:
@@ -287,7 +286,7 @@ class Engine:
     def apply_execution_report(self, report: Any) -> PostTradeResult:
         """Fan a report out to every policy; record the first block it produces."""
         if not isinstance(report, self._report_type):
-            raise TypeError(_REPORT_TYPE_ERROR)
+            raise TypeError(REPORT_TYPE_ERROR)
         row = self._rows.report(report)
         account, underlying, settlement, side, flags, pnl, fee, scales = row
         has_account = _has_account(flags)
@@ -300,7 +299,7 @@ class Engine:
                 return _NOTHING_HAPPENED
             blocks = [b for _, b in self._reader.blocks(n, report)]
             if not has_account:
-                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+                self._kill_switch()
             return post_trade_result(blocks, (), ())
         n = self._book.apply_report(
             self._out, account, underlying, settlement, side, flags, pnl, fee, False, scales
@@ -314,40 +313,26 @@ class Engine:
             if has_account:
                 self._accounts.latch(row[0], blocks[0])
             else:
-                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+                self._kill_switch()
         if custom.error is not None:
             raise custom.error
         pnls = [p for _, p in sorted(custom.pnls, key=lambda pair: pair[0])]
         adjustments = [a for _, a in sorted(custom.adjustments, key=lambda pair: pair[0])]
         return post_trade_result(blocks, pnls, adjustments)
 
-    # ---- handles -----------------------------------------------------------------------------
+    # ---- EngineFront hooks ---------------------------------------------------------------------
 
-    def accounts(self) -> Accounts:
-        """The account groups and blocks handle (shares state with the engine)."""
-        return accounts_handle(self._accounts)
-
-    def configure(self) -> Configurator:
-        """The runtime policy settings handle."""
-        from .configure import configurator
-
+    def _configurator(self) -> Configurator:
         return configurator(self)
 
-    # ---- openpit_shm extensions --------------------------------------------------------------
-
-    def register_instrument(self, instrument: Any) -> int:
-        """The instrument id that order records (batch and shm doors) use for ``instrument``.
-
-        Ids are this engine's: records carry ``record_format.tag`` so that another
-        engine refuses them instead of reading the id as one of its own.
-        """
-        underlying, settlement = instrument._key
+    def _instrument_id(self, key: tuple[str, str]) -> int:
+        underlying, settlement = key
         return self._book.instrument_id(underlying, settlement)
 
-    @property
-    def record_format(self) -> RecordFormat:
-        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+    def _record_format_of(self) -> RecordFormat:
         return self._book.record_format
+
+    # ---- batches -----------------------------------------------------------------------------
 
     def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..builtins.record import Record
-from ..engine.accounts import Accounts, accounts_handle
+from ..engine.front import EngineFront
 from ..engine.outcomes import (
     FINALIZER_ENGINE_CAUSE,
-    KILL_SWITCH_ENGINE_CAUSE,
     RecordReader,
     is_engine_record,
     latched_cause,
@@ -67,6 +66,7 @@ from ..pretrade.results import (
 )
 from ..shm.discover import monitor_name
 from .accounts import RemoteAccountsState
+from .configure import sharded_configurator
 from .figures import shard_figures
 from .link import closed_error
 
@@ -76,8 +76,6 @@ _U64 = (1 << 64) - 1
 _HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK)  # ``ref`` is a handle, not the tag
 _STALE_ROWS = 1024
 _NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount) of a finalization
-_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
-_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 
 
 def _s64(v: int) -> int:
@@ -85,7 +83,7 @@ def _s64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-class ShardedEngine:
+class ShardedEngine(EngineFront):
     """A pre-trade engine sharded by account over worker processes (see ``docs/sharded.md``).
 
     Build it with ``Engine.builder().account_sync().sharded(workers=N)...build()``.
@@ -244,10 +242,6 @@ class ShardedEngine:
 
     # ---- pre-trade ---------------------------------------------------------------------------
 
-    def _check_order(self, order: Any) -> None:
-        if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
-
     def start_pre_trade(self, order: Any) -> StartResult:
         self._check_order(order)
         shard, row = self._row(order)
@@ -307,8 +301,7 @@ class ShardedEngine:
     # ---- post-trade --------------------------------------------------------------------------
 
     def apply_execution_report(self, report: Any) -> PostTradeResult:
-        if not isinstance(report, self._report_type):
-            raise TypeError(_REPORT_TYPE_ERROR)
+        self._check_report(report)
         a, _, _, side, flags, pnl, fee, scales = self._rows.report(report)
         op = report._operation
         instrument = 0 if op is None else self._instrument(op._instrument._key)
@@ -330,7 +323,7 @@ class ShardedEngine:
             for r in self._rejects(rows, payload, report)
         ]
         if op is None or op._account_id is None:  # no account: block the whole engine
-            self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+            self._kill_switch()
         return post_trade_result(blocks, [], [])
 
     # ---- batches -----------------------------------------------------------------------------
@@ -430,20 +423,16 @@ class ShardedEngine:
 
     # ---- handles -----------------------------------------------------------------------------
 
-    def accounts(self) -> Accounts:
-        self._check_open()
-        return accounts_handle(self._accounts)
+    # ---- EngineFront hooks (instrument ids are registered on every shard) -------------------
 
-    def configure(self) -> Any:
-        from .configure import sharded_configurator
-
-        self._check_open()
+    def _configurator(self) -> Any:
         return sharded_configurator(self)
 
-    def register_instrument(self, instrument: Any) -> int:
-        """The instrument id order records use for ``instrument`` (registered on every shard)."""
-        self._check_open()
-        return self._instrument(instrument._key)
+    def _instrument_id(self, key: tuple[str, str]) -> int:
+        return self._instrument(key)
+
+    def _record_format_of(self) -> RecordFormat:
+        return self._record_format
 
     def stats(self) -> list[dict[str, Any]]:
         """Per shard, the figures ``openpit-shm stat`` shows (``sharded.figures``): records,
@@ -466,11 +455,6 @@ class ShardedEngine:
     def monitor_name(self) -> str:
         """This engine's name in ``openpit-shm list`` / ``openpit-shm stat NAME``."""
         return monitor_name(self._topology.control)
-
-    @property
-    def record_format(self) -> RecordFormat:
-        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
-        return self._record_format
 
     def external_client(self, slot: int = 1) -> dict[str, Any]:
         """What a C program needs to feed shard rings from client slot ``slot`` (1..).
