@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import ExecutionReport, Order
 from ..kernels.codes import ST_NEED_SPACE
 from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
@@ -410,7 +411,7 @@ def log_slow_build(what: str, registrations: list[Registration], started: float)
 
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
-    from ..builtins.book import Book
+    from ..builtins.book import Book  # lazy: Numba kernel modules load when an engine is built
 
     started = time.perf_counter()
     validate_registrations(registrations)
@@ -441,7 +442,7 @@ def _start_at_on_first_call(engine: Engine) -> Any:
     compiles it. The stand-in replaces itself (through a weak reference: no
     cycle keeps the engine alive) so later calls go straight to the kernel.
     """
-    from ..builtins.book import Book
+    from ..builtins.book import Book  # lazy: Numba kernel modules load when an engine is built
 
     ref = weakref.ref(engine)
 
@@ -458,8 +459,6 @@ def _start_at_on_first_call(engine: Engine) -> Any:
 def _assemble(
     registrations: list[Registration], settings: _Settings, book: Any, serialized: bool
 ) -> Engine:
-    from ..core import ExecutionReport, Order
-
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
     engine = object.__new__(_SerializedEngine if serialized else Engine)
     if serialized:

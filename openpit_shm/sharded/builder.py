@@ -122,6 +122,8 @@ def _compile_in_background(entries: Sequence[Entry]) -> Callable[[], None]:
 
 def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     """Create the segments and shard arenas, start the workers, return the ShardedEngine."""
+    # lazy: a spawned worker imports openpit_shm; it must not load the client, supervisor
+    # and Numba kernel modules a build needs (they load when the first sharded engine is built)
     from ..builtins.book import Book
     from .book_io import create_shard_books
     from .client import assemble

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..builtins.record import Record
+from ..core import ExecutionReport, Order
 from ..engine.front import EngineFront
 from ..engine.outcomes import (
     FINALIZER_ENGINE_CAUSE,
@@ -25,7 +26,17 @@ from ..engine.outcomes import (
     is_engine_record,
     latched_cause,
 )
+from ..engine.rows import RowMaker
 from ..errors import ReservationLostError, ShardUnavailableError
+from ..kernels.agent import rings_table
+from ..kernels.client import (
+    PUMP_CLOSED,
+    PUMP_DONE,
+    PUMP_STALE_FULL,
+    UNANSWERED,
+    group_by_shard,
+    pump_batch,
+)
 from ..kernels.codes import (
     RSN_HANDLE_LOST,
     RSN_OUTCOME_UNKNOWN,
@@ -68,7 +79,7 @@ from ..shm.discover import monitor_name
 from .accounts import RemoteAccountsState
 from .configure import sharded_configurator
 from .figures import shard_figures
-from .link import closed_error
+from .link import ShardLink, closed_error
 
 __all__ = ["ShardedEngine", "assemble"]
 
@@ -344,8 +355,6 @@ class ShardedEngine(EngineFront):
         ``STATUS_ERROR`` / ``RSN_OUTCOME_UNKNOWN``. ``timeout`` bounds the
         time a shard makes no progress, not the whole batch.
         """
-        from ..kernels.client import PUMP_CLOSED, PUMP_DONE, PUMP_STALE_FULL, UNANSWERED
-
         self._check_open()
         if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
             raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
@@ -388,8 +397,6 @@ class ShardedEngine(EngineFront):
     def _pump(self, words: np.ndarray, rows: np.ndarray) -> tuple[int, np.ndarray]:
         """``kernels.client.pump_batch`` over every link (their locks held); its outcome and
         counters. Each shard's records get the next sequence numbers of its link."""
-        from ..kernels.client import PUMP_DONE, PUMP_STALE_FULL, group_by_shard, pump_batch
-
         n = words.shape[0]
         order = np.empty(n, dtype=np.int64)
         starts = np.empty(self._n + 1, dtype=np.int64)
@@ -546,11 +553,6 @@ def assemble(
     timeout: float,
 ) -> ShardedEngine:
     """Wire a ShardedEngine (called by the builder once the workers are ready)."""
-    from ..core import ExecutionReport, Order
-    from ..engine.rows import RowMaker
-    from ..kernels.agent import rings_table
-    from .link import ShardLink
-
     engine = object.__new__(ShardedEngine)
     names = topology.names
     engine._closed = True  # until fully built

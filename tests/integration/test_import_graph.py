@@ -8,8 +8,9 @@ What counts as an arrow ``a -> b``:
 * every ``import`` / ``from ... import`` in ``a``, at module level *and* inside
   function bodies: a function-level import is still a dependency, only a later one;
 * except those under ``if TYPE_CHECKING:`` (annotations only, never executed);
-* except a function-level import whose line (or the line above it) carries
-  ``# lazy: <reason>``. That is allowed only where an import must wait: a module
+* except a function-level import whose line (or the comment lines right above
+  it) carries ``# lazy: <reason>``; the mark also covers the imports that
+  directly follow it in the same block. That is allowed only where an import must wait: a module
   a spawned worker must not load before it has set itself up, or a Numba
   compile the caller must not pay for at import time. The reason is required.
 
@@ -132,10 +133,13 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _lazy_reason(lines: list[str], node: ast.stmt) -> str | None:
-    """The ``# lazy: <reason>`` on the import's lines or the line above, if any."""
+    """The ``# lazy: <reason>`` on the import's lines or the comment lines above, if any."""
     first = node.lineno - 1
     last = (node.end_lineno or node.lineno) - 1
-    for i in range(max(first - 1, 0), last + 1):
+    above = first - 1
+    while above >= 0 and lines[above].strip().startswith("#"):
+        above -= 1
+    for i in range(above + 1, last + 1):
         _, marker, reason = lines[i].partition("# lazy:")
         if marker:
             return reason.strip()
@@ -183,12 +187,16 @@ def _scan_module(module: str, path: Path) -> tuple[list[Arrow], list[LazyMark]]:
     is_package = path.name == "__init__.py"
 
     def walk(body: list[ast.stmt], in_function: bool) -> None:
+        group: str | None = None  # the lazy mark of the run of imports ``node`` continues
         for node in body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                group = None
             if isinstance(node, ast.If) and _is_type_checking(node.test):
                 walk(node.orelse, in_function)
                 continue
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 reason = _lazy_reason(lines, node)
+                reason = group = reason if reason is not None else group
                 if reason is not None:
                     marks.append(LazyMark(rel, node.lineno, reason, in_function))
                     if in_function:
