@@ -23,9 +23,11 @@ from .core import (
     OrderOperation,
     OrderPosition,
 )
+from .engine import builder as _builder
 from .engine.accounts import Accounts
 from .engine.builder import EngineBuilder, ReadyEngineBuilder, SyncedEngineBuilder
 from .engine.configure import Configurator
+from .engine.engine import IN_PROCESS_FACTORY as _IN_PROCESS_FACTORY
 from .engine.engine import Engine
 from .errors import (
     AccountBlockError,
@@ -37,6 +39,12 @@ from .errors import (
 from .layout.records import ORDER_DTYPE, RESULT_DTYPE
 from .param import AdjustmentAmount, Leverage, MonetaryAmount, PositionMode
 from .pretrade import AccountControl, PostTradeResult
+from .sharded.builder import SHARDED_FACTORY as _SHARDED_FACTORY
+
+# The wiring: the builder (engine layer) makes both engines without importing either.
+_builder.register_engine_factory(_builder.IN_PROCESS, _IN_PROCESS_FACTORY)
+_builder.register_engine_factory(_builder.SHARDED, _SHARDED_FACTORY)
+del _builder, _IN_PROCESS_FACTORY, _SHARDED_FACTORY
 
 __version__ = "0.1.0"
 

@@ -63,10 +63,8 @@ from .param._compat import (
 )
 from .param.asset import asset_text
 from .param.leverage import value_text
+from .param.lock import Lock
 from .param.values import coerce
-
-if typing.TYPE_CHECKING:
-    from .pretrade import Lock
 
 __all__ = [
     "ExecutionReport",
@@ -157,12 +155,6 @@ def _py_opt(value: object) -> str:
 
 def _bool_text(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _lock_type() -> type:
-    from .pretrade import Lock
-
-    return Lock
 
 
 # ----------------------------------------------------------------------------- instruments
@@ -638,7 +630,7 @@ class ExecutionReportFillDetails:
         if is_final is not None:
             is_final = _bool_arg(is_final)
         lock = kwargs["lock"]
-        if not isinstance(lock, _lock_type()):
+        if not isinstance(lock, Lock):
             raise downcast_error(lock, "Lock")
         self = _onew(cls)
         self._last_trade = last_trade

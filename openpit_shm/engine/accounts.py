@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccountBlockError, AccountGroupRegistrationError
+from ..param import AccountGroupId, AccountId
 from ..param._compat import downcast_error, missing_attribute
 from ..param.asset import asset_text
 from ..pretrade.rejects import AccountBlock
@@ -29,8 +30,6 @@ CODE_ACCOUNT_BLOCKED = "AccountBlocked"
 
 
 def _account(value: Any) -> int:
-    from ..param import AccountId
-
     if not isinstance(value, AccountId):
         raise TypeError("account_id must be openpit.param.AccountId")
     return account_key(value)
@@ -38,8 +37,6 @@ def _account(value: Any) -> int:
 
 def _group(value: Any) -> int:
     """A group id (AccountGroupId or int) as an int; 0 is the default group."""
-    from ..param import AccountGroupId
-
     if isinstance(value, AccountGroupId):
         return value.value
     if isinstance(value, int) and 0 <= value <= _U32_MAX:  # a bool counts as an int
@@ -170,8 +167,6 @@ class Accounts:
         st.set_groups(keys, 0)
 
     def group_of(self, account: Any) -> Any:
-        from ..param import AccountGroupId
-
         gid = self._state.group_of.get(_account(account))
         return None if gid is None else AccountGroupId.from_int(gid)
 
@@ -239,16 +234,12 @@ class Accounts:
 
     @staticmethod
     def _target_group(group: Any, error: type[Exception]) -> int:
-        from ..param import AccountGroupId
-
         if isinstance(group, AccountGroupId) and group.value == 0:
             raise error(_DEFAULT_TARGET)
         return _group(group)
 
     @staticmethod
     def _any_group(group: Any) -> int:
-        from ..param import AccountGroupId
-
         if isinstance(group, AccountGroupId):
             return group.value
         if isinstance(group, int) and 0 <= group <= _U32_MAX:  # a bool counts as an int

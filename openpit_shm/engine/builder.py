@@ -10,12 +10,18 @@ openpit_shm extensions, available on every stage before ``build()``:
 ``account_sync()``, ``sharded(workers=N, ...)`` makes ``build()`` return a
 ``ShardedEngine`` (``openpit_shm.sharded``): the same policies, each account
 decided by one of N worker processes over shared memory.
+
+The builder makes engines through factories (``EngineFactory``) registered by
+the modules that define the engines, which sit above it: ``engine.engine``
+(in process) and ``sharded.builder`` (sharded); ``openpit_shm/__init__.py``
+wires both. So the builder imports neither.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..layout.records import FIXED_SCALE_DEFAULT
@@ -25,10 +31,51 @@ from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_poli
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["EngineBuilder", "ReadyEngineBuilder", "SyncedEngineBuilder"]
+__all__ = [
+    "IN_PROCESS",
+    "SHARDED",
+    "EngineBuilder",
+    "EngineFactory",
+    "ReadyEngineBuilder",
+    "SyncedEngineBuilder",
+    "register_engine_factory",
+]
 
 SYNC_NONE, SYNC_FULL, SYNC_ACCOUNT = "no_sync", "full_sync", "account_sync"
 _MAX_FIXED_SCALE = 18
+
+#: Engine kinds ``build()`` makes: in process, or sharded after ``sharded(...)``.
+IN_PROCESS, SHARDED = "in_process", "sharded"
+
+
+@dataclass(frozen=True)
+class EngineFactory:
+    """How ``build()`` makes one kind of engine.
+
+    ``build(registrations, settings)`` returns the engine; ``options(**kwargs)``
+    (sharded only) validates the builder options of that kind into the value
+    ``build`` reads from ``settings.sharded``.
+    """
+
+    build: Callable[[list[Registration], _Settings], Any]
+    options: Callable[..., Any] | None = None
+
+
+_FACTORIES: dict[str, EngineFactory] = {}
+
+
+def register_engine_factory(kind: str, factory: EngineFactory) -> None:
+    """Make ``kind`` (``IN_PROCESS`` or ``SHARDED``) buildable (the package's wiring calls it)."""
+    if kind not in (IN_PROCESS, SHARDED):
+        raise ValueError(f"unknown engine kind {kind!r}")
+    _FACTORIES[kind] = factory
+
+
+def _factory(kind: str) -> EngineFactory:
+    factory = _FACTORIES.get(kind)
+    if factory is None:  # only if openpit_shm/__init__.py did not run its wiring
+        raise RuntimeError(f"no {kind} engine factory is registered (import openpit_shm)")
+    return factory
 
 
 class _Settings:
@@ -103,11 +150,11 @@ class _Sharding:
         extra ring pairs for C producers; ``timeout``: the bound on any wait for
         a shard (seconds).
         """
-        from ..sharded.builder import ShardedSettings
-
         if self._settings.sync != SYNC_ACCOUNT:
             raise ValueError("a sharded engine is account_sync: call .account_sync() first")
-        self._settings.sharded = ShardedSettings.of(
+        options = _factory(SHARDED).options
+        assert options is not None
+        self._settings.sharded = options(
             workers=workers,
             idle=idle,
             ring_capacity=ring_capacity,
@@ -223,12 +270,7 @@ class ReadyEngineBuilder(_Extensions, _Sharding):
 
     def build(self) -> Engine:
         """Validate the registrations and build the engine. The builder is then consumed."""
-        from .engine import build_engine
-
         self._check_alive()
         self._consumed = True
-        if self._settings.sharded is not None:
-            from ..sharded.builder import build_sharded
-
-            return build_sharded(self._registrations, self._settings)  # type: ignore[return-value]
-        return build_engine(self._registrations, self._settings)
+        kind = IN_PROCESS if self._settings.sharded is None else SHARDED
+        return _factory(kind).build(self._registrations, self._settings)  # type: ignore[no-any-return]

@@ -25,12 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import ExecutionReport, Order
 from ..kernels.codes import ST_NEED_SPACE
 from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
+from ..param import AccountGroupId
 from ..param._compat import check_no_arguments
+from ..param.lock import Lock
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
+from ..pretrade.request import accepted_nothing_held, held_reservation, request
 from ..pretrade.results import (
     DryRunReport,
     ExecuteResult,
@@ -41,24 +45,27 @@ from ..pretrade.results import (
     post_trade_result,
     start_result,
 )
-from .accounts import Accounts, AccountsState, accounts_handle
-from .builder import SYNC_NONE, EngineBuilder, _Settings
+from .accounts import AccountsState
+from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
+from .configure import configurator
+from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
+from .outcomes import (
+    FINALIZER_ENGINE_CAUSE,
+    RecordReader,
+    latched_cause,
+)
 from .registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
-from .rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from .request import accepted_nothing_held, held_reservation, request
 from .rows import RowMaker
 from .stages import custom_main, custom_post_trade, custom_start, run_finalizers
 
 if TYPE_CHECKING:
     from .configure import Configurator
 
-__all__ = ["Engine", "build_engine"]
+__all__ = ["IN_PROCESS_FACTORY", "Engine", "build_engine"]
 
 log = logging.getLogger(__name__)
 
 _NO_CUSTOM_LATCH = 255  # the kernel may latch its own first account-scope reject
-_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
-_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 
 
 def _merge(kernel: list[tuple[int, Reject]], custom: list[tuple[int, Reject]]) -> list[Reject]:
@@ -69,7 +76,7 @@ def _merge(kernel: list[tuple[int, Reject]], custom: list[tuple[int, Reject]]) -
     return [r for _, r in sorted(kernel + custom, key=lambda pair: pair[0])]
 
 
-class Engine:
+class Engine(EngineFront):
     """Pre-trade risk engine; build it with ``Engine.builder()``."""
 
     __slots__ = (
@@ -104,7 +111,7 @@ class Engine:
     def start_pre_trade(self, order: Any) -> StartResult:
         """Run the start stage; on success the result carries a single-use ``request``."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects = self._start(order, row, False)
         if rejects:
@@ -114,7 +121,7 @@ class Engine:
     def execute_pre_trade(self, order: Any) -> ExecuteResult:
         """Start stage then main stage; the result holds a reservation or the rejects."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         if not self._customs:
             # The hot path: one compiled call for gate + every builtin's start stage.
@@ -139,7 +146,7 @@ class Engine:
     def start_pre_trade_dry_run(self, order: Any) -> DryRunReport:
         """The start stage as a verdict, with no state change (no budget spent, no block)."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         return dry_run_report(rejects, self._new_lock(), [], block)
@@ -147,7 +154,7 @@ class Engine:
     def execute_pre_trade_dry_run(self, order: Any) -> DryRunReport:
         """Start and main stage as a verdict; main-stage mutations are dropped, never finalized."""
         if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
+            raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
         rejects, block = self._dry_start(order, row)
         if rejects:
@@ -229,7 +236,7 @@ class Engine:
             return  # openpit latches nothing for an order without an account
         for r in rejects:
             if r._scope == "account":
-                self._accounts.latch(row[0], _latched_cause(r))
+                self._accounts.latch(row[0], latched_cause(r))
                 return
 
     def _would_block(self, row: tuple, rejects: Sequence[Reject]) -> AccountBlock | None:
@@ -237,7 +244,7 @@ class Engine:
             return None
         for r in rejects:
             if r._scope == "account":
-                return _latched_cause(r)
+                return latched_cause(r)
         return None
 
     def finalize(self, mutations: Sequence[Any], commit: bool) -> None:
@@ -266,14 +273,10 @@ class Engine:
         gid = self._accounts.group_of.get(account)
         if gid is None:
             return None
-        from ..param import AccountGroupId
-
         return AccountGroupId.from_int(gid)
 
     @staticmethod
     def _new_lock(entries: Sequence[tuple[int, Any]] = ()) -> Any:
-        from ..pretrade.lock import Lock
-
         lock = Lock()
         for gid, price in entries:
             lock.push(gid, price)
@@ -284,7 +287,7 @@ class Engine:
     def apply_execution_report(self, report: Any) -> PostTradeResult:
         """Fan a report out to every policy; record the first block it produces."""
         if not isinstance(report, self._report_type):
-            raise TypeError(_REPORT_TYPE_ERROR)
+            raise TypeError(REPORT_TYPE_ERROR)
         row = self._rows.report(report)
         account, underlying, settlement, side, flags, pnl, fee, scales = row
         has_account = _has_account(flags)
@@ -297,7 +300,7 @@ class Engine:
                 return _NOTHING_HAPPENED
             blocks = [b for _, b in self._reader.blocks(n, report)]
             if not has_account:
-                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+                self._kill_switch()
             return post_trade_result(blocks, (), ())
         n = self._book.apply_report(
             self._out, account, underlying, settlement, side, flags, pnl, fee, False, scales
@@ -311,40 +314,26 @@ class Engine:
             if has_account:
                 self._accounts.latch(row[0], blocks[0])
             else:
-                self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+                self._kill_switch()
         if custom.error is not None:
             raise custom.error
         pnls = [p for _, p in sorted(custom.pnls, key=lambda pair: pair[0])]
         adjustments = [a for _, a in sorted(custom.adjustments, key=lambda pair: pair[0])]
         return post_trade_result(blocks, pnls, adjustments)
 
-    # ---- handles -----------------------------------------------------------------------------
+    # ---- EngineFront hooks ---------------------------------------------------------------------
 
-    def accounts(self) -> Accounts:
-        """The account groups and blocks handle (shares state with the engine)."""
-        return accounts_handle(self._accounts)
-
-    def configure(self) -> Configurator:
-        """The runtime policy settings handle."""
-        from .configure import configurator
-
+    def _configurator(self) -> Configurator:
         return configurator(self)
 
-    # ---- openpit_shm extensions --------------------------------------------------------------
-
-    def register_instrument(self, instrument: Any) -> int:
-        """The instrument id that order records (batch and shm doors) use for ``instrument``.
-
-        Ids are this engine's: records carry ``record_format.tag`` so that another
-        engine refuses them instead of reading the id as one of its own.
-        """
-        underlying, settlement = instrument._key
+    def _instrument_id(self, key: tuple[str, str]) -> int:
+        underlying, settlement = key
         return self._book.instrument_id(underlying, settlement)
 
-    @property
-    def record_format(self) -> RecordFormat:
-        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
+    def _record_format_of(self) -> RecordFormat:
         return self._book.record_format
+
+    # ---- batches -----------------------------------------------------------------------------
 
     def execute_batch(self, records: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Run ``ORDER_DTYPE`` records; one ``RESULT_DTYPE`` result per request (see batch)."""
@@ -367,12 +356,6 @@ _NOTHING_HAPPENED = post_trade_result((), (), ())
 
 def _has_account(flags: int) -> bool:
     return flags & ORDER_HAS_OPERATION != 0 and flags & ORDER_NO_ACCOUNT == 0
-
-
-def _latched_cause(reject: Reject) -> AccountBlock:
-    return AccountBlock._trusted(
-        reject._policy, "AccountBlocked", reject._reason, reject._details, reject._user_data
-    )
 
 
 class _SerializedEngine(Engine):
@@ -428,7 +411,7 @@ def log_slow_build(what: str, registrations: list[Registration], started: float)
 
 def build_engine(registrations: list[Registration], settings: _Settings) -> Engine:
     """Validate registrations and assemble an Engine (called by ``ReadyEngineBuilder.build``)."""
-    from ..builtins.book import Book
+    from ..builtins.book import Book  # lazy: Numba kernel modules load when an engine is built
 
     started = time.perf_counter()
     validate_registrations(registrations)
@@ -445,8 +428,6 @@ def build_engine_over(registrations: list[Registration], book: Any) -> Engine:
 
     Not serialized: a worker calls its engine from one thread only.
     """
-    from .builder import SYNC_ACCOUNT
-
     validate_registrations(registrations)
     settings = _Settings()
     settings.sync = SYNC_ACCOUNT
@@ -461,7 +442,7 @@ def _start_at_on_first_call(engine: Engine) -> Any:
     compiles it. The stand-in replaces itself (through a weak reference: no
     cycle keeps the engine alive) so later calls go straight to the kernel.
     """
-    from ..builtins.book import Book
+    from ..builtins.book import Book  # lazy: Numba kernel modules load when an engine is built
 
     ref = weakref.ref(engine)
 
@@ -478,8 +459,6 @@ def _start_at_on_first_call(engine: Engine) -> Any:
 def _assemble(
     registrations: list[Registration], settings: _Settings, book: Any, serialized: bool
 ) -> Engine:
-    from ..core import ExecutionReport, Order
-
     customs = [e for e in registrations if isinstance(e, CustomEntry)]
     engine = object.__new__(_SerializedEngine if serialized else Engine)
     if serialized:
@@ -491,7 +470,7 @@ def _assemble(
     engine._clock = settings.clock
     engine._accounts = AccountsState(book)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
-    engine._reader = RecordReader(engine)
+    engine._reader = RecordReader(engine._accounts, book.describe, engine._out)
     engine._rows = RowMaker(book)
     engine._start_at = _start_at_on_first_call(engine)
     engine._out_addr = book.out_addr(engine._out)
@@ -499,3 +478,7 @@ def _assemble(
     engine._order_type = Order
     engine._report_type = ExecutionReport
     return engine
+
+
+#: What ``ReadyEngineBuilder.build()`` calls for an in-process engine (wired in ``openpit_shm``).
+IN_PROCESS_FACTORY = EngineFactory(build_engine)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .. import core, param
 from ..kernels.codes import (
     RSN_BAD_HANDLE,
     RSN_BAD_KIND,
@@ -64,6 +65,7 @@ from ..layout.records import (
 )
 from ..layout.shard import shard_of
 from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_RECORD_TAG
+from ..param import AccountId, Side
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -88,16 +90,12 @@ def fixed_decimal(value: int, scale: int) -> Decimal:
 
 def _side(rec: Any, flags: int) -> Any:
     """The Side of a well-formed record (None when flagged absent)."""
-    from ..param import Side
-
     if flags & ORDER_NO_SIDE:
         return None
     return Side.BUY if int(rec["side"]) == SIDE_BUY else Side.SELL
 
 
 def _account(rec: Any, flags: int) -> Any:
-    from ..param import AccountId
-
     if flags & ORDER_NO_ACCOUNT:
         return None
     return AccountId.from_int(int(rec["account"]) & _U64)
@@ -207,14 +205,10 @@ class RecordDoor:
         return code != 0
 
     def _instrument(self, rec: Any) -> Any:
-        from .. import core
-
         return core.Instrument(*self.engine._book.instrument_assets(int(rec["instrument"])))
 
     def order(self, rec: Any, answer: Answer) -> Any:
         """The ``Order`` a record describes, or None after writing an error row."""
-        from .. import core, param
-
         if self._malformed(rec, answer):
             return None
         flags = int(rec["flags"])
@@ -246,8 +240,6 @@ class RecordDoor:
 
     def report(self, rec: Any, answer: Answer) -> Any:
         """The ``ExecutionReport`` a record describes, or None after writing an error row."""
-        from .. import core, param
-
         if self._malformed(rec, answer):
             return None
         flags = int(rec["flags"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..pretrade.lock import check_policy_group_id
+from ..param.lock import check_policy_group_id
 
 __all__ = [
     "BuiltinEntry",

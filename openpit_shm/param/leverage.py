@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import operator
 import struct
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from ._compat import as_double, is_numpy_bool, pyo3_too_many
 
-__all__ = ["Leverage", "leverage_raw", "value_text"]
+__all__ = ["Leverage", "leverage_raw", "use_margin_rule", "value_text"]
 
 SCALE = 10
 _RAW_MIN = 10
@@ -75,6 +76,22 @@ def value_text(raw: int) -> str:
     return f"{whole}.{tenth}"
 
 
+def _margin_rule_missing(notional: Any, raw: int) -> Any:
+    raise RuntimeError("param.values did not install the margin rule")  # pragma: no cover
+
+
+#: ``(notional argument, tenths) -> Notional``. ``values`` installs it (``use_margin_rule``):
+#: Notional lives there and ``values`` already imports this module (``leverage_raw``), so
+#: importing ``values`` from here would be a cycle. The ``param`` package imports both.
+_margin_rule: Callable[[Any, int], Any] = _margin_rule_missing
+
+
+def use_margin_rule(rule: Callable[[Any, int], Any]) -> None:
+    """Install ``Leverage.calculate_margin_required``'s arithmetic (called by ``values``)."""
+    global _margin_rule
+    _margin_rule = rule
+
+
 def _from_raw(raw: int) -> Leverage:
     o = _onew(Leverage)
     o._raw = raw
@@ -126,9 +143,7 @@ class Leverage:
         return _f32(self._raw / SCALE)
 
     def calculate_margin_required(self, notional: Any) -> Any:
-        from .values import Notional, coerce, margin_required
-
-        return margin_required(coerce(Notional, notional), self._raw)
+        return _margin_rule(notional, self._raw)
 
     def __repr__(self) -> str:
         return f"Leverage(value={value_text(self._raw)})"

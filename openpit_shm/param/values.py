@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from . import _decimal as D
 from ._compat import as_double, downcast_error, extract_u32, is_numpy_bool
 from .errors import FixedPointError, ParamError
+from .leverage import leverage_raw, use_margin_rule
 
 __all__ = [
     "CashFlow",
@@ -718,8 +719,6 @@ class Notional(_Value):
         return self._same(Volume)
 
     def calculate_margin_required(self, leverage: Any) -> Notional:
-        from .leverage import leverage_raw
-
         return margin_required(self, leverage_raw(leverage))
 
 
@@ -866,3 +865,6 @@ for _cls in (Quantity, Price, Volume, Notional, Pnl, Fee, CashFlow, PositionSize
         _fn = _Value.__dict__[_name].__func__
         setattr(_cls, _name, classmethod(_renamed(_fn, f"{_cls._KIND}.{_name}")))
 del _cls, _name, _fn
+
+
+use_margin_rule(lambda notional, raw: margin_required(coerce(Notional, notional), raw))

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import typing
 
-from ..engine.request import Request, Reservation
+from ..param.lock import Lock
 from . import policies
 from ._enum import RejectCode, RejectScope
 from .context import AccountControl, Context, PostTradeContext
-from .lock import Lock
 from .policy import (
     Policy,
     PolicyAccountAdjustmentResult,
@@ -20,6 +19,7 @@ from .policy import (
     PolicyReject,
 )
 from .rejects import AccountBlock, Reject
+from .request import Request, Reservation
 from .results import (
     AccountAdjustmentOutcome,
     AccountOutcomeEntry,

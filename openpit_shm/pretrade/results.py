@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..param import Pnl, PositionSize
 from .rejects import AccountBlock, Reject
 
 if TYPE_CHECKING:
-    from ..param import AccountId, Pnl, PositionSize, Price
-    from .lock import Lock
+    from ..param import AccountId, Price
+    from ..param.lock import Lock
     from .request import Request, Reservation
 
 __all__ = [
@@ -227,8 +228,6 @@ class OutcomeAmount:
     __slots__ = ("_absolute", "_delta")
 
     def __init__(self, *, delta: PositionSize, absolute: PositionSize) -> None:
-        from ..param import PositionSize
-
         for v in (delta, absolute):
             if not isinstance(v, PositionSize):
                 raise TypeError("argument must be openpit.param.PositionSize")
@@ -253,8 +252,6 @@ class PnlOutcomeAmount:
     __slots__ = ("_absolute", "_delta")
 
     def __init__(self, *, delta: Pnl, absolute: Pnl) -> None:
-        from ..param import Pnl
-
         for v in (delta, absolute):
             if not isinstance(v, Pnl):
                 raise TypeError("argument must be openpit.param.Pnl")

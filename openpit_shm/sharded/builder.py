@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.builder import EngineFactory
 from ..engine.engine import log_slow_build
 from ..engine.registry import BuiltinEntry, CustomEntry, Registration, validate_registrations
 from ..kernels.entries import (
@@ -25,7 +26,7 @@ from ..kernels.ring import IDLE_BACKOFF, IDLE_BUSY_SPIN, idle_backoff, idle_back
 from ..layout.records import new_record_tag
 from ..layout.ring import ring_capacity_check
 
-__all__ = ["ShardedSettings", "build_sharded"]
+__all__ = ["SHARDED_FACTORY", "ShardedSettings", "build_sharded"]
 
 _MAX_WORKERS = 64
 
@@ -121,6 +122,8 @@ def _compile_in_background(entries: Sequence[Entry]) -> Callable[[], None]:
 
 def build_sharded(registrations: list[Registration], settings: Any) -> Any:
     """Create the segments and shard arenas, start the workers, return the ShardedEngine."""
+    # lazy: a spawned worker imports openpit_shm; it must not load the client, supervisor
+    # and Numba kernel modules a build needs (they load when the first sharded engine is built)
     from ..builtins.book import Book
     from .book_io import create_shard_books
     from .client import assemble
@@ -183,3 +186,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
             supervisor.stop()
         topology.close()
         raise
+
+
+#: What the builder's ``sharded(...)`` and ``build()`` call (wired in ``openpit_shm``).
+SHARDED_FACTORY = EngineFactory(build_sharded, ShardedSettings.of)

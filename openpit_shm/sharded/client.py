@@ -18,15 +18,26 @@ from typing import Any
 import numpy as np
 
 from ..builtins.record import Record
-from ..engine.accounts import Accounts, accounts_handle
-from ..engine.engine import _latched_cause
-from ..engine.rejects import FINALIZER_ENGINE_CAUSE, KILL_SWITCH_ENGINE_CAUSE, RecordReader
-from ..engine.request import accepted_nothing_held, bare_reservation, held_reservation, request
+from ..core import ExecutionReport, Order
+from ..engine.front import EngineFront
+from ..engine.outcomes import (
+    FINALIZER_ENGINE_CAUSE,
+    RecordReader,
+    is_engine_record,
+    latched_cause,
+)
+from ..engine.rows import RowMaker
 from ..errors import ReservationLostError, ShardUnavailableError
+from ..kernels.agent import rings_table
+from ..kernels.client import (
+    PUMP_CLOSED,
+    PUMP_DONE,
+    PUMP_STALE_FULL,
+    UNANSWERED,
+    group_by_shard,
+    pump_batch,
+)
 from ..kernels.codes import (
-    RSN_GATE_ACCOUNT,
-    RSN_GATE_ENGINE,
-    RSN_GATE_GROUP,
     RSN_HANDLE_LOST,
     RSN_OUTCOME_UNKNOWN,
     RSN_SHARD_DOWN,
@@ -51,7 +62,9 @@ from ..layout.records import (
     RecordFormat,
 )
 from ..layout.shard import shard_of
-from ..pretrade.rejects import AccountBlock, Reject, make_reject
+from ..param.lock import Lock
+from ..pretrade.rejects import AccountBlock, Reject
+from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
     DryRunReport,
     ExecuteResult,
@@ -64,8 +77,9 @@ from ..pretrade.results import (
 )
 from ..shm.discover import monitor_name
 from .accounts import RemoteAccountsState
+from .configure import sharded_configurator
 from .figures import shard_figures
-from .link import closed_error
+from .link import ShardLink, closed_error
 
 __all__ = ["ShardedEngine", "assemble"]
 
@@ -73,8 +87,6 @@ _U64 = (1 << 64) - 1
 _HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK)  # ``ref`` is a handle, not the tag
 _STALE_ROWS = 1024
 _NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount) of a finalization
-_ORDER_TYPE_ERROR = "order must inherit from openpit.Order"
-_REPORT_TYPE_ERROR = "report must inherit from openpit.ExecutionReport"
 
 
 def _s64(v: int) -> int:
@@ -82,28 +94,7 @@ def _s64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-def _is_engine(rec: Record, reason: int) -> bool:
-    return rec.policy == POLICY_ENGINE and rec.reason == reason
-
-
-def _outcome_unknown(shard: int) -> ShardUnavailableError:
-    return ShardUnavailableError(
-        f"the worker of shard {shard} died while deciding this request: its outcome is "
-        "unknown (it may or may not have been applied)"
-    )
-
-
-def _shard_down_reject(shard: int) -> Reject:
-    return make_reject(
-        "Engine",
-        "SystemUnavailable",
-        "shard worker unavailable",
-        f"the worker of shard {shard} is not running; the request was not evaluated",
-        "order",
-    )
-
-
-class ShardedEngine:
+class ShardedEngine(EngineFront):
     """A pre-trade engine sharded by account over worker processes (see ``docs/sharded.md``).
 
     Build it with ``Engine.builder().account_sync().sharded(workers=N)...build()``.
@@ -226,7 +217,7 @@ class ShardedEngine:
         or restarted since, has lost them (``ReservationLostError``). Anything
         else means the handle was refused (``RuntimeError`` with its text).
         """
-        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
+        if is_engine_record(rec, RSN_OUTCOME_UNKNOWN):
             return ReservationLostError(
                 f"the worker of shard {shard} died while finalizing reservation {handle}: "
                 "whether it was committed or rolled back is unknown"
@@ -236,7 +227,7 @@ class ShardedEngine:
                 f"the reservation was lost: the worker of shard {shard} that held it is gone "
                 "(down or restarted); it was neither committed nor rolled back"
             )
-        why = self._reject(rec, None, None)
+        why = self._reader.answered(rec, None, None)
         return RuntimeError(f"reservation {handle} was not finalized: {why.reason}: {why.details}")
 
     def _shard(self, account: int) -> int:
@@ -257,35 +248,10 @@ class ShardedEngine:
 
     # ---- reading answers ---------------------------------------------------------------------
 
-    def _reject(self, rec: Record, text: Any, subject: Any) -> Reject:
-        if text is not None:
-            return make_reject(*text)
-        if _is_engine(rec, RSN_SHARD_DOWN):
-            return _shard_down_reject(rec.d[0])
-        if _is_engine(rec, RSN_OUTCOME_UNKNOWN):
-            raise _outcome_unknown(rec.d[0])
-        if rec.policy == POLICY_ENGINE and rec.reason in (
-            RSN_GATE_ACCOUNT,
-            RSN_GATE_GROUP,
-            RSN_GATE_ENGINE,
-        ):
-            return self._gate_reader._gate(rec)
-        described = self._replica.describe(rec, subject)
-        if described is None:
-            return self._gate_reader._gate(rec)
-        return make_reject(*described)
-
     def _rejects(self, rows: list[Record], payload: Any, subject: Any) -> list[Reject]:
-        if payload is not None and payload[0] == "error":
-            raise payload[1]
-        texts = payload[1] if payload is not None else [None] * len(rows)
-        return [self._reject(rec, text, subject) for rec, text in zip(rows, texts)]
+        return self._reader.answered_all(rows, payload, subject)
 
     # ---- pre-trade ---------------------------------------------------------------------------
-
-    def _check_order(self, order: Any) -> None:
-        if not isinstance(order, self._order_type):
-            raise TypeError(_ORDER_TYPE_ERROR)
 
     def start_pre_trade(self, order: Any) -> StartResult:
         self._check_order(order)
@@ -314,8 +280,6 @@ class ShardedEngine:
                 return accepted_nothing_held()  # committed in the worker: nothing to finalize
             lock, adjustments = None, []
             if payload is not None and payload[0] == "reserved":
-                from ..pretrade.lock import Lock
-
                 lock, adjustments = Lock.from_json(payload[1]), list(payload[2])
             if first.reservation == 0:
                 return execute_result(bare_reservation(lock, adjustments), [])
@@ -325,8 +289,6 @@ class ShardedEngine:
         return execute_result(None, self._rejects(rows, payload, order))
 
     def _dry(self, kind: int, order: Any) -> DryRunReport:
-        from ..pretrade.lock import Lock
-
         self._check_order(order)
         shard, row = self._row(order)
         rows, payload = self._roundtrip(shard, kind, row)
@@ -337,7 +299,7 @@ class ShardedEngine:
         block = None
         for rec, r in zip(rows, rejects):
             if rec.flags & RESULT_BLOCK_LATCHED:
-                block = _latched_cause(r)
+                block = latched_cause(r)
                 break
         return dry_run_report(rejects, Lock(), [], block)
 
@@ -350,8 +312,7 @@ class ShardedEngine:
     # ---- post-trade --------------------------------------------------------------------------
 
     def apply_execution_report(self, report: Any) -> PostTradeResult:
-        if not isinstance(report, self._report_type):
-            raise TypeError(_REPORT_TYPE_ERROR)
+        self._check_report(report)
         a, _, _, side, flags, pnl, fee, scales = self._rows.report(report)
         op = report._operation
         instrument = 0 if op is None else self._instrument(op._instrument._key)
@@ -362,7 +323,7 @@ class ShardedEngine:
             shard, MSG_REPORT, (account, instrument, side, flags, 0, 0), ref, pnl, fee
         )
         first = rows[0]
-        if _is_engine(first, RSN_SHARD_DOWN):
+        if is_engine_record(first, RSN_SHARD_DOWN):
             raise ShardUnavailableError(
                 f"the report was not applied: the worker of shard {shard} is not running"
             )
@@ -373,7 +334,7 @@ class ShardedEngine:
             for r in self._rejects(rows, payload, report)
         ]
         if op is None or op._account_id is None:  # no account: block the whole engine
-            self._accounts.block_engine(KILL_SWITCH_ENGINE_CAUSE)
+            self._kill_switch()
         return post_trade_result(blocks, [], [])
 
     # ---- batches -----------------------------------------------------------------------------
@@ -394,8 +355,6 @@ class ShardedEngine:
         ``STATUS_ERROR`` / ``RSN_OUTCOME_UNKNOWN``. ``timeout`` bounds the
         time a shard makes no progress, not the whole batch.
         """
-        from ..kernels.client import PUMP_CLOSED, PUMP_DONE, PUMP_STALE_FULL, UNANSWERED
-
         self._check_open()
         if not isinstance(records, np.ndarray) or records.dtype != ORDER_DTYPE:
             raise TypeError("records must be a NumPy array of openpit_shm.ORDER_DTYPE")
@@ -438,8 +397,6 @@ class ShardedEngine:
     def _pump(self, words: np.ndarray, rows: np.ndarray) -> tuple[int, np.ndarray]:
         """``kernels.client.pump_batch`` over every link (their locks held); its outcome and
         counters. Each shard's records get the next sequence numbers of its link."""
-        from ..kernels.client import PUMP_DONE, PUMP_STALE_FULL, group_by_shard, pump_batch
-
         n = words.shape[0]
         order = np.empty(n, dtype=np.int64)
         starts = np.empty(self._n + 1, dtype=np.int64)
@@ -473,20 +430,16 @@ class ShardedEngine:
 
     # ---- handles -----------------------------------------------------------------------------
 
-    def accounts(self) -> Accounts:
-        self._check_open()
-        return accounts_handle(self._accounts)
+    # ---- EngineFront hooks (instrument ids are registered on every shard) -------------------
 
-    def configure(self) -> Any:
-        from .configure import sharded_configurator
-
-        self._check_open()
+    def _configurator(self) -> Any:
         return sharded_configurator(self)
 
-    def register_instrument(self, instrument: Any) -> int:
-        """The instrument id order records use for ``instrument`` (registered on every shard)."""
-        self._check_open()
-        return self._instrument(instrument._key)
+    def _instrument_id(self, key: tuple[str, str]) -> int:
+        return self._instrument(key)
+
+    def _record_format_of(self) -> RecordFormat:
+        return self._record_format
 
     def stats(self) -> list[dict[str, Any]]:
         """Per shard, the figures ``openpit-shm stat`` shows (``sharded.figures``): records,
@@ -509,11 +462,6 @@ class ShardedEngine:
     def monitor_name(self) -> str:
         """This engine's name in ``openpit-shm list`` / ``openpit-shm stat NAME``."""
         return monitor_name(self._topology.control)
-
-    @property
-    def record_format(self) -> RecordFormat:
-        """The fixed-point scale and record tag of this engine's records (``openpit_shm.batch``)."""
-        return self._record_format
 
     def external_client(self, slot: int = 1) -> dict[str, Any]:
         """What a C program needs to feed shard rings from client slot ``slot`` (1..).
@@ -594,21 +542,6 @@ class ShardedEngine:
             self.close()
 
 
-class _GateReader(RecordReader):
-    """Formats gate records from the client's block texts (no engine ``out`` needed)."""
-
-    def __init__(self, accounts: RemoteAccountsState) -> None:
-        self._engine = _AccountsOnly(accounts)  # type: ignore[assignment]
-        self.latched = False
-
-
-class _AccountsOnly:
-    __slots__ = ("_accounts",)
-
-    def __init__(self, accounts: RemoteAccountsState) -> None:
-        self._accounts = accounts
-
-
 def assemble(
     *,
     registrations: list,
@@ -620,11 +553,6 @@ def assemble(
     timeout: float,
 ) -> ShardedEngine:
     """Wire a ShardedEngine (called by the builder once the workers are ready)."""
-    from ..core import ExecutionReport, Order
-    from ..engine.rows import RowMaker
-    from ..kernels.agent import rings_table
-    from .link import ShardLink
-
     engine = object.__new__(ShardedEngine)
     names = topology.names
     engine._closed = True  # until fully built
@@ -663,7 +591,7 @@ def assemble(
     engine._ring_table = table
     engine._accounts = RemoteAccountsState(names.n_shards, engine._call)
     supervisor.accounts_snapshot = engine._accounts.snapshot
-    engine._gate_reader = _GateReader(engine._accounts)
+    engine._reader = RecordReader(engine._accounts, replica.describe)
     engine._order_type = Order
     engine._report_type = ExecutionReport
     engine._closed = False

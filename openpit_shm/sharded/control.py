@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ShardUnavailableError
+from ..kernels.client import notify
 from ..layout.control import (
     CTL_S_CONTROL_SEQ,
     CTL_S_SLEEPING,
@@ -52,8 +53,6 @@ class ControlChannel:
 
     def call(self, op: str, args: Any = (), timeout: float = 60.0) -> Any:
         """Send one request and wait for its reply; the worker's exception is re-raised here."""
-        from ..kernels.client import notify
-
         self.seq += 1
         number = self.seq  # echoed in the reply: one to a call that gave up is skipped
         try:

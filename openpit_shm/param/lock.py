@@ -1,5 +1,9 @@
 """Lock: the (policy_group_id, price) entries a reservation carries onto later reports.
 
+Public as ``openpit_shm.pretrade.Lock`` (openpit's ``openpit.pretrade.Lock``). It lives
+with the value types because it is one: ``core``'s fill details hold one, and ``core``
+sits under ``pretrade`` (``tests/integration/test_import_graph.py``).
+
 Serialized forms group prices by policy group, default group (0) first, then
 the other groups in order of first appearance: JSON
 ``[["1","3"],[5,"2.5","7.50"],[2,"4"]]``; MessagePack and CBOR encode the same
@@ -12,6 +16,8 @@ import json
 import struct
 from collections.abc import Iterable
 from typing import Any
+
+from .values import Price
 
 __all__ = ["Lock", "check_policy_group_id"]
 
@@ -26,8 +32,6 @@ def check_policy_group_id(gid: object) -> int:
 
 
 def _price(value: object) -> Any:
-    from ..param import Price
-
     return value if isinstance(value, Price) else Price(value)  # type: ignore[arg-type]
 
 
@@ -269,3 +273,6 @@ def _decode_cbor(b: bytes, i: int) -> tuple[Any, int]:
             items.append(item)
         return items, i
     raise ValueError(f"unexpected cbor major type {major}")
+
+
+Lock.__module__ = "openpit_shm.pretrade"

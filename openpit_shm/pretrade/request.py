@@ -1,5 +1,9 @@
 """Single-use Request (start -> main stage) and Reservation (commit | rollback) handles.
 
+Both engines hand these out (in process and sharded); they call back into the
+engine through a small duck-typed surface (``execute_request``, ``finalize``),
+so ``pretrade`` owns them without knowing the engine.
+
 A reservation owns the mutations custom policies registered in the main stage
 and, in sharded mode, the worker-side reservation handle. Commit runs the
 mutations forward, rollback in reverse; every callback runs, the first error is
@@ -13,18 +17,18 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..pretrade.results import ExecuteResult
-
-if TYPE_CHECKING:
-    from ..pretrade.lock import Lock
+from ..param.lock import Lock
+from .rejects import make_reject
+from .results import ExecuteResult, execute_result
 
 __all__ = [
     "Request",
     "Reservation",
     "accepted_nothing_held",
     "bare_reservation",
+    "engine_gone_result",
     "held_reservation",
     "request",
 ]
@@ -51,10 +55,20 @@ class Request:
         self._done = True
         core = self._core()
         if core is None:
-            from .rejects import engine_gone_result
-
             return engine_gone_result()
         return core.execute_request(self._order, self._row)
+
+
+def engine_gone_result() -> ExecuteResult:
+    """What ``Request.execute()`` returns once its engine has been collected."""
+    reject = make_reject(
+        "Engine",
+        "SystemUnavailable",
+        "engine is no longer available",
+        "request handle outlived engine instance",
+        "order",
+    )
+    return execute_result(None, [reject])
 
 
 def request(core: Any, order: Any, row: tuple) -> Request:
@@ -83,8 +97,6 @@ class Reservation:
         if self._done:
             raise RuntimeError(_FINALIZED)
         if self._lock is None:
-            from ..pretrade.lock import Lock
-
             self._lock = Lock()
         return self._lock
 
@@ -168,8 +180,6 @@ class _AcceptedNothingHeld(ExecuteResult, Reservation):
     def lock(self) -> Lock:
         if self._done:
             raise RuntimeError(_FINALIZED)
-        from ..pretrade.lock import Lock
-
         return Lock()
 
     __repr__ = ExecuteResult.__repr__
