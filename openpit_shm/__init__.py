@@ -9,8 +9,15 @@ C programs can feed (``get_include()`` gives the header's folder).
 
 from __future__ import annotations
 
-from . import core, param, pretrade
+from . import account_adjustment, core, param, pretrade
 from .core import (
+    AccountAdjustment,
+    AccountAdjustmentAccountPnlOperation,
+    AccountAdjustmentAmount,
+    AccountAdjustmentBalanceOperation,
+    AccountAdjustmentBounds,
+    AccountAdjustmentContext,
+    AccountAdjustmentPositionOperation,
     ExecutionReport,
     ExecutionReportFillDetails,
     ExecutionReportOperation,
@@ -93,22 +100,6 @@ __all__ = [
     "pretrade",
 ]
 
-
-# ----------------------------------------------------------------------------- issue 11 exports
-from . import account_adjustment  # noqa: E402
-from .account_adjustment import (  # noqa: E402
-    AccountPnlOperation as AccountAdjustmentAccountPnlOperation,
-)
-from .account_adjustment import Adjustment as AccountAdjustment  # noqa: E402
-from .account_adjustment import Amount as AccountAdjustmentAmount  # noqa: E402
-from .account_adjustment import (  # noqa: E402
-    BalanceOperation as AccountAdjustmentBalanceOperation,
-)
-from .account_adjustment import Bounds as AccountAdjustmentBounds  # noqa: E402
-from .account_adjustment import (  # noqa: E402
-    PositionOperation as AccountAdjustmentPositionOperation,
-)
-from .adjustment_context import AccountAdjustmentContext  # noqa: E402
 
 __all__ += [
     "AccountAdjustment",

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Instrument, _check_instrument, _py_opt
+from .instrument import Instrument, _check_instrument, _py_opt
 from .param import AdjustmentAmount, Asset, Leverage, Pnl, PositionMode, PositionSize, Price
 from .param._compat import pyo3_kwonly, reduce_slots, rust_debug_str
 from .param.asset import asset_text
+from .param.halt import PnlHaltReason
 from .param.leverage import value_text
 from .param.values import coerce
-from .pretrade.results import PnlHaltReason
 
 __all__ = [
     "AccountPnlOperation",

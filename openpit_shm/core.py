@@ -39,6 +39,7 @@ import dataclasses
 import typing
 from typing import Any
 
+from .instrument import Instrument, InstrumentId, _check_instrument, _py_opt
 from .param import (
     AccountId,
     Fee,
@@ -55,7 +56,6 @@ from .param import (
 )
 from .param._compat import (
     downcast_error,
-    extract_u64,
     is_numpy_bool,
     pyo3_kwonly,
     reduce_slots,
@@ -148,103 +148,8 @@ def _some(text: str | None) -> str:
     return "None" if text is None else f"Some({rust_debug_str(text)})"
 
 
-def _py_opt(value: object) -> str:
-    """How openpit's reprs show a Python object held in an ``Option``."""
-    return "Ok(None)" if value is None else f"Ok(Some(Py({id(value):#x})))"
-
-
 def _bool_text(value: bool) -> str:
     return "true" if value else "false"
-
-
-# ----------------------------------------------------------------------------- instruments
-
-
-class Instrument:
-    """Trading instrument: the traded (underlying) asset and the settlement asset.
-
-    Quantities and positions are in the underlying asset; cash, P&L and fees
-    in the settlement asset.
-    """
-
-    __slots__ = ("__dict__", "_key")
-
-    _key: tuple[str, str]
-
-    def __init__(self, underlying_asset: str, settlement_asset: str) -> None:
-        if (
-            underlying_asset.__class__ is str
-            and settlement_asset.__class__ is str
-            and underlying_asset
-            and settlement_asset
-            and not underlying_asset.isspace()
-            and not settlement_asset.isspace()
-        ):
-            self._key = (underlying_asset, settlement_asset)
-        else:
-            self._key = (asset_text(underlying_asset), asset_text(settlement_asset))
-
-    @property
-    def underlying_asset(self) -> str:
-        """The asset that is bought or sold."""
-        return self._key[0]
-
-    @property
-    def settlement_asset(self) -> str:
-        """The asset used for monetary settlement."""
-        return self._key[1]
-
-    def __repr__(self) -> str:
-        u, s = self._key
-        return (
-            f"Instrument(underlying_asset={rust_debug_str(u)}, "
-            f"settlement_asset={rust_debug_str(s)})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Instrument):
-            return NotImplemented
-        return self._key == other._key
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-
-class InstrumentId:
-    """Stable identifier shared by OpenPit subsystems (u64)."""
-
-    __slots__ = ("_value",)
-    _OPENPIT_NAME = "openpit.core.InstrumentId"
-
-    _value: int
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        raise TypeError("type 'openpit.core.InstrumentId' is not an acceptable base type")
-
-    def __init__(self, value: int) -> None:
-        self._value = extract_u64(value)
-
-    @property
-    def value(self) -> int:
-        return self._value
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not InstrumentId:
-            return NotImplemented
-        return self._value == other._value  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def _no_order(self, other: object) -> bool:
-        raise TypeError("InstrumentId supports only == and !=")
-
-    __lt__ = __le__ = __gt__ = __ge__ = _no_order
-
-    def __repr__(self) -> str:
-        return f"InstrumentId({self._value})"
-
-    __str__ = __repr__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,14 +249,6 @@ class OrderOperation:
             f"OrderOperation(underlying_asset={_some(u)}, settlement_asset={_some(s)}, "
             f"side={_py_opt(self._side)}, trade_amount={_some(ta)}, price={_some(price)})"
         )
-
-
-def _check_instrument(instrument: Any) -> None:
-    if instrument is None:
-        # openpit reads ``instrument.underlying_asset`` right after its None-tolerant check.
-        raise AttributeError("'NoneType' object has no attribute 'underlying_asset'")
-    if not isinstance(instrument, Instrument):
-        raise TypeError("instrument must be openpit.core.Instrument")
 
 
 class OrderPosition:
@@ -829,11 +726,17 @@ class ExecutionReport:
         )
 
 
-# ----------------------------------------------------------------------------- issue 11 exports
-# ReferenceBook and the adjustment context import only what is defined above.
-# The AccountAdjustment* names load lazily, as openpit's do: their module needs
-# openpit_shm.pretrade, which is not importable while this module initialises.
+# ----------------------------------------------------------------------------- re-exports
+# ReferenceBook, the adjustment context and the AccountAdjustment* models live in
+# their own modules (which import only what sits below this one); openpit.core
+# names them too.
 
+from .account_adjustment import AccountPnlOperation as AccountAdjustmentAccountPnlOperation  # noqa: E402
+from .account_adjustment import Adjustment as AccountAdjustment  # noqa: E402
+from .account_adjustment import Amount as AccountAdjustmentAmount  # noqa: E402
+from .account_adjustment import BalanceOperation as AccountAdjustmentBalanceOperation  # noqa: E402
+from .account_adjustment import Bounds as AccountAdjustmentBounds  # noqa: E402
+from .account_adjustment import PositionOperation as AccountAdjustmentPositionOperation  # noqa: E402
 from .adjustment_context import AccountAdjustmentContext  # noqa: E402
 from .reference_book import (  # noqa: E402
     ReferenceBook,
@@ -843,33 +746,6 @@ from .reference_book import (  # noqa: E402
     SettlementUnit,
     UnknownReferenceBookInstrumentId,
 )
-
-if typing.TYPE_CHECKING:
-    from .account_adjustment import AccountPnlOperation as AccountAdjustmentAccountPnlOperation
-    from .account_adjustment import Adjustment as AccountAdjustment
-    from .account_adjustment import Amount as AccountAdjustmentAmount
-    from .account_adjustment import BalanceOperation as AccountAdjustmentBalanceOperation
-    from .account_adjustment import Bounds as AccountAdjustmentBounds
-    from .account_adjustment import PositionOperation as AccountAdjustmentPositionOperation
-
-_ACCOUNT_ADJUSTMENT_NAMES = {
-    "AccountAdjustment": "Adjustment",
-    "AccountAdjustmentAccountPnlOperation": "AccountPnlOperation",
-    "AccountAdjustmentAmount": "Amount",
-    "AccountAdjustmentBalanceOperation": "BalanceOperation",
-    "AccountAdjustmentBounds": "Bounds",
-    "AccountAdjustmentPositionOperation": "PositionOperation",
-}
-
-
-def __getattr__(name: str) -> Any:
-    short = _ACCOUNT_ADJUSTMENT_NAMES.get(name)
-    if short is None:
-        raise AttributeError(name)
-    from . import account_adjustment
-
-    return getattr(account_adjustment, short)
-
 
 __all__ += [
     "AccountAdjustment",

@@ -27,7 +27,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .core import Instrument, InstrumentId
+from .instrument import Instrument, InstrumentId
 from .param._compat import (
     downcast_error,
     extract_u64,

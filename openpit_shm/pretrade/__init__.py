@@ -10,6 +10,7 @@ import typing
 from ..param.lock import Lock
 from . import policies
 from ._enum import RejectCode, RejectScope
+from .adjustment_result import AccountAdjustmentBatchResult
 from .context import AccountControl, Context, PostTradeContext
 from .policy import (
     Policy,
@@ -43,6 +44,7 @@ Rejects = list[Reject]
 
 __all__ = [
     "DEFAULT_POLICY_GROUP_ID",
+    "AccountAdjustmentBatchResult",
     "AccountAdjustmentOutcome",
     "AccountBlock",
     "AccountControl",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..param import Pnl, PositionSize
+from ..param.halt import PnlHaltReason
 from .rejects import AccountBlock, Reject
 
 if TYPE_CHECKING:
@@ -268,49 +269,6 @@ class PnlOutcomeAmount:
 
     def __repr__(self) -> str:
         return f"PnlOutcomeAmount(delta={self._delta}, absolute={self._absolute})"
-
-
-class PnlHaltReason:
-    """Why a realized P&L could not be calculated."""
-
-    MISSING_FX: PnlHaltReason
-    MISSING_ACCOUNT_CURRENCY: PnlHaltReason
-    MISSING_INITIAL_PNL: PnlHaltReason
-    MISSING_COST_BASIS: PnlHaltReason
-    ARITHMETIC_OVERFLOW: PnlHaltReason
-
-    __slots__ = ("_camel", "_name", "_value")
-
-    def __init__(self, name: str, value: int, camel: str) -> None:
-        self._name = name
-        self._value = value
-        self._camel = camel
-
-    def __int__(self) -> int:
-        return self._value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PnlHaltReason) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return f"PnlHaltReason.{self._name}"
-
-    __str__ = __repr__
-
-
-for _i, (_n, _c) in enumerate(
-    [
-        ("MISSING_ACCOUNT_CURRENCY", "MissingAccountCurrency"),
-        ("MISSING_FX", "MissingFx"),
-        ("MISSING_INITIAL_PNL", "MissingInitialPnl"),
-        ("MISSING_COST_BASIS", "MissingCostBasis"),
-        ("ARITHMETIC_OVERFLOW", "ArithmeticOverflow"),
-    ]
-):
-    setattr(PnlHaltReason, _n, PnlHaltReason(_n, _i, _c))
 
 
 def _exactly_one(pnl: object, halt_reason: object) -> None:

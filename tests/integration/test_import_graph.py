@@ -35,7 +35,8 @@ rank  modules
  5    ``builtins``: builtin policy objects (own their state arrays, call kernels)
  4    ``pretrade``: openpit's pre-trade API (rejects, results, Policy, requests,
       reservations, builtin policy builders)
- 3    ``core`` (Order, ExecutionReport, Instrument), ``param`` (values, ids),
+ 3    ``core`` (Order, ExecutionReport), ``instrument``, ``account_adjustment``,
+      ``adjustment_context``, ``reference_book``, ``param`` (values, ids),
       ``errors``, ``shm`` (segments and ring handles in Python)
  1    ``kernels`` (Numba: arrays in, codes out); ``layout.cheader``, which
       writes the C header from the layout *and* the kernels' reason codes
@@ -73,6 +74,10 @@ RANKS: dict[str, int] = {
     "openpit_shm.builtins": 5,
     "openpit_shm.pretrade": 4,
     "openpit_shm.core": 3,
+    "openpit_shm.instrument": 3,
+    "openpit_shm.account_adjustment": 3,
+    "openpit_shm.adjustment_context": 3,
+    "openpit_shm.reference_book": 3,
     "openpit_shm.param": 3,
     "openpit_shm.errors": 3,
     "openpit_shm.shm": 3,

@@ -114,8 +114,6 @@ def test_should_give_uniform_openpits_parameters() -> None:
 
 
 def test_should_offer_the_batch_result_with_openpits_members() -> None:
-    # openpit_shm.pretrade does not re-export it yet (the engine step adds that line).
-    from openpit_shm.pretrade.adjustment_result import AccountAdjustmentBatchResult
-
+    ours = OURS.pretrade.AccountAdjustmentBatchResult
     theirs = THEIRS.pretrade.AccountAdjustmentBatchResult
-    assert _public_members(AccountAdjustmentBatchResult) == _public_members(theirs)
+    assert _public_members(ours) == _public_members(theirs)
