@@ -14,7 +14,8 @@ path (the per-order and batch kernel calls):
 * ``book_policies``: the builtin policy objects, ``configure``, ``describe``;
 * ``book_snapshot``: ``used_bytes``, ``table_count``, ``snapshot``.
 
-Which builtins exist comes from the registry (``kinds.KINDS``), never from here.
+Which builtins exist comes from the registry (``kinds.KINDS``, read through
+``Book.kind_row``), never from here.
 
 Hot calls (``start``, ``gate``, ``apply_report``) go straight to each
 kernel's compiled ``entry_point`` (about 3x cheaper than the Numba
@@ -44,11 +45,12 @@ from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
 from openpit_shm.layout.records import ORDER_DTYPE, ORDER_HAS_OPERATION, RESULT_DTYPE, RecordFormat
 
+from . import kinds
 from .book_arena import BookDescription
 from .book_blocks import BookBlocks
 from .book_rows import account_words
 from .book_snapshot import BookSnapshot
-from .kinds import KINDS
+from .kind_table import BuiltinKind
 
 __all__ = ["Book", "BookDescription", "account_words"]
 
@@ -69,7 +71,10 @@ def _words(arr: np.ndarray) -> np.ndarray:
 class Book(BookBlocks, BookSnapshot):
     """Kernel state + registries + builtin policy objects of one engine."""
 
-    kinds = KINDS
+    @staticmethod
+    def kind_row(name: str) -> BuiltinKind:
+        """The registry row of builtin kind ``name`` (``kinds.KINDS``; ``KeyError`` if none)."""
+        return kinds.KINDS.row(name)
 
     # ---- hot path ----------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ when the arena could run short; the Book then doubles the arena (a copy,
 amortized like a list's) and calls again. Tables inside the arena grow
 incrementally (``kernels.hashtable``) and never pause.
 
-Which builtins exist is read from the Book's registry table (``kinds``, a
-``kind_table.BuiltinKinds``): this module never names a builtin.
+Which builtins exist is read from the registry (``Book.kind_row``: the row of
+``kinds.KINDS``): this module never names a builtin.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from openpit_shm.layout import state as L
 from openpit_shm.layout.records import FIXED_SCALE_DEFAULT, RECORD_TAG_BITS, new_record_tag
 
 from .arguments import BuiltinSpec
-from .kind_table import BuiltinKinds
+from .kind_table import BuiltinKind
 from .memory import Allocate, Memory, Release, checked
 from .registry import read_assets, read_instruments
 
@@ -60,8 +60,8 @@ class BookDescription:
 class BookArena:
     """Arena lifecycle of a Book: ``create`` / ``attach`` / ``description`` / growth."""
 
-    #: The registry of builtin kinds the Book instantiates policies from (``kinds.KINDS``).
-    kinds: ClassVar[BuiltinKinds]
+    #: The registry row of a builtin kind (``book.py``: ``kinds.KINDS``, read at each call).
+    kind_row: ClassVar[Callable[[str], BuiltinKind]]
 
     state: np.ndarray
     shared: np.ndarray
@@ -150,7 +150,7 @@ class BookArena:
         self.shared = sh
         self._refresh()
         for pos, (index, spec) in enumerate(order):
-            kind = cls.kinds.row(spec.kind)
+            kind = cls.kind_row(spec.kind)
             self.policies[index] = kind.policy_class(spec, index)
             st[L.H_POLICY_INDEX + kind.kind_id] = index
             st[L.H_EXEC + pos] = kind.kind_id
@@ -188,7 +188,7 @@ class BookArena:
         self = cls._blank(scale, order, n_policies, Memory(allocate, release))
         st = checked(state, L.H_SIZE, "state")
         sh = checked(shared, L.SH_ASSETS, "shared")
-        _check_header(st, sh, scale, n_policies, [cls.kinds.row(s.kind).kind_id for _, s in order],
+        _check_header(st, sh, scale, n_policies, [cls.kind_row(s.kind).kind_id for _, s in order],
                       [index for index, _ in order])  # fmt: skip
         if int(st[L.H_CAP]) > st.shape[0]:
             raise ValueError(f"the arena records {int(st[L.H_CAP])} words, the array has fewer")
@@ -200,7 +200,7 @@ class BookArena:
         for iid, (u, s) in enumerate(read_instruments(st)):
             self._instruments[(self._asset_names[u], self._asset_names[s])] = iid
         for index, spec in order:
-            policy = cls.kinds.row(spec.kind).policy_class(spec, index)
+            policy = cls.kind_row(spec.kind).policy_class(spec, index)
             self.policies[index] = policy
             policy.restore(self)
         return self
