@@ -10,17 +10,15 @@ openpit's texts (``describe``). The kernels do the deciding.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 from openpit_shm.errors import ConfigureErrorKind, PolicyConfigureError
 from openpit_shm.param._compat import downcast_error
 from openpit_shm.param.asset import asset_text
 
-from .specs import BuiltinSpec, account_of, typed
+from .arguments import BuiltinSpec, account_of, typed
+from .book_rows import BookRows
 from .texts import Description, Record
-
-if TYPE_CHECKING:
-    from .book import Book
 
 __all__ = [
     "BuiltinPolicy",
@@ -34,21 +32,25 @@ __all__ = [
 
 
 class BuiltinPolicy:
-    """One registered builtin: its registration index, name, kind and live configuration."""
+    """One registered builtin: its registration index, name, kind and live configuration.
 
-    kind: ClassVar[str]
-    kind_id: ClassVar[int]
+    Its kind (``spec.kind``) names its row in the registry (``kinds.KINDS``),
+    which is where the kind id, spec parser and configure methods are found.
+    The Book a policy is handed is typed as ``book_rows.BookRows``: the
+    registries and rows a policy reads and writes.
+    """
 
     def __init__(self, spec: BuiltinSpec, index: int) -> None:
         self.spec = spec
+        self.kind = spec.kind
         self.name = spec.name
         self.index = index
         self.policy_group_id = spec.policy_group_id
 
-    def install(self, book: Book) -> None:
+    def install(self, book: BookRows) -> None:
         """Write the build-time configuration into the kernel state."""
 
-    def restore(self, book: Book) -> None:
+    def restore(self, book: BookRows) -> None:
         """Rebuild the live configuration from the kernel state (``Book.attach``).
 
         The arena is authoritative: runtime retunes survive a restart because
@@ -56,11 +58,11 @@ class BuiltinPolicy:
         ``configure`` wrote, never from a copy kept elsewhere.
         """
 
-    def configure(self, book: Book, method: str, **settings: Any) -> None:
+    def configure(self, book: BookRows, method: str, **settings: Any) -> None:
         """Apply a runtime retune (``engine.configure().<method>(name, **settings)``)."""
         raise PolicyConfigureError(f"no configurable policy named {self.name}")
 
-    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+    def describe(self, book: BookRows, rec: Record, subject: Any = None) -> Description:
         """openpit's texts for one of this policy's records (``subject``: the order/report)."""
         raise NotImplementedError
 

@@ -20,7 +20,9 @@ one or two ``str`` calls, not Decimal round trips.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import decimal
+from dataclasses import dataclass
+from typing import Any
 
 from openpit_shm.kernels.codes import (
     OSL_ASSET_BITS,
@@ -59,21 +61,34 @@ from openpit_shm.layout.state import (
     H_OSL_N_AA,
     H_OSL_N_ASSET,
     H_T_AA,
-    KIND_ORDER_SIZE,
     SCALE_SHIFT,
 )
+from openpit_shm.param import Price, Quantity, Volume
+from openpit_shm.param._compat import downcast_error, pyo3_check_call
+from openpit_shm.pretrade.policies import (
+    OrderSizeAccountAssetBarrier,
+    OrderSizeAssetBarrier,
+    OrderSizeBrokerBarrier,
+    OrderSizeLimit,
+)
 
+from .arguments import check_account_value, check_asset, decimal_or_none
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
+from .book_rows import BookRows
 from .numbers import PAIR_FIRST, PAIR_SECOND, fixed_text, fixed_to_decimal, pair_of, pair_words
 from .record import D2, D3, D4
 from .registry import table_rows
-from .specs import Caps, order_size_axes
 from .texts import Description, Record, missing_field
 
-if TYPE_CHECKING:
-    from .book import Book
-
-__all__ = ["OrderSizeLimitPolicy"]
+__all__ = [
+    "SETTINGS_TYPE",
+    "Caps",
+    "OrderSizeLimitPolicy",
+    "caps_of",
+    "configure_order_size_limit",
+    "order_size_axes",
+    "parse_spec",
+]
 
 _SCALE_MASK = (1 << SCALE_SHIFT) - 1
 _CAP_NAMES = ("order size max_quantity", "order size max_notional")
@@ -91,6 +106,91 @@ _BROKER_WORDS = (H_OSL_BROKER_FLAGS, H_OSL_BROKER_QTY, H_OSL_BROKER_NOTIONAL, H_
 assert (CAP_QTY, CAP_NOTIONAL) == (PAIR_FIRST, PAIR_SECOND)
 
 
+#: openpit's settings type (``configure()``'s TYPE_MISMATCH text names it).
+SETTINGS_TYPE = "order_size_limit::OrderSizeLimitSettings"
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Order size caps; ``None`` means that metric is not capped by this barrier."""
+
+    max_quantity: decimal.Decimal | None
+    max_notional: decimal.Decimal | None
+
+
+# ---- build: the ``_add_builtin_order_size_limit`` keyword arguments ------------------------------
+
+
+def caps_of(limit: Any) -> Caps:
+    """The caps of an ``OrderSizeLimit`` (type-checked; at least one cap)."""
+    if not isinstance(limit, OrderSizeLimit):
+        raise downcast_error(limit, "OrderSizeLimit")
+    q = decimal_or_none(limit._max_quantity)
+    n = decimal_or_none(limit._max_notional)
+    if q is None and n is None:
+        raise ValueError("at least one of max_quantity or max_notional must be configured")
+    return Caps(q, n)
+
+
+def order_size_axes(
+    broker: Any, asset_barriers: Any, account_asset_barriers: Any
+) -> tuple[Caps | None, dict[str, Caps], dict[tuple[int, str], Caps]]:
+    """Validated order-size axes; duplicate keys are errors (openpit's texts)."""
+    broker_caps = None if broker is None else caps_of(broker)
+    assets: dict[str, Caps] = {}
+    for limit, asset in asset_barriers:
+        caps = caps_of(limit)
+        key = check_asset(asset)
+        if key in assets:
+            raise ValueError(f"duplicate asset barrier for asset {key}")
+        assets[key] = caps
+    pairs: dict[tuple[int, str], Caps] = {}
+    for limit, account, asset in account_asset_barriers:
+        caps = caps_of(limit)
+        pair = (check_account_value(account), check_asset(asset))
+        if pair in pairs:
+            raise ValueError(f"duplicate account+asset barrier for asset {pair[1]}")
+        pairs[pair] = caps
+    return broker_caps, assets, pairs
+
+
+def parse_spec(
+    *, broker: Any = None, asset_barriers: Any = (), account_asset_barriers: Any = ()
+) -> dict[str, Any]:
+    """The configuration: ``broker`` :class:`Caps` or None; ``assets`` ``{asset: Caps}``;
+    ``account_assets`` ``{(account, asset): Caps}`` (duplicate keys are errors, as in openpit)."""
+    broker_caps, assets, pairs = order_size_axes(broker, asset_barriers, account_asset_barriers)
+    return {"broker": broker_caps, "assets": assets, "account_assets": pairs}
+
+
+# ---- runtime: ``engine.configure().order_size_limit(...)`` ---------------------------------------
+
+
+def configure_order_size_limit(
+    self: Any,
+    name: str,
+    *extra: Any,
+    broker: Any = None,
+    clear_broker: bool = False,
+    asset_barriers: list[Any] | None = None,
+    account_asset_barriers: list[Any] | None = None,
+) -> None:
+    """Retune an order size limit: ``None`` keeps an axis, a list replaces it."""
+    pyo3_check_call("Configurator.order_size_limit", 1, extra, {})
+    self._apply(
+        name,
+        "order_size_limit",
+        "order_size_limit",
+        broker=broker,
+        clear_broker=clear_broker,
+        asset_barriers=asset_barriers,
+        account_asset_barriers=account_asset_barriers,
+    )
+
+
+# ---- state words ---------------------------------------------------------------------------------
+
+
 def _caps_of(flags: int, qty: int, notional: int, scales: int, es: int) -> Caps | None:
     """The Caps that ``_cap_words`` wrote (same values, same decimal scales), or None."""
     pair = pair_of(flags, qty, notional, scales, es)
@@ -105,9 +205,6 @@ def _cap_words(caps: Caps, scale: int) -> tuple[int, int, int, int]:
 class OrderSizeLimitPolicy(BuiltinPolicy):
     """Quantity / notional caps: account+asset then asset chains, plus additive broker caps."""
 
-    kind = "order_size_limit"
-    kind_id = KIND_ORDER_SIZE
-
     def __init__(self, spec: Any, index: int) -> None:
         super().__init__(spec, index)
         cfg = spec.config
@@ -118,17 +215,17 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
 
     # ---- state writes ------------------------------------------------------------------------
 
-    def _check_fixed(self, book: Book) -> None:
+    def _check_fixed(self, book: BookRows) -> None:
         """Every cap must be exact in fixed point before anything is written."""
         for caps in [self.broker, *self.assets.values(), *self.account_assets.values()]:
             if caps is not None:
                 _cap_words(caps, book.scale)
 
-    def _write_broker(self, book: Book) -> None:
+    def _write_broker(self, book: BookRows) -> None:
         words = (0, 0, 0, 0) if self.broker is None else _cap_words(self.broker, book.scale)
         book.write_limit_words(0, _BROKER_WORDS, words)
 
-    def _write_assets(self, book: Book, old: dict[str, Caps]) -> None:
+    def _write_assets(self, book: BookRows, old: dict[str, Caps]) -> None:
         for asset in old:
             row = book.asset_row(book.asset_id(asset))
             book.state[row + A_OSL_FLAGS] = 0
@@ -137,7 +234,7 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
             book.write_limit_words(book.asset_row(book.asset_id(asset)), _ASSET_WORDS, words)
         book.state[H_OSL_N_ASSET] = len(self.assets)
 
-    def _write_account_assets(self, book: Book) -> None:
+    def _write_account_assets(self, book: BookRows) -> None:
         book.state[H_OSL_AA_GEN] += 1
         gen = book.state[H_OSL_AA_GEN]
         owned = book.owned_pair_rows(self.account_assets)
@@ -148,13 +245,13 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
             st[row + AA_OSL_GEN] = gen
         book.state[H_OSL_N_AA] = len(self.account_assets)
 
-    def install(self, book: Book) -> None:
+    def install(self, book: BookRows) -> None:
         self._check_fixed(book)
         self._write_broker(book)
         self._write_assets(book, {})
         self._write_account_assets(book)
 
-    def restore(self, book: Book) -> None:
+    def restore(self, book: BookRows) -> None:
         st, es = book.state, book.scale
         self.broker = _caps_of(
             int(st[H_OSL_BROKER_FLAGS]), int(st[H_OSL_BROKER_QTY]),
@@ -180,27 +277,20 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
 
     # ---- runtime retune ----------------------------------------------------------------------
 
-    def configure(self, book: Book, method: str, **settings: Any) -> None:
+    def configure(self, book: BookRows, method: str, **settings: Any) -> None:
         if method != "order_size_limit":
             super().configure(book, method, **settings)
         self.retune(book, **settings)
 
     def retune(
         self,
-        book: Book,
+        book: BookRows,
         *,
         broker: Any = None,
         clear_broker: Any = False,
         asset_barriers: Any = None,
         account_asset_barriers: Any = None,
     ) -> None:
-        from openpit_shm.pretrade.policies import (
-            OrderSizeAccountAssetBarrier,
-            OrderSizeAssetBarrier,
-            OrderSizeBrokerBarrier,
-            OrderSizeLimit,
-        )
-
         clear = flag(clear_broker)
         if broker is not None and clear:
             raise ValueError("broker and clear_broker cannot both be provided")
@@ -250,7 +340,7 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
 
     # ---- texts -------------------------------------------------------------------------------
 
-    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+    def describe(self, book: BookRows, rec: Record, subject: Any = None) -> Description:
         rsn = rec.reason
         if rsn in (RSN_OSL_QTY, RSN_OSL_QTY_BROKER):
             # The usual size reject, on the per-order path of every rejected order. Its text
@@ -274,7 +364,7 @@ class OrderSizeLimitPolicy(BuiltinPolicy):
                 return text
         return self._describe(book, rec, subject)
 
-    def _describe(self, book: Book, rec: Record, subject: Any) -> Description:
+    def _describe(self, book: BookRows, rec: Record, subject: Any) -> Description:
         rsn = rec.reason
         what = _WHAT.get(rsn)
         if what is None:
@@ -336,14 +426,12 @@ _WHAT = {
 }
 
 
-def _record_values(book: Book, rec: Record) -> tuple[Any, Any, Any]:
+def _record_values(book: BookRows, rec: Record) -> tuple[Any, Any, Any]:
     """(quantity, volume, price) of a rejected batch record, rebuilt from its detail words.
 
     (The object door passes the order instead: its own values print with
     their own decimals.)
     """
-    from openpit_shm.param import Price, Quantity, Volume
-
     d = rec.d
     is_volume = (d[4] >> OSL_VOLUME_BIT) & 1
     has_price = (d[4] >> OSL_PRICE_BIT) & 1

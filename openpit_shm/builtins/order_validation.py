@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpit_shm.kernels import codes as K
-from openpit_shm.layout.state import KIND_ORDER_VALIDATION
 
 from .base import BuiltinPolicy
+from .book_rows import BookRows
 from .texts import Description, Record, missing_field
 
-if TYPE_CHECKING:
-    from .book import Book
+__all__ = ["OrderValidation", "parse_spec"]
 
-__all__ = ["OrderValidation"]
+
+def parse_spec() -> dict[str, Any]:
+    """No configuration (``_add_builtin_order_validation`` takes only ``policy_group_id``)."""
+    return {}
 
 
 class OrderValidation(BuiltinPolicy):
     """Zero quantity / volume -> InvalidFieldValue; no trade amount -> MissingRequiredField."""
 
-    kind = "order_validation"
-    kind_id = KIND_ORDER_VALIDATION
-
-    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+    def describe(self, book: BookRows, rec: Record, subject: Any = None) -> Description:
         if rec.reason == K.RSN_MISSING_FIELD:
             return missing_field(self.name, rec)
         what = "volume" if rec.reason == K.RSN_OV_ZERO_VOLUME else "quantity"

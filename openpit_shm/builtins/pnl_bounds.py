@@ -18,7 +18,8 @@ display scale) and never clears a block.
 from __future__ import annotations
 
 import decimal
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from openpit_shm.kernels import codes as K
 from openpit_shm.layout.state import (
@@ -39,15 +40,23 @@ from openpit_shm.layout.state import (
     H_PNL_N_AA,
     H_PNL_N_BROKER,
     H_T_AA,
-    KIND_PNL_BOUNDS,
     SCALE_SHIFT,
 )
+from openpit_shm.param import Pnl
+from openpit_shm.param._compat import REQUIRED, pyo3_check_call
 from openpit_shm.param.asset import asset_text
+from openpit_shm.pretrade.policies import (
+    PnlBoundsAccountAssetBarrier,
+    PnlBoundsAccountAssetBarrierUpdate,
+    PnlBoundsBrokerBarrier,
+)
 
 from .base import BuiltinPolicy, account_of, asset_of, sequence_of, typed, validation_error
+from .book_rows import BookRows
 from .numbers import (
     PAIR_FIRST,
     PAIR_SECOND,
+    as_decimal,
     decimal_scale,
     fixed,
     fixed_text,
@@ -56,13 +65,18 @@ from .numbers import (
     pair_words,
 )
 from .registry import table_rows
-from .specs import Bounds, pnl
 from .texts import Description, Record, missing_field
 
-if TYPE_CHECKING:
-    from .book import Book
-
-__all__ = ["PnlBoundsKillSwitch"]
+__all__ = [
+    "SETTINGS_TYPE",
+    "Bounds",
+    "PnlBoundsKillSwitch",
+    "bounds_of",
+    "configure_pnl_bounds_killswitch",
+    "configure_set_account_pnl",
+    "parse_spec",
+    "pnl",
+]
 
 _MASK = (1 << SCALE_SHIFT) - 1
 _NONE_ERROR = "at least one broker or account+asset barrier must be configured"
@@ -74,6 +88,108 @@ _PAIR_WORDS = (AA_PNL_FLAGS, AA_PNL_LOWER, AA_PNL_UPPER, AA_PNL_SCALES)
 
 
 assert (BOUND_LOWER, BOUND_UPPER) == (PAIR_FIRST, PAIR_SECOND)
+
+
+#: openpit's settings type (``configure()``'s TYPE_MISMATCH text names it).
+SETTINGS_TYPE = "pnl_bounds_killswitch::PnlBoundsKillSwitchSettings"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """P&L bounds (strict); ``None`` means that side is open."""
+
+    lower: decimal.Decimal | None
+    upper: decimal.Decimal | None
+
+
+# ---- build: the ``_add_builtin_pnl_bounds_killswitch`` keyword arguments -------------------------
+
+
+def pnl(value: Any) -> decimal.Decimal:
+    """A P&L value (Pnl, or anything ``Pnl(...)`` accepts) as a Decimal."""
+    if not isinstance(value, Pnl):
+        value = Pnl(value)
+    return as_decimal(value)
+
+
+def bounds_of(barrier: Any) -> tuple[str, Bounds]:
+    """(settlement asset, bounds) of a ``PnlBoundsBrokerBarrier`` (at least one bound)."""
+    typed(barrier, PnlBoundsBrokerBarrier, "PnlBoundsBrokerBarrier")
+    asset = asset_text(barrier.settlement_asset)
+    lower = None if barrier.lower_bound is None else pnl(barrier.lower_bound)
+    upper = None if barrier.upper_bound is None else pnl(barrier.upper_bound)
+    if lower is None and upper is None:
+        raise ValueError(
+            "at least one of lower_bound or upper_bound must be configured "
+            f"for settlement asset {asset}"
+        )
+    return asset, Bounds(lower, upper)
+
+
+def parse_spec(*, broker_barriers: Any = (), account_barriers: Any = ()) -> dict[str, Any]:
+    """The configuration: ``broker`` ``{asset: Bounds}``; ``accounts``
+    ``{(account, asset): (Bounds, initial_pnl)}``; at least one barrier."""
+    broker: dict[str, Bounds] = {}
+    for barrier in broker_barriers:
+        asset, bounds = bounds_of(barrier)
+        broker[asset] = bounds
+    accounts: dict[tuple[int, str], tuple[Bounds, decimal.Decimal]] = {}
+    for entry in account_barriers:
+        typed(entry, PnlBoundsAccountAssetBarrier, "PnlBoundsAccountAssetBarrier")
+        asset, bounds = bounds_of(entry.barrier)
+        account = account_of(entry.account_id)
+        accounts[(account, asset)] = (bounds, pnl(entry.initial_pnl))
+    if not broker and not accounts:
+        raise ValueError("at least one broker or account+asset barrier must be configured")
+    return {"broker": broker, "accounts": accounts}
+
+
+# ---- runtime: ``engine.configure().pnl_bounds_killswitch(...)`` / ``.set_account_pnl(...)`` ------
+
+
+def configure_pnl_bounds_killswitch(
+    self: Any,
+    name: str,
+    *extra: Any,
+    broker_barriers: list[Any] | None = None,
+    account_barriers: list[Any] | None = None,
+) -> None:
+    """Retune P&L bounds; accumulated P&L is kept."""
+    pyo3_check_call("Configurator.pnl_bounds_killswitch", 1, extra, {})
+    self._apply(
+        name,
+        "pnl_bounds_killswitch",
+        "pnl_bounds_killswitch",
+        broker_barriers=broker_barriers,
+        account_barriers=account_barriers,
+    )
+
+
+def configure_set_account_pnl(
+    self: Any,
+    name: str,
+    *extra: Any,
+    account: Any = REQUIRED,
+    settlement_asset: Any = REQUIRED,
+    pnl: Any = REQUIRED,
+) -> None:
+    """Force-set the accumulated P&L of (account, settlement asset); blocks are not cleared.
+
+    ``account``, ``settlement_asset`` and ``pnl`` are required keywords.
+    """
+    keywords = {"account": account, "settlement_asset": settlement_asset, "pnl": pnl}
+    pyo3_check_call("Configurator.set_account_pnl", 1, extra, keywords)
+    self._apply(
+        name,
+        "pnl_bounds_killswitch",
+        "set_account_pnl",
+        account=account,
+        settlement_asset=settlement_asset,
+        pnl=pnl,
+    )
+
+
+# ---- state words ---------------------------------------------------------------------------------
 
 
 def _bounds_of(flags: int, lower: int, upper: int, scales: int, es: int) -> Bounds | None:
@@ -90,9 +206,6 @@ def _bound_words(bounds: Bounds, scale: int) -> tuple[int, int, int, int]:
 class PnlBoundsKillSwitch(BuiltinPolicy):
     """Realized P&L per (account, settlement asset) against broker and account+asset bounds."""
 
-    kind = "pnl_bounds_killswitch"
-    kind_id = KIND_PNL_BOUNDS
-
     def __init__(self, spec: Any, index: int) -> None:
         super().__init__(spec, index)
         cfg = spec.config
@@ -102,7 +215,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
 
     # ---- state writes ------------------------------------------------------------------------
 
-    def _write_broker(self, book: Book, old: dict[str, Bounds]) -> None:
+    def _write_broker(self, book: BookRows, old: dict[str, Bounds]) -> None:
         for asset in old:
             book.state[book.asset_row(book.asset_id(asset)) + A_PNL_FLAGS] = 0
         for asset, bounds in self.broker.items():
@@ -110,7 +223,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
             book.write_limit_words(book.asset_row(book.asset_id(asset)), _ASSET_WORDS, words)
         book.state[H_PNL_N_BROKER] = len(self.broker)
 
-    def _write_accounts(self, book: Book) -> None:
+    def _write_accounts(self, book: BookRows) -> None:
         book.state[H_PNL_AA_GEN] += 1
         gen = book.state[H_PNL_AA_GEN]
         owned = book.owned_pair_rows(self.accounts)
@@ -120,11 +233,11 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
             st[row + AA_PNL_GEN] = gen
         book.state[H_PNL_N_AA] = len(self.accounts)
 
-    def _check_fixed(self, book: Book, bounds: Any) -> None:
+    def _check_fixed(self, book: BookRows, bounds: Any) -> None:
         for b in bounds:
             _bound_words(b, book.scale)
 
-    def install(self, book: Book) -> None:
+    def install(self, book: BookRows) -> None:
         self._check_fixed(book, [*self.broker.values(), *self.accounts.values()])
         seeds = {k: fixed(v, book.scale, "initial_pnl") for k, v in self._initial.items()}
         self._write_broker(book, {})
@@ -132,7 +245,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         for (account, asset), raw in seeds.items():
             self._set_pnl(book, account, asset, raw, decimal_scale(self._initial[(account, asset)]))
 
-    def restore(self, book: Book) -> None:
+    def restore(self, book: BookRows) -> None:
         st, es = book.state, book.scale
         names = book.asset_names()
         self.broker = {}
@@ -154,14 +267,14 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
         book.restore_account_count(H_PNL_N_AA, len(self.accounts))
 
     @staticmethod
-    def _set_pnl(book: Book, account: int, asset: str, raw: int, scale: int) -> None:
+    def _set_pnl(book: BookRows, account: int, asset: str, raw: int, scale: int) -> None:
         row = book.pair_row(account, book.asset_id(asset))
         book.state[row + AA_PNL] = raw
         book.state[row + AA_PNL_SCALE] = scale
 
     # ---- runtime retune ----------------------------------------------------------------------
 
-    def configure(self, book: Book, method: str, **settings: Any) -> None:
+    def configure(self, book: BookRows, method: str, **settings: Any) -> None:
         if method == "pnl_bounds_killswitch":
             self.retune(book, **settings)
         elif method == "set_account_pnl":
@@ -170,13 +283,8 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
             super().configure(book, method, **settings)
 
     def retune(
-        self, book: Book, *, broker_barriers: Any = None, account_barriers: Any = None
+        self, book: BookRows, *, broker_barriers: Any = None, account_barriers: Any = None
     ) -> None:
-        from openpit_shm.pretrade.policies import (
-            PnlBoundsAccountAssetBarrierUpdate,
-            PnlBoundsBrokerBarrier,
-        )
-
         # 1. convert (Python-level errors)
         brokers = None
         if broker_barriers is not None:
@@ -232,9 +340,9 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
             )
         return Bounds(lower, upper)
 
-    def set_account_pnl(self, book: Book, *, account: Any, settlement_asset: Any, pnl: Any) -> None:
-        from openpit_shm.param import Pnl
-
+    def set_account_pnl(
+        self, book: BookRows, *, account: Any, settlement_asset: Any, pnl: Any
+    ) -> None:
         key = account_of(account)
         asset = asset_text(settlement_asset)
         value = pnl if isinstance(pnl, Pnl) else Pnl(pnl)
@@ -243,7 +351,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
 
     # ---- introspection -----------------------------------------------------------------------
 
-    def account_pnl(self, book: Book, account: int, asset: str) -> decimal.Decimal:
+    def account_pnl(self, book: BookRows, account: int, asset: str) -> decimal.Decimal:
         """The accumulated P&L of (account, asset) as openpit would print it."""
         row = book.find_pair_row(account, book.asset_id(asset))
         if row == 0:
@@ -253,7 +361,7 @@ class PnlBoundsKillSwitch(BuiltinPolicy):
 
     # ---- texts -------------------------------------------------------------------------------
 
-    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+    def describe(self, book: BookRows, rec: Record, subject: Any = None) -> Description:
         rsn = rec.reason
         if rsn == K.RSN_MISSING_FIELD:
             return missing_field(self.name, rec)

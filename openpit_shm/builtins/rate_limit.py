@@ -19,7 +19,7 @@ anything changes.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpit_shm.kernels import codes as K
 from openpit_shm.kernels.control import ctl_fw_reset
@@ -43,21 +43,31 @@ from openpit_shm.layout.state import (
     H_RL_N_ASSET,
     H_T_AA,
     H_T_ACC,
-    KIND_RATE_LIMIT,
     SH_ASSET_CAP,
     SH_BROKER,
 )
+from openpit_shm.param._compat import pyo3_check_call
+from openpit_shm.pretrade.policies import (
+    RateLimit,
+    RateLimitAccountAssetBarrier,
+    RateLimitAccountBarrier,
+    RateLimitAssetBarrier,
+    RateLimitBrokerBarrier,
+)
 
+from .arguments import (
+    check_account_value,
+    check_asset,
+    check_max_orders,
+    check_window_ns,
+)
 from .base import BuiltinPolicy, account_of, asset_of, flag, sequence_of, typed, validation_error
+from .book_rows import BookRows
 from .numbers import fmt_duration
 from .registry import table_rows
-from .specs import check_max_orders
 from .texts import Description, Record, missing_field
 
-if TYPE_CHECKING:
-    from .book import Book
-
-__all__ = ["RateLimitPolicy", "u64_bits"]
+__all__ = ["SETTINGS_TYPE", "RateLimitPolicy", "configure_rate_limit", "parse_spec", "u64_bits"]
 
 _U64 = 1 << 64
 _U64_MAX = _U64 - 1
@@ -70,6 +80,9 @@ _AXIS = {
 }
 
 Rate = tuple[int, int]  # (max_orders, window ns), both u64
+
+#: openpit's settings type (``configure()``'s TYPE_MISMATCH text names it).
+SETTINGS_TYPE = "rate_limit::RateLimitSettings"
 
 
 def u64_bits(value: int) -> int:
@@ -93,11 +106,65 @@ def _duration_ns(window: Any) -> int:
     return (window.days * 86_400 + window.seconds) * 1_000_000_000 + window.microseconds * 1_000
 
 
+# ---- build: the ``_add_builtin_rate_limit`` keyword arguments ------------------------------------
+
+
+def _rate(max_orders: Any, window: Any) -> Rate:
+    return check_max_orders(max_orders), check_window_ns(window)
+
+
+def parse_spec(
+    *,
+    broker: Any = None,
+    asset_barriers: Any = (),
+    account_barriers: Any = (),
+    account_asset_barriers: Any = (),
+) -> dict[str, Any]:
+    """The configuration: ``broker`` ``(max, window_ns)`` or None; ``assets``
+    ``{asset: (max, ns)}``; ``accounts`` ``{account: (max, ns)}``; ``account_assets``
+    ``{(account, asset): (max, ns)}``. Later duplicates replace earlier ones."""
+    broker_rate = None if broker is None else _rate(*broker)
+    assets: dict[str, Rate] = {}
+    for asset, max_orders, ns in asset_barriers:
+        assets[check_asset(asset)] = _rate(max_orders, ns)
+    accounts: dict[int, Rate] = {}
+    for account, max_orders, ns in account_barriers:
+        accounts[check_account_value(account)] = _rate(max_orders, ns)
+    pairs: dict[tuple[int, str], Rate] = {}
+    for account, asset, max_orders, ns in account_asset_barriers:
+        pairs[(check_account_value(account), check_asset(asset))] = _rate(max_orders, ns)
+    return {"broker": broker_rate, "assets": assets, "accounts": accounts, "account_assets": pairs}
+
+
+# ---- runtime: ``engine.configure().rate_limit(...)`` ---------------------------------------------
+
+
+def configure_rate_limit(
+    self: Any,
+    name: str,
+    *extra: Any,
+    broker: Any = None,
+    clear_broker: bool = False,
+    asset_barriers: list[Any] | None = None,
+    account_barriers: list[Any] | None = None,
+    account_asset_barriers: list[Any] | None = None,
+) -> None:
+    """Retune a rate limit: ``None`` keeps an axis, a list replaces it, ``[]`` clears it."""
+    pyo3_check_call("Configurator.rate_limit", 1, extra, {})
+    self._apply(
+        name,
+        "rate_limit",
+        "rate_limit",
+        broker=broker,
+        clear_broker=clear_broker,
+        asset_barriers=asset_barriers,
+        account_barriers=account_barriers,
+        account_asset_barriers=account_asset_barriers,
+    )
+
+
 class RateLimitPolicy(BuiltinPolicy):
     """Broker / asset fixed windows and account / account+asset sliding windows."""
-
-    kind = "rate_limit"
-    kind_id = KIND_RATE_LIMIT
 
     def __init__(self, spec: Any, index: int) -> None:
         super().__init__(spec, index)
@@ -110,7 +177,7 @@ class RateLimitPolicy(BuiltinPolicy):
     # ---- state writes ------------------------------------------------------------------------
 
     @staticmethod
-    def _set_window(book: Book, row: int, rate: Rate | None, keep: bool) -> None:
+    def _set_window(book: BookRows, row: int, rate: Rate | None, keep: bool) -> None:
         sh = book.shared
         if rate is None:
             sh[row + FW_ON] = 0
@@ -121,7 +188,7 @@ class RateLimitPolicy(BuiltinPolicy):
         if not keep:  # one swap of the (start, count) pair: other shards may be pushing
             ctl_fw_reset(sh, row)
 
-    def _write_accounts(self, book: Book) -> None:
+    def _write_accounts(self, book: BookRows) -> None:
         st = book.state
         st[H_RL_ACC_GEN] += 1
         gen = int(st[H_RL_ACC_GEN]) << GEN_SHIFT
@@ -136,7 +203,7 @@ class RateLimitPolicy(BuiltinPolicy):
         st[rows + AC_RL_GEN] = [gen | classes[mx] for mx, _ in rates]
         st[H_RL_N_ACC] = len(self.accounts)  # every shard: any account barrier needs an account
 
-    def _write_account_assets(self, book: Book) -> None:
+    def _write_account_assets(self, book: BookRows) -> None:
         st = book.state
         st[H_RL_AA_GEN] += 1
         gen = int(st[H_RL_AA_GEN]) << GEN_SHIFT
@@ -150,7 +217,7 @@ class RateLimitPolicy(BuiltinPolicy):
             st[row + AA_RL_GEN] = gen | log_class_for(mx, cap)
         st[H_RL_N_AA] = len(self.account_assets)
 
-    def _write_assets(self, book: Book, old: dict[str, Rate]) -> None:
+    def _write_assets(self, book: BookRows, old: dict[str, Rate]) -> None:
         for asset in old:
             if asset not in self.assets:
                 self._set_window(book, book.shared_asset_row(book.asset_id(asset)), None, False)
@@ -159,13 +226,13 @@ class RateLimitPolicy(BuiltinPolicy):
             self._set_window(book, row, rate, asset in old)
         book.state[H_RL_N_ASSET] = len(self.assets)
 
-    def install(self, book: Book) -> None:
+    def install(self, book: BookRows) -> None:
         self._set_window(book, SH_BROKER, self.broker, False)
         self._write_assets(book, {})
         self._write_accounts(book)
         self._write_account_assets(book)
 
-    def restore(self, book: Book) -> None:
+    def restore(self, book: BookRows) -> None:
         st, sh = book.state, book.shared
         names = book.asset_names()
         self.broker = _window_rate(sh, SH_BROKER)
@@ -201,14 +268,14 @@ class RateLimitPolicy(BuiltinPolicy):
 
     # ---- runtime retune ----------------------------------------------------------------------
 
-    def configure(self, book: Book, method: str, **settings: Any) -> None:
+    def configure(self, book: BookRows, method: str, **settings: Any) -> None:
         if method != "rate_limit":
             super().configure(book, method, **settings)
         self.retune(book, **settings)
 
     def retune(
         self,
-        book: Book,
+        book: BookRows,
         *,
         broker: Any = None,
         clear_broker: Any = False,
@@ -216,14 +283,6 @@ class RateLimitPolicy(BuiltinPolicy):
         account_barriers: Any = None,
         account_asset_barriers: Any = None,
     ) -> None:
-        from openpit_shm.pretrade.policies import (
-            RateLimit,
-            RateLimitAccountAssetBarrier,
-            RateLimitAccountBarrier,
-            RateLimitAssetBarrier,
-            RateLimitBrokerBarrier,
-        )
-
         clear = flag(clear_broker)
         if broker is not None and clear:
             raise ValueError("broker and clear_broker cannot both be provided")
@@ -281,7 +340,7 @@ class RateLimitPolicy(BuiltinPolicy):
 
     # ---- texts -------------------------------------------------------------------------------
 
-    def describe(self, book: Book, rec: Record, subject: Any = None) -> Description:
+    def describe(self, book: BookRows, rec: Record, subject: Any = None) -> Description:
         if rec.reason == K.RSN_MISSING_FIELD:
             return missing_field(self.name, rec)
         count, mx, ns = rec.d[0], rec.d[1] & _U64_MAX, rec.d[2] & _U64_MAX

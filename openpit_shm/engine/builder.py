@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..builtins.kinds import BuiltinHooks
 from ..layout.records import FIXED_SCALE_DEFAULT
 from ..param._compat import check_no_arguments, missing_attribute
 from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_policy
@@ -222,7 +223,7 @@ class SyncedEngineBuilder(_Extensions, _Sharding):
         return self._ready().builtin(builtin_ready_builder)
 
 
-class ReadyEngineBuilder(_Extensions, _Sharding):
+class ReadyEngineBuilder(_Extensions, _Sharding, BuiltinHooks):
     """Third stage: more policies, then ``build()`` (once)."""
 
     _OPENPIT_NAME = "openpit.ReadyEngineBuilder"
@@ -248,25 +249,14 @@ class ReadyEngineBuilder(_Extensions, _Sharding):
         builtin_ready_builder._build(self)
         return self
 
-    # -- hooks called by the builtin builders' _build() (same keywords as openpit's) --------
+    # -- the hook the builtin builders' _build() reach through ``BuiltinHooks``' methods
+    # (``_add_builtin_<kind>``, one per registry row; same keywords as openpit's) --------
 
     def _add_builtin(self, kind: str, **params: Any) -> None:
         from ..builtins.specs import make_spec
 
         self._check_alive()
         self._registrations.append(BuiltinEntry(make_spec(kind, **params)))
-
-    def _add_builtin_order_validation(self, **params: Any) -> None:
-        self._add_builtin("order_validation", **params)
-
-    def _add_builtin_rate_limit(self, **params: Any) -> None:
-        self._add_builtin("rate_limit", **params)
-
-    def _add_builtin_order_size_limit(self, **params: Any) -> None:
-        self._add_builtin("order_size_limit", **params)
-
-    def _add_builtin_pnl_bounds_killswitch(self, **params: Any) -> None:
-        self._add_builtin("pnl_bounds_killswitch", **params)
 
     def build(self) -> Engine:
         """Validate the registrations and build the engine. The builder is then consumed."""

@@ -1,16 +1,20 @@
 """``engine.configure()``: find the named builtin policy and hand it the new settings.
 
 Name resolution and openpit's UNKNOWN / TYPE_MISMATCH errors live here; the
-validation and the replace / clear / keep-live-counters rules belong to each
-builtin (``openpit_shm.builtins``), which raise VALIDATION errors.
+methods (``rate_limit(...)``, ``set_account_pnl(...)``, ...), the validation
+and the replace / clear / keep-live-counters rules belong to each builtin
+(its policy module in ``openpit_shm.builtins``, listed in the registry
+``builtins.kinds``), which raises VALIDATION errors.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..builtins import kinds
+from ..builtins.kind_table import configure_methods
 from ..errors import ConfigureErrorKind, PolicyConfigureError
-from ..param._compat import REQUIRED, downcast_error, missing_attribute, pyo3_check_call
+from ..param._compat import downcast_error, missing_attribute
 from .registry import BuiltinEntry
 
 if TYPE_CHECKING:
@@ -20,12 +24,16 @@ __all__ = ["Configurator", "configurator"]
 
 # openpit names the settings type of each configurable builtin in its TYPE_MISMATCH message.
 _CELL = "openpit::storage::config_cell::ArcSwapConfigCell<openpit::pretrade::policies::{}>"
-_SETTINGS_TYPE = {
-    "rate_limit": _CELL.format("rate_limit::RateLimitSettings"),
-    "order_size_limit": _CELL.format("order_size_limit::OrderSizeLimitSettings"),
-    "pnl_bounds_killswitch": _CELL.format("pnl_bounds_killswitch::PnlBoundsKillSwitchSettings"),
-    "spot_funds": _CELL.format("spot_funds::market_data::SpotFundsSettings"),
-}
+#: openpit settings types with a ``Configurator`` method but no builtin here (yet): a row in
+#: the registry with the same name takes over.
+_WITHOUT_BUILTIN = {"spot_funds": "spot_funds::market_data::SpotFundsSettings"}
+
+
+def _settings_type(kind: str) -> str | None:
+    """openpit's settings type of builtin ``kind``; None if it has no runtime configuration."""
+    row = kinds.KINDS.get(kind)
+    settings = _WITHOUT_BUILTIN.get(kind) if row is None else row.settings_type
+    return None if settings is None else _CELL.format(settings)
 
 
 class Configurator:
@@ -45,13 +53,14 @@ class Configurator:
         if not isinstance(name, str):
             raise downcast_error(name, "str")
         for entry in self._engine._entries:
-            configurable = isinstance(entry, BuiltinEntry) and entry.spec.kind in _SETTINGS_TYPE
-            if not configurable or entry.name != name:
+            if not isinstance(entry, BuiltinEntry) or entry.name != name:
                 continue
+            settings = _settings_type(entry.spec.kind)
+            if settings is None:
+                continue  # not configurable
             if entry.spec.kind != kind:
                 raise PolicyConfigureError(
-                    f"policy {name} has settings type {_SETTINGS_TYPE[entry.spec.kind]}, "
-                    f"not {_SETTINGS_TYPE[kind]}",
+                    f"policy {name} has settings type {settings}, not {_settings_type(kind)}",
                     ConfigureErrorKind.TYPE_MISMATCH,
                 )
             return entry
@@ -69,93 +78,14 @@ class Configurator:
         with lock:
             engine._book.configure(entry.index, method, **settings)
 
-    def rate_limit(
-        self,
-        name: str,
-        *extra: Any,
-        broker: Any = None,
-        clear_broker: bool = False,
-        asset_barriers: list[Any] | None = None,
-        account_barriers: list[Any] | None = None,
-        account_asset_barriers: list[Any] | None = None,
-    ) -> None:
-        """Retune a rate limit: ``None`` keeps an axis, a list replaces it, ``[]`` clears it."""
-        pyo3_check_call("Configurator.rate_limit", 1, extra, {})
-        self._apply(
-            name,
-            "rate_limit",
-            "rate_limit",
-            broker=broker,
-            clear_broker=clear_broker,
-            asset_barriers=asset_barriers,
-            account_barriers=account_barriers,
-            account_asset_barriers=account_asset_barriers,
-        )
-
-    def order_size_limit(
-        self,
-        name: str,
-        *extra: Any,
-        broker: Any = None,
-        clear_broker: bool = False,
-        asset_barriers: list[Any] | None = None,
-        account_asset_barriers: list[Any] | None = None,
-    ) -> None:
-        """Retune an order size limit: ``None`` keeps an axis, a list replaces it."""
-        pyo3_check_call("Configurator.order_size_limit", 1, extra, {})
-        self._apply(
-            name,
-            "order_size_limit",
-            "order_size_limit",
-            broker=broker,
-            clear_broker=clear_broker,
-            asset_barriers=asset_barriers,
-            account_asset_barriers=account_asset_barriers,
-        )
-
-    def pnl_bounds_killswitch(
-        self,
-        name: str,
-        *extra: Any,
-        broker_barriers: list[Any] | None = None,
-        account_barriers: list[Any] | None = None,
-    ) -> None:
-        """Retune P&L bounds; accumulated P&L is kept."""
-        pyo3_check_call("Configurator.pnl_bounds_killswitch", 1, extra, {})
-        self._apply(
-            name,
-            "pnl_bounds_killswitch",
-            "pnl_bounds_killswitch",
-            broker_barriers=broker_barriers,
-            account_barriers=account_barriers,
-        )
-
-    def set_account_pnl(
-        self,
-        name: str,
-        *extra: Any,
-        account: Any = REQUIRED,
-        settlement_asset: Any = REQUIRED,
-        pnl: Any = REQUIRED,
-    ) -> None:
-        """Force-set the accumulated P&L of (account, settlement asset); blocks are not cleared.
-
-        ``account``, ``settlement_asset`` and ``pnl`` are required keywords.
-        """
-        keywords = {"account": account, "settlement_asset": settlement_asset, "pnl": pnl}
-        pyo3_check_call("Configurator.set_account_pnl", 1, extra, keywords)
-        self._apply(
-            name,
-            "pnl_bounds_killswitch",
-            "set_account_pnl",
-            account=account,
-            settlement_asset=settlement_asset,
-            pnl=pnl,
-        )
-
     def spot_funds(self, name: str, **settings: Any) -> None:
         """Spot Funds is not available in openpit_shm; no policy can match."""
         self._find(name, "spot_funds")
+
+
+# Each builtin's ``configure()`` methods come from its registry row (its policy module).
+for _method, _fn in configure_methods(kinds.KINDS, "Configurator").items():
+    setattr(Configurator, _method, _fn)
 
 
 def configurator(engine: Engine) -> Configurator:

@@ -21,19 +21,19 @@ import datetime
 import decimal
 import typing
 
+from ..param import Quantity as _Quantity
+from ..param import Volume as _Volume
+
 if typing.TYPE_CHECKING:
     from .. import param
 
 DEFAULT_POLICY_GROUP_ID = 0
 
-def _coerce_cap(value: typing.Any, kind: str) -> typing.Any:
+def _coerce_cap(value: typing.Any, cls: type) -> typing.Any:
     """``Quantity``/``Volume`` from what openpit's native ``OrderSizeLimit`` accepts.
 
     Conversion (and its errors) is the param type's own constructor, as in openpit.
     """
-    from .. import param
-
-    cls = getattr(param, kind)
     if value is None or isinstance(value, cls):
         return value
     return cls(value)
@@ -67,8 +67,8 @@ class OrderSizeLimit:
         max_quantity: param.Quantity | decimal.Decimal | str | int | float | None = None,
         max_notional: param.Volume | decimal.Decimal | str | int | float | None = None,
     ) -> None:
-        self._max_quantity = _coerce_cap(max_quantity, "Quantity")
-        self._max_notional = _coerce_cap(max_notional, "Volume")
+        self._max_quantity = _coerce_cap(max_quantity, _Quantity)
+        self._max_notional = _coerce_cap(max_notional, _Volume)
 
     def __repr__(self) -> str:
         return f"<openpit.pretrade.policies.OrderSizeLimit object at {id(self):#x}>"

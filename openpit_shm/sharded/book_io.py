@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..builtins.book import Book
 from ..layout.segment import SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
 from ..layout.state import SH_WRITERS
 from .topology import ARRAY_OFFSET, Topology, array_segment_bytes, segment_array
@@ -42,8 +43,6 @@ def create_shard_books(
     (a million account barriers, say) grows that segment in place, so shard
     ``k`` keeps exactly one state segment, ``topology.state[k]``.
     """
-    from ..builtins.book import Book
-
     descriptions = []
     for k in range(topology.n_shards):
         memory: list[_GrowInPlace] = []
@@ -107,8 +106,6 @@ class _GrowInPlace:
 
 def attach_book(spec: WorkerSpec, state: Segment, shared: Segment, registrations: list) -> Any:
     """The shard's Book over its surviving arena (a fresh or a restarted worker)."""
-    from ..builtins.book import Book
-
     memory = _GrowInPlace(state)
     book = Book.from_description(
         pickle.loads(spec.book),

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from openpit_shm.builtins.book import Book
+from openpit_shm.builtins.kinds import KINDS
 from openpit_shm.builtins.numbers import decimal_scale
 from openpit_shm.builtins.specs import make_spec
 from openpit_shm.builtins.texts import Record
@@ -241,12 +242,8 @@ class _Accounts:
 
 
 class _Configurator:
-    _KINDS = {
-        "rate_limit": "rate_limit",
-        "order_size_limit": "order_size_limit",
-        "pnl_bounds_killswitch": "pnl_bounds_killswitch",
-        "set_account_pnl": "pnl_bounds_killswitch",
-    }
+    #: configure() method -> the kind it retunes (from the registry)
+    _KINDS = {method: row.name for method, (row, _) in KINDS.configure_methods().items()}
 
     def __init__(self, engine: BookEngine) -> None:
         self.engine = engine

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import openpit_shm as op
-from openpit_shm.builtins import book as book_module
+from openpit_shm.builtins import book_arena
 from openpit_shm.sharded.supervisor import exit_text
 from openpit_shm.shm.ring import Ring, RingFullError
 from tests.engine.conftest import make_order
@@ -99,7 +99,7 @@ def test_should_log_the_progress_of_a_slow_build(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="openpit_shm")
-    monkeypatch.setattr(book_module, "SLOW_INSTALL_S", 0.0)  # every install counts as slow
+    monkeypatch.setattr(book_arena, "SLOW_INSTALL_S", 0.0)  # every install counts as slow
     monkeypatch.setattr("openpit_shm.engine.engine.SLOW_BUILD_S", 0.0)
     c1_builder("no_sync").build()
     installed = [r.getMessage() for r in _messages(caplog, "barriers installed")]

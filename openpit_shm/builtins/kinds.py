@@ -1,0 +1,67 @@
+"""The registry of builtin policies: one :class:`~.kind_table.BuiltinKind` row per builtin.
+
+Everything else reads this table: the Book (policy classes and kind ids),
+``specs.make_spec`` (names and spec parsers), the engine builder (the
+``_add_builtin_<name>`` hooks, :data:`BuiltinHooks`), ``engine.configure()``
+(methods and settings types) and the texts (each policy class words its own
+records). Adding a builtin adds one row here; see ``docs/internals.md``,
+"Adding a builtin policy".
+
+Kind ids: one name per builtin, imported below; it is the id the builtin's
+kernel module dispatches on.
+"""
+
+from __future__ import annotations
+
+from openpit_shm.layout.state import KIND_ORDER_SIZE as ORDER_SIZE_ID
+from openpit_shm.layout.state import KIND_ORDER_VALIDATION as ORDER_VALIDATION_ID
+from openpit_shm.layout.state import KIND_PNL_BOUNDS as PNL_BOUNDS_ID
+from openpit_shm.layout.state import KIND_RATE_LIMIT as RATE_LIMIT_ID
+
+from . import order_size, order_validation, pnl_bounds, rate_limit
+from .kind_table import BuiltinKind, BuiltinKinds, builder_hooks
+
+__all__ = ["KINDS", "BuiltinHooks"]
+
+KINDS = BuiltinKinds([
+    BuiltinKind(
+        name="order_validation",
+        kind_id=ORDER_VALIDATION_ID,
+        policy_name="OrderValidationPolicy",
+        policy_class=order_validation.OrderValidation,
+        parse_spec=order_validation.parse_spec,
+    ),
+    BuiltinKind(
+        name="rate_limit",
+        kind_id=RATE_LIMIT_ID,
+        policy_name="RateLimitPolicy",
+        policy_class=rate_limit.RateLimitPolicy,
+        parse_spec=rate_limit.parse_spec,
+        settings_type=rate_limit.SETTINGS_TYPE,
+        configure={"rate_limit": rate_limit.configure_rate_limit},
+    ),
+    BuiltinKind(
+        name="order_size_limit",
+        kind_id=ORDER_SIZE_ID,
+        policy_name="OrderSizeLimitPolicy",
+        policy_class=order_size.OrderSizeLimitPolicy,
+        parse_spec=order_size.parse_spec,
+        settings_type=order_size.SETTINGS_TYPE,
+        configure={"order_size_limit": order_size.configure_order_size_limit},
+    ),
+    BuiltinKind(
+        name="pnl_bounds_killswitch",
+        kind_id=PNL_BOUNDS_ID,
+        policy_name="PnlBoundsKillSwitchPolicy",
+        policy_class=pnl_bounds.PnlBoundsKillSwitch,
+        parse_spec=pnl_bounds.parse_spec,
+        settings_type=pnl_bounds.SETTINGS_TYPE,
+        configure={
+            "pnl_bounds_killswitch": pnl_bounds.configure_pnl_bounds_killswitch,
+            "set_account_pnl": pnl_bounds.configure_set_account_pnl,
+        },
+    ),
+])  # fmt: skip
+
+#: The engine builder's ``_add_builtin_<name>`` methods, one per row (a mixin).
+BuiltinHooks = builder_hooks(KINDS, __name__)
