@@ -124,7 +124,14 @@ def _source_age(value: Any) -> int:
 
 
 def _info_group(account_info: Any) -> int | None:
-    group = account_info.account_group
+    try:
+        group = account_info.account_group
+    except AttributeError:
+        tp = type(account_info)
+        if getattr(tp, "_OPENPIT_NAME", None) and not hasattr(tp, "account_group"):
+            # one of our emulated native objects: CPython names openpit's by full name
+            raise missing_attribute(account_info, "account_group") from None
+        raise
     if group is None:
         return None
     if type(group) is not AccountGroupId:
