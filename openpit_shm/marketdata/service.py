@@ -59,7 +59,10 @@ from .errors import (
 )
 from .values import Quote, QuoteResolution, QuoteTtl, argument_error, timedelta_ns
 
-__all__ = ["MarketDataService", "new_service"]
+__all__ = ["BUCKET_ACCOUNT", "BUCKET_DEFAULT", "BUCKET_GROUP", "MarketDataService", "new_service"]
+
+#: Bucket kinds as a mirror (``table.QuoteTableMirror``) sees them: (instrument, kind, key).
+BUCKET_DEFAULT, BUCKET_ACCOUNT, BUCKET_GROUP = 0, 1, 2
 
 _onew = object.__new__
 _set = object.__setattr__
@@ -207,6 +210,7 @@ def new_service(
     _set(svc, "_next_auto_id", 0)
     _set(svc, "_account_ttls", {})
     _set(svc, "_group_ttls", {})
+    _set(svc, "_mirror", None)
     return svc
 
 
@@ -221,6 +225,7 @@ class MarketDataService:
         "_full_sync",
         "_group_ttls",
         "_lock",
+        "_mirror",
         "_next_auto_id",
         "_slots",
     )
@@ -235,6 +240,8 @@ class MarketDataService:
     _next_auto_id: int
     _account_ttls: dict[int, int | None]
     _group_ttls: dict[int, int | None]
+    #: A ``table.QuoteTableMirror`` the pushes and clears are written through to, or None.
+    _mirror: Any
 
     def __new__(cls, *args: Any, **kwargs: Any) -> MarketDataService:
         raise TypeError("cannot create 'openpit.marketdata.MarketDataService' instances")
@@ -265,10 +272,14 @@ class MarketDataService:
             _set(self, "_next_auto_id", value + 1)
         return InstrumentId(value)
 
-    def _register_auto(self, key: tuple[str, str], ttl: Any) -> InstrumentId:
+    def _next_free_id(self) -> int:
         candidate = self._next_auto_id
         while candidate in self._slots:
             candidate += 1
+        return candidate
+
+    def _register_auto(self, key: tuple[str, str], ttl: Any) -> InstrumentId:
+        candidate = self._next_free_id()
         _set(self, "_next_auto_id", candidate)
         return self._add(key, candidate, ttl)
 
@@ -447,6 +458,8 @@ class MarketDataService:
             if slot is not None:
                 slot.account_quotes.clear()
                 slot.group_quotes.clear()
+                if self._mirror is not None:
+                    self._mirror.on_clear(value)
 
     @_sig(lambda self, /, instrument_id, quote, source_age: None)
     def push(self, instrument_id: InstrumentId, quote: Quote, source_age: Any, *extra: Any) -> None:
@@ -456,7 +469,7 @@ class MarketDataService:
         age = _source_age(source_age)
         with self._lock:
             slot = self._slot(value)
-            slot.group_quotes[_DEFAULT_GROUP] = (q, self._clock(), age)
+            self._store(slot, value, [], [_DEFAULT_GROUP], q, age)
 
     @_sig(lambda self, /, instrument, quote, source_age: None)
     def push_by_instrument(
@@ -469,8 +482,10 @@ class MarketDataService:
         age = _source_age(source_age)
         with self._lock:
             value = self._by_instrument.get(key)
+            if value is None:
+                self._check_mirror([(self._next_free_id(), BUCKET_DEFAULT, 0)], q)
             iid = InstrumentId(value) if value is not None else self._register_auto(key, _UNSET)
-            self._slots[iid._value].group_quotes[_DEFAULT_GROUP] = (q, self._clock(), age)
+            self._store(self._slots[iid._value], iid._value, [], [_DEFAULT_GROUP], q, age)
             return iid
 
     @_sig(lambda self, /, instrument_id, quote, source_age, account_ids, account_group_ids: None)
@@ -492,12 +507,29 @@ class MarketDataService:
         if not accounts and not groups:
             raise ValueError("push_for requires at least one account or group target")
         with self._lock:
-            slot = self._slot(value)
-            state = (q, self._clock(), age)
-            for acct in accounts:
-                slot.account_quotes[acct] = state
-            for group in groups:
-                slot.group_quotes[group] = state
+            self._store(self._slot(value), value, accounts, groups, q, age)
+
+    def _check_mirror(self, targets: list[tuple[int, int, int]], q: Quote) -> Any:
+        return None if self._mirror is None else self._mirror.prepare(targets, q)
+
+    def _store(
+        self, slot: _Slot, value: int, accounts: list[int], groups: list[int], q: Quote, age: int
+    ) -> None:
+        """Replace the quote of each bucket (and its mirrored row) with ``q``, pushed now."""
+        mirror = self._mirror
+        if mirror is not None:
+            targets = [(value, BUCKET_ACCOUNT, a) for a in accounts] + [
+                (value, BUCKET_DEFAULT, 0) if g == _DEFAULT_GROUP else (value, BUCKET_GROUP, g)
+                for g in groups
+            ]
+            encoded = mirror.prepare(targets, q)  # fails closed before anything changes
+        state = (q, self._clock(), age)
+        for acct in accounts:
+            slot.account_quotes[acct] = state
+        for group in groups:
+            slot.group_quotes[group] = state
+        if mirror is not None:
+            mirror.on_push(targets, encoded, state[1], age)
 
     # ------------------------------------------------------------------ reads
 
