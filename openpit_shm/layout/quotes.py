@@ -4,7 +4,8 @@ The table is ``int64[capacity, 8]`` (C-contiguous, 64-byte aligned rows), in
 a shared segment or any buffer. Row layout::
 
     byte  0  seq          seqlock sequence: odd while a writer is inside the row
-    byte  8  flags        QUOTE_HAS_MARK | QUOTE_HAS_BID | QUOTE_HAS_ASK (0: no quote)
+    byte  8  flags        QUOTE_PRESENT | QUOTE_HAS_MARK | QUOTE_HAS_BID | QUOTE_HAS_ASK
+                          (0: no quote; PRESENT alone: a quote with no prices)
     byte 16  mark         fixed point at the engine's scale (valid if its flag is set)
     byte 24  bid          fixed point
     byte 32  ask          fixed point
@@ -42,6 +43,7 @@ __all__ = [
     "QUOTE_HAS_BID",
     "QUOTE_HAS_MARK",
     "QUOTE_OK",
+    "QUOTE_PRESENT",
     "QUOTE_READ_SPINS",
     "QUOTE_ROW_BYTES",
     "QUOTE_ROW_WORDS",
@@ -75,6 +77,8 @@ QUOTE_W_INSTRUMENT = 7
 QUOTE_HAS_MARK = 1
 QUOTE_HAS_BID = 2
 QUOTE_HAS_ASK = 4
+#: Set on every written quote, so a quote without prices is not mistaken for "no quote".
+QUOTE_PRESENT = 8
 
 #: ``ttl_ns`` meaning "never expires".
 QUOTE_TTL_INFINITE = -1

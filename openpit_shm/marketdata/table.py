@@ -33,6 +33,7 @@ from ..layout.quotes import (
     QUOTE_HAS_ASK,
     QUOTE_HAS_BID,
     QUOTE_HAS_MARK,
+    QUOTE_PRESENT,
     QUOTE_ROW_WORDS,
     QUOTE_TTL_INFINITE,
     QUOTE_W_AGE_NS,
@@ -118,7 +119,8 @@ class QuoteTable:
     def encode(self, quote: Quote) -> tuple[int, int, int, int]:
         """``(flags, mark, bid, ask)`` of ``quote`` at the table's scale (exact or raises)."""
         flags = (
-            (QUOTE_HAS_MARK if quote.mark is not None else 0)
+            QUOTE_PRESENT
+            | (QUOTE_HAS_MARK if quote.mark is not None else 0)
             | (QUOTE_HAS_BID if quote.bid is not None else 0)
             | (QUOTE_HAS_ASK if quote.ask is not None else 0)
         )
@@ -157,7 +159,7 @@ class QuoteTable:
             return QuoteRow(code, None, 0, 0, 0)
         flags, s = int(out[QUOTE_W_FLAGS]), self.scale
         quote = None
-        if flags:
+        if flags & QUOTE_PRESENT:
             quote = make_quote(
                 _price(out[QUOTE_W_MARK], s) if flags & QUOTE_HAS_MARK else None,
                 _price(out[QUOTE_W_BID], s) if flags & QUOTE_HAS_BID else None,

@@ -78,7 +78,7 @@ def test_should_read_empty_before_any_write_and_after_a_clear() -> None:
 
 def test_should_expire_at_exactly_the_ttl() -> None:
     t, out = table(), np.zeros(8, np.int64)
-    quote_write(t, 0, 1, 5, 0, 0, 1_000, 300, 1)  # pushed at 1000 ns, already 300 ns old
+    quote_write(t, 0, 9, 5, 0, 0, 1_000, 300, 1)  # pushed at 1000 ns, already 300 ns old
     assert quote_read_fresh(t, 0, 1_000, 1_699, out) == QUOTE_OK
     assert quote_read_fresh(t, 0, 1_000, 1_700, out) == QUOTE_EXPIRED
     assert out[QUOTE_W_MARK] == 5  # the stale quote is still handed back
