@@ -111,3 +111,9 @@ __all__ += [
     "AccountAdjustmentPositionOperation",
     "account_adjustment",
 ]
+
+
+# ------------------------------------------------------------------------- issue 11: market data
+from . import marketdata  # noqa: E402
+
+__all__ += ["marketdata"]

@@ -1,0 +1,320 @@
+"""Market-data value types: ``Quote``, ``QuoteTtl`` and ``QuoteResolution`` (openpit 0.10 shapes).
+
+* ``Quote(*, mark=None, bid=None, ask=None)``: optional prices (Price, Decimal,
+  str, int or float; negatives allowed), ``==`` only, unhashable, immutable.
+* ``QuoteTtl.infinite()`` / ``QuoteTtl.within(timedelta)``: a lifetime. Like
+  openpit's, TTLs compare by identity and hash; the repr prints the duration
+  as Rust's ``Duration`` Debug does (``5s``, ``200ms``, ``1.5ms``, ``0ns``).
+* ``QuoteResolution.ACCOUNT_ONLY`` (0), ``ACCOUNT_THEN_GROUP`` (1),
+  ``ACCOUNT_THEN_GROUP_THEN_DEFAULT`` (2): which buckets a read falls through to.
+
+Durations are kept as integer nanoseconds (``timedelta_ns``): a ``timedelta``
+has microsecond resolution, so the conversion is exact.
+"""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+from typing import Any, ClassVar
+
+from ..param._compat import downcast_error, pyo3_kwonly, pyo3_too_many
+from ..param.values import Price, coerce
+from ..reference_book import _EqOnly, _is_builtin, _Native, _order_error, _unhashable
+
+__all__ = [
+    "Quote",
+    "QuoteResolution",
+    "QuoteTtl",
+    "argument_error",
+    "duration_debug",
+    "timedelta_ns",
+]
+
+_onew = object.__new__
+_set = object.__setattr__
+_NS_PER_S = 1_000_000_000
+
+
+def argument_error(err: BaseException, name: str) -> BaseException:
+    """openpit (PyO3) notes which argument failed to convert."""
+    err.add_note(f"while processing '{name}'")
+    return err
+
+
+def timedelta_ns(value: datetime.timedelta) -> int:
+    """A ``timedelta`` as exact integer nanoseconds (negative stays negative)."""
+    return ((value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds) * 1_000
+
+
+def _frac(whole: int, rest: int, digits: int) -> str:
+    text = str(whole)
+    if rest:
+        text += "." + str(rest).rjust(digits, "0").rstrip("0")
+    return text
+
+
+def duration_debug(ns: int) -> str:
+    """Rust's ``{:?}`` of a ``Duration`` of ``ns`` nanoseconds."""
+    if ns >= _NS_PER_S:
+        return _frac(ns // _NS_PER_S, ns % _NS_PER_S, 9) + "s"
+    if ns >= 1_000_000:
+        return _frac(ns // 1_000_000, ns % 1_000_000, 6) + "ms"
+    if ns >= 1_000:
+        return _frac(ns // 1_000, ns % 1_000, 3) + "µs"
+    return f"{ns}ns"
+
+
+# ----------------------------------------------------------------------------- Quote
+
+
+def _price_arg(value: Any) -> Price | None:
+    return None if value is None else coerce(Price, value)
+
+
+def make_quote(mark: Price | None, bid: Price | None, ask: Price | None) -> Quote:
+    """A ``Quote`` from already converted prices (no argument checks)."""
+    q = _onew(Quote)
+    _set(q, "_mark", mark)
+    _set(q, "_bid", bid)
+    _set(q, "_ask", ask)
+    return q
+
+
+def _some(p: Price | None) -> str:
+    return "None" if p is None else f"Some(Price({p}))"
+
+
+class Quote(_EqOnly):
+    """Market snapshot with optional mark, bid, and ask prices."""
+
+    __slots__ = ("_ask", "_bid", "_mark")
+    _OPENPIT_NAME = "openpit.marketdata.Quote"
+    _FIELDS = frozenset({"mark", "bid", "ask"})
+
+    _mark: Price | None
+    _bid: Price | None
+    _ask: Price | None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Quote:
+        if args or not kwargs.keys() <= {"mark", "bid", "ask"}:
+            pyo3_kwonly("Quote.__new__", args, kwargs, (), ("mark", "bid", "ask"))
+        return make_quote(
+            _price_arg(kwargs.get("mark")),
+            _price_arg(kwargs.get("bid")),
+            _price_arg(kwargs.get("ask")),
+        )
+
+    @property
+    def mark(self) -> Price | None:
+        """Mark price, or None."""
+        return self._mark
+
+    @property
+    def bid(self) -> Price | None:
+        """Best-bid price, or None."""
+        return self._bid
+
+    @property
+    def ask(self) -> Price | None:
+        """Best-ask price, or None."""
+        return self._ask
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self._mark, self._bid, self._ask)
+
+    def __repr__(self) -> str:
+        return f"Quote(mark={_some(self._mark)}, bid={_some(self._bid)}, ask={_some(self._ask)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle 'openpit.marketdata.Quote' object")
+
+
+Quote.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for n in ("mark", "bid", "ask")
+    ]
+)
+
+
+# ----------------------------------------------------------------------------- QuoteTtl
+
+
+def make_ttl(ns: int | None) -> QuoteTtl:
+    """A ``QuoteTtl`` of ``ns`` nanoseconds (``None``: infinite)."""
+    t = _onew(QuoteTtl)
+    _set(t, "_ns", ns)
+    return t
+
+
+class QuoteTtl(_Native):
+    """Quote lifetime policy: infinite or within a finite duration."""
+
+    __slots__ = ("_ns",)
+    _OPENPIT_NAME = "openpit.marketdata.QuoteTtl"
+
+    #: The lifetime in nanoseconds; None means infinite.
+    _ns: int | None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> QuoteTtl:
+        raise TypeError("cannot create 'openpit.marketdata.QuoteTtl' instances")
+
+    @staticmethod
+    def infinite(*args: Any, **kwargs: Any) -> QuoteTtl:
+        """Quotes never expire on their own."""
+        if kwargs:
+            raise TypeError("QuoteTtl.infinite() takes no keyword arguments")
+        if args:
+            raise TypeError(f"QuoteTtl.infinite() takes no arguments ({len(args)} given)")
+        return make_ttl(None)
+
+    @staticmethod
+    def within(duration: datetime.timedelta, *extra: Any) -> QuoteTtl:
+        """Quotes expire once their age reaches ``duration`` (0 is allowed)."""
+        if extra:
+            raise pyo3_too_many("QuoteTtl.within", 1, 1 + len(extra))
+        if not isinstance(duration, datetime.timedelta):
+            raise argument_error(downcast_error(duration, "timedelta"), "duration")
+        ns = timedelta_ns(duration)
+        if ns < 0:
+            raise argument_error(
+                ValueError("It is not possible to convert a negative timedelta to a Rust Duration"),
+                "duration",
+            )
+        return make_ttl(ns)
+
+    def _order(self, op: str, other: object) -> bool:
+        if isinstance(other, QuoteTtl) or _is_builtin(other):
+            raise _order_error(op, self, other)
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return self._order("<", other)
+
+    def __le__(self, other: object) -> bool:
+        return self._order("<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return self._order(">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return self._order(">=", other)
+
+    def __repr__(self) -> str:
+        if self._ns is None:
+            return "QuoteTtl.infinite()"
+        return f"QuoteTtl.within({duration_debug(self._ns)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle 'openpit.marketdata.QuoteTtl' object")
+
+
+QuoteTtl.within.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("duration", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+)
+QuoteTtl.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------- QuoteResolution
+
+
+class QuoteResolution(_Native):
+    """Controls which quote buckets a read may fall through to.
+
+    - ``ACCOUNT_ONLY``: only the per-account bucket.
+    - ``ACCOUNT_THEN_GROUP``: per-account, then the account's group bucket.
+    - ``ACCOUNT_THEN_GROUP_THEN_DEFAULT``: per-account, then group, then the
+      default ("everyone-else") bucket.
+
+    Members equal their integer value (0, 1, 2), convert with ``int()``, cannot
+    be ordered and are unhashable, as openpit's are.
+    """
+
+    __slots__ = ("_name", "_value")
+    _OPENPIT_NAME = "openpit.marketdata.QuoteResolution"
+
+    ACCOUNT_ONLY: ClassVar[QuoteResolution]
+    ACCOUNT_THEN_GROUP: ClassVar[QuoteResolution]
+    ACCOUNT_THEN_GROUP_THEN_DEFAULT: ClassVar[QuoteResolution]
+
+    _name: str
+    _value: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> QuoteResolution:
+        raise TypeError("cannot create 'openpit.marketdata.QuoteResolution' instances")
+
+    def __int__(self) -> int:
+        return self._value
+
+    def __hash__(self) -> int:
+        raise _unhashable(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, QuoteResolution):
+            return self is other
+        if isinstance(other, int):
+            return self._value == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, QuoteResolution):
+            return self is not other
+        if isinstance(other, int):
+            return self._value != other
+        return NotImplemented
+
+    def _order(self, op: str, other: object) -> bool:
+        if isinstance(other, QuoteResolution) or _is_builtin(other):
+            raise _order_error(op, self, other)
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return self._order("<", other)
+
+    def __le__(self, other: object) -> bool:
+        return self._order("<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return self._order(">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return self._order(">=", other)
+
+    def __repr__(self) -> str:
+        return f"QuoteResolution.{self._name}"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle 'openpit.marketdata.QuoteResolution' object")
+
+
+def _resolution(name: str, value: int) -> QuoteResolution:
+    r = _onew(QuoteResolution)
+    _set(r, "_name", name)
+    _set(r, "_value", value)
+    return r
+
+
+#: Resolution values as the service (and kernels) use them.
+RESOLUTION_ACCOUNT_ONLY = 0
+RESOLUTION_ACCOUNT_THEN_GROUP = 1
+RESOLUTION_ACCOUNT_THEN_GROUP_THEN_DEFAULT = 2
+
+QuoteResolution.ACCOUNT_ONLY = _resolution("ACCOUNT_ONLY", RESOLUTION_ACCOUNT_ONLY)
+QuoteResolution.ACCOUNT_THEN_GROUP = _resolution(
+    "ACCOUNT_THEN_GROUP", RESOLUTION_ACCOUNT_THEN_GROUP
+)
+QuoteResolution.ACCOUNT_THEN_GROUP_THEN_DEFAULT = _resolution(
+    "ACCOUNT_THEN_GROUP_THEN_DEFAULT", RESOLUTION_ACCOUNT_THEN_GROUP_THEN_DEFAULT
+)
+QuoteResolution.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+
+for _cls in (Quote, QuoteTtl, QuoteResolution):
+    _cls.__module__ = "openpit_shm.marketdata"
+del _cls
