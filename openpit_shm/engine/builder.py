@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..builtins.kinds import BuiltinHooks
 from ..layout.records import FIXED_SCALE_DEFAULT
+from ..marketdata.builder import MarketDataBuilder, market_data_builder
 from ..param._compat import check_no_arguments, missing_attribute
 from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_policy
 
@@ -201,7 +202,21 @@ class EngineBuilder(_Extensions):
         return self._synced(SYNC_ACCOUNT)
 
 
-class SyncedEngineBuilder(_Extensions, _Sharding):
+class _MarketData:
+    """``market_data(default_ttl)`` of the second and third stages (openpit's)."""
+
+    _settings: _Settings
+
+    def market_data(self, default_ttl: Any) -> MarketDataBuilder:
+        """A market-data service builder that inherits this engine's sync mode and clock."""
+        return market_data_builder(
+            default_ttl,
+            full_sync=self._settings.sync != SYNC_NONE,
+            clock=lambda: self._settings.clock(),  # with_clock() may still come after this
+        )
+
+
+class SyncedEngineBuilder(_Extensions, _Sharding, _MarketData):
     """Second stage: register the first policy."""
 
     _OPENPIT_NAME = "openpit.SyncedEngineBuilder"
@@ -223,7 +238,7 @@ class SyncedEngineBuilder(_Extensions, _Sharding):
         return self._ready().builtin(builtin_ready_builder)
 
 
-class ReadyEngineBuilder(_Extensions, _Sharding, BuiltinHooks):
+class ReadyEngineBuilder(_Extensions, _Sharding, _MarketData, BuiltinHooks):
     """Third stage: more policies, then ``build()`` (once)."""
 
     _OPENPIT_NAME = "openpit.ReadyEngineBuilder"

@@ -78,6 +78,7 @@ RANKS: dict[str, int] = {
     "openpit_shm.account_adjustment": 3,
     "openpit_shm.adjustment_context": 3,
     "openpit_shm.reference_book": 3,
+    "openpit_shm.marketdata": 3,
     "openpit_shm.param": 3,
     "openpit_shm.errors": 3,
     "openpit_shm.shm": 3,

@@ -2,9 +2,8 @@
 
 ``Side`` bundles a package's market-data module, ``Instrument``, ``AccountId``
 and ``AccountGroupId`` and builds services the way each must be built:
-openpit's only through ``Engine.builder().no_sync().market_data(ttl)``,
-ours through the same entry point the engine builder will call
-(``market_data_builder``), with a fake clock so expiry never needs a sleep.
+both through ``Engine.builder().no_sync().market_data(ttl)`` (or
+``full_sync()``), ours with ``with_clock(fake)`` first so expiry never needs a sleep.
 On openpit's side, ages come from ``source_age`` only (its clock is real).
 """
 
@@ -41,15 +40,12 @@ class Side:
 
     def service(self, default_ttl: Any = None, *, full_sync: bool = False) -> Any:
         ttl = self.md.QuoteTtl.infinite() if default_ttl is None else default_ttl
-        if self.name == "openpit":
-            root = importlib.import_module("openpit")
-            stage = root.Engine.builder()
-            stage = stage.full_sync() if full_sync else stage.no_sync()
-            return stage.market_data(ttl).build()
-        from openpit_shm.marketdata.builder import market_data_builder
-
-        assert self.clock is not None
-        return market_data_builder(ttl, full_sync=full_sync, clock=self.clock).build()
+        root = importlib.import_module(self.name)
+        stage = root.Engine.builder()
+        if self.clock is not None:  # openpit_shm only: expiry on a fake clock, never a sleep
+            stage = stage.with_clock(self.clock)
+        stage = stage.full_sync() if full_sync else stage.no_sync()
+        return stage.market_data(ttl).build()
 
     def instrument(self, underlying: str, settlement: str = "USD") -> Any:
         return self.core.Instrument(underlying, settlement)
