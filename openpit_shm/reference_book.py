@@ -24,18 +24,17 @@ one (openpit hands back a bare native instrument that equals nothing).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .instrument import Instrument, InstrumentId
 from .param._compat import (
     downcast_error,
     extract_u64,
-    missing_attribute,
     pyo3_kwonly,
     pyo3_too_many,
     rust_debug_str,
 )
+from .param._native import EqOnly, Native, SimpleEnum, native_signature
 from .param.asset import asset_text
 
 __all__ = [
@@ -95,186 +94,26 @@ def _unknown_id(value: int) -> UnknownReferenceBookInstrumentId:
     return err
 
 
-# ----------------------------------------------------------------------------- native classes
-
-
-def _native_signature(stub: Callable[..., Any]) -> Callable[[Any], Any]:
-    """Give a function the signature openpit's native method reports (our ``*extra`` is hidden)."""
-
-    def apply(target: Any) -> Any:
-        target.__signature__ = inspect.signature(stub)
-        return target
-
-    return apply
-
-
-def _type_name(obj: object) -> str:
-    tp = type(obj)
-    return getattr(tp, "_OPENPIT_NAME", None) or tp.__name__
-
-
-def _order_error(op: str, left: object, right: object) -> TypeError:
-    return TypeError(
-        f"'{op}' not supported between instances of '{_type_name(left)}' and '{_type_name(right)}'"
-    )
-
-
-def _unhashable(obj: object) -> TypeError:
-    # CPython's text for a class whose __hash__ is None, with openpit's class name: the
-    # emulating classes raise it themselves (they are unhashable all the same).
-    return TypeError(f"unhashable type: '{_type_name(obj)}'")
-
-
-def _is_builtin(obj: object) -> bool:
-    """Operands whose reflected comparison never accepts ours: raise now, with openpit's names."""
-    return type(obj).__module__ == "builtins"
-
-
-class _Native:
-    """Shared behaviour of the emulated native classes: final, fixed attributes, openpit's texts."""
-
-    __slots__ = ()
-    _OPENPIT_NAME: ClassVar[str] = ""
-    _FIELDS: ClassVar[frozenset[str]] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for base in cls.__mro__[1:]:
-            name = base.__dict__.get("_OPENPIT_NAME")
-            if name:  # a concrete emulated class: final, as openpit's native classes are
-                raise TypeError(f"type '{name}' is not an acceptable base type")
-
-    def __getattr__(self, name: str) -> Any:
-        raise missing_attribute(self, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._FIELDS:
-            raise AttributeError(
-                f"attribute '{name}' of '{self._OPENPIT_NAME}' objects is not writable"
-            )
-        raise AttributeError(f"'{self._OPENPIT_NAME}' object has no attribute '{name}'")
-
-    def __repr__(self) -> str:
-        return f"<{self._OPENPIT_NAME} object at {id(self):#x}>"
-
-
-class _EqOnly(_Native):
-    """Value classes that support only ``==`` and ``!=`` (openpit raises for ordering)."""
-
-    __slots__ = ()
-
-    def __hash__(self) -> int:
-        raise _unhashable(self)
-
-    def _key(self) -> tuple[Any, ...]:
-        raise NotImplementedError
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __ne__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._key() != other._key()  # type: ignore[attr-defined]
-
-    def _order(self, op: str, other: object) -> bool:
-        if type(other) is type(self):
-            raise TypeError(f"{type(self).__name__} supports only == and !=")
-        if _is_builtin(other):
-            raise _order_error(op, self, other)
-        return NotImplemented
-
-    def __lt__(self, other: object) -> bool:
-        return self._order("<", other)
-
-    def __le__(self, other: object) -> bool:
-        return self._order("<=", other)
-
-    def __gt__(self, other: object) -> bool:
-        return self._order(">", other)
-
-    def __ge__(self, other: object) -> bool:
-        return self._order(">=", other)
-
-
 # ----------------------------------------------------------------------------- settlement
 
 
-class SettlementUnit(_Native):
+class SettlementUnit(SimpleEnum):
     """Unit used to express a settlement delay: ``BUSINESS_DAYS`` (0) or ``CALENDAR_DAYS`` (1).
 
     Like openpit's, members compare equal to their integer value (bools
     included), convert with ``int()``, cannot be ordered and are unhashable.
+    Unlike openpit's, they pickle (by name).
     """
 
-    __slots__ = ("_name", "_value")
+    __slots__ = ()
     _OPENPIT_NAME = "openpit.core.SettlementUnit"
+    _PICKLE_BY_NAME = True
 
     BUSINESS_DAYS: ClassVar[SettlementUnit]
     CALENDAR_DAYS: ClassVar[SettlementUnit]
 
-    _name: str
-    _value: int
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> SettlementUnit:
-        raise TypeError("cannot create 'openpit.core.SettlementUnit' instances")
-
-    def __int__(self) -> int:
-        return self._value
-
-    def __hash__(self) -> int:
-        raise _unhashable(self)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, SettlementUnit):
-            return self is other
-        if isinstance(other, int):
-            return self._value == other
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        if isinstance(other, SettlementUnit):
-            return self is not other
-        if isinstance(other, int):
-            return self._value != other
-        return NotImplemented
-
-    def _order(self, op: str, other: object) -> bool:
-        if isinstance(other, SettlementUnit) or _is_builtin(other):
-            raise _order_error(op, self, other)
-        return NotImplemented
-
-    def __lt__(self, other: object) -> bool:
-        return self._order("<", other)
-
-    def __le__(self, other: object) -> bool:
-        return self._order("<=", other)
-
-    def __gt__(self, other: object) -> bool:
-        return self._order(">", other)
-
-    def __ge__(self, other: object) -> bool:
-        return self._order(">=", other)
-
-    def __repr__(self) -> str:
-        return f"SettlementUnit.{self._name}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (getattr, (SettlementUnit, self._name))
-
-
-def _unit(name: str, value: int) -> SettlementUnit:
-    u = _onew(SettlementUnit)
-    _set(u, "_name", name)
-    _set(u, "_value", value)
-    return u
-
-
-SettlementUnit.BUSINESS_DAYS = _unit("BUSINESS_DAYS", 0)
-SettlementUnit.CALENDAR_DAYS = _unit("CALENDAR_DAYS", 1)
-SettlementUnit.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+SettlementUnit._define_members({"BUSINESS_DAYS": 0, "CALENDAR_DAYS": 1})
 
 
 def _settlement_lag(n: int, unit: SettlementUnit) -> SettlementLag:
@@ -284,7 +123,7 @@ def _settlement_lag(n: int, unit: SettlementUnit) -> SettlementLag:
     return lag
 
 
-class SettlementLag(_EqOnly):
+class SettlementLag(EqOnly):
     """Settlement delay for one delivery or payment leg: ``n`` (u64) units of ``unit``."""
 
     __slots__ = ("_n", "_unit")
@@ -331,7 +170,7 @@ def _settlement_scheme(delivery: SettlementLag, payment: SettlementLag) -> Settl
     return scheme
 
 
-class SettlementScheme(_EqOnly):
+class SettlementScheme(EqOnly):
     """Independent delivery and payment settlement delays."""
 
     __slots__ = ("_delivery", "_payment")
@@ -353,7 +192,7 @@ class SettlementScheme(_EqOnly):
         return _settlement_scheme(delivery, payment)
 
     @staticmethod
-    @_native_signature(lambda n: None)
+    @native_signature(lambda n: None)
     def uniform(n: int, *extra: Any) -> SettlementScheme:
         """The same lag of ``n`` business days for delivery and payment."""
         if extra:
@@ -404,7 +243,7 @@ def _id_value(value: Any) -> int:
     return value._value
 
 
-class ReferenceBook(_Native):
+class ReferenceBook(Native):
     """Instrument registry and typed reference attributes.
 
     It is independent from ``openpit.marketdata``. To use the same identity in a
@@ -427,7 +266,7 @@ class ReferenceBook(_Native):
         _set(book, "_next_auto_id", 0)
         return book
 
-    @_native_signature(lambda self, /, instrument: None)
+    @native_signature(lambda self, /, instrument: None)
     def register(self, instrument: Any, *extra: Any) -> InstrumentId:
         """Register ``instrument`` under the next free automatic id."""
         if extra:
@@ -443,7 +282,7 @@ class ReferenceBook(_Native):
         self._insert(key, candidate)
         return InstrumentId(candidate)
 
-    @_native_signature(lambda self, /, instrument, instrument_id: None)
+    @native_signature(lambda self, /, instrument, instrument_id: None)
     def register_with_id(
         self, instrument: Any, instrument_id: InstrumentId, *extra: Any
     ) -> InstrumentId:
@@ -459,7 +298,7 @@ class ReferenceBook(_Native):
         self._insert(key, value)
         return InstrumentId(value)
 
-    @_native_signature(lambda self, /, instrument: None)
+    @native_signature(lambda self, /, instrument: None)
     def resolve(self, instrument: Any, *extra: Any) -> InstrumentId | None:
         """The id ``instrument`` is registered under, or None."""
         if extra:
@@ -467,7 +306,7 @@ class ReferenceBook(_Native):
         value = self._by_instrument.get(_instrument_key(instrument))
         return None if value is None else InstrumentId(value)
 
-    @_native_signature(lambda self, /, instrument_id, settlement_scheme: None)
+    @native_signature(lambda self, /, instrument_id, settlement_scheme: None)
     def set_settlement_scheme(
         self, instrument_id: InstrumentId, settlement_scheme: SettlementScheme, *extra: Any
     ) -> None:
@@ -481,7 +320,7 @@ class ReferenceBook(_Native):
             raise _unknown_id(value)
         self._by_id[value] = settlement_scheme
 
-    @_native_signature(lambda self, /, instrument_id: None)
+    @native_signature(lambda self, /, instrument_id: None)
     def clear_settlement_scheme(self, instrument_id: InstrumentId, *extra: Any) -> None:
         """Remove the settlement scheme of a registered id (a no-op when none is set)."""
         if extra:
@@ -491,7 +330,7 @@ class ReferenceBook(_Native):
             raise _unknown_id(value)
         self._by_id[value] = None
 
-    @_native_signature(lambda self, /, instrument_id: None)
+    @native_signature(lambda self, /, instrument_id: None)
     def settlement_scheme(
         self, instrument_id: InstrumentId, *extra: Any
     ) -> SettlementScheme | None:

@@ -45,8 +45,9 @@ from typing import Any
 
 from ..core import InstrumentId
 from ..param._compat import downcast_error, missing_attribute
+from ..param._native import native_signature
 from ..param.ids import AccountGroupId, AccountId
-from ..reference_book import _instrument_key, _native_signature
+from ..reference_book import _instrument_key
 from .errors import (
     MarketDataError,
     QuoteUnavailable,
@@ -186,7 +187,7 @@ _UNSET: Any = object()
 
 
 def _sig(stub: Callable[..., Any]) -> Callable[[Any], Any]:
-    return _native_signature(stub)
+    return native_signature(stub)
 
 
 def _too_many(name: str, takes: int, extra: tuple[Any, ...]) -> None:

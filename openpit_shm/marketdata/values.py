@@ -19,8 +19,8 @@ import inspect
 from typing import Any, ClassVar
 
 from ..param._compat import downcast_error, pyo3_kwonly, pyo3_too_many
+from ..param._native import EqOnly, SimpleEnum, Unordered, pickle_refused
 from ..param.values import Price, coerce
-from ..reference_book import _EqOnly, _is_builtin, _Native, _order_error, _unhashable
 
 __all__ = [
     "Quote",
@@ -85,7 +85,7 @@ def _some(p: Price | None) -> str:
     return "None" if p is None else f"Some(Price({p}))"
 
 
-class Quote(_EqOnly):
+class Quote(EqOnly):
     """Market snapshot with optional mark, bid, and ask prices."""
 
     __slots__ = ("_ask", "_bid", "_mark")
@@ -129,7 +129,7 @@ class Quote(_EqOnly):
     __str__ = __repr__
 
     def __reduce__(self) -> Any:
-        raise TypeError("cannot pickle 'openpit.marketdata.Quote' object")
+        raise pickle_refused(self)
 
 
 Quote.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -150,7 +150,7 @@ def make_ttl(ns: int | None) -> QuoteTtl:
     return t
 
 
-class QuoteTtl(_Native):
+class QuoteTtl(Unordered):
     """Quote lifetime policy: infinite or within a finite duration."""
 
     __slots__ = ("_ns",)
@@ -186,23 +186,6 @@ class QuoteTtl(_Native):
             )
         return make_ttl(ns)
 
-    def _order(self, op: str, other: object) -> bool:
-        if isinstance(other, QuoteTtl) or _is_builtin(other):
-            raise _order_error(op, self, other)
-        return NotImplemented
-
-    def __lt__(self, other: object) -> bool:
-        return self._order("<", other)
-
-    def __le__(self, other: object) -> bool:
-        return self._order("<=", other)
-
-    def __gt__(self, other: object) -> bool:
-        return self._order(">", other)
-
-    def __ge__(self, other: object) -> bool:
-        return self._order(">=", other)
-
     def __repr__(self) -> str:
         if self._ns is None:
             return "QuoteTtl.infinite()"
@@ -211,7 +194,7 @@ class QuoteTtl(_Native):
     __str__ = __repr__
 
     def __reduce__(self) -> Any:
-        raise TypeError("cannot pickle 'openpit.marketdata.QuoteTtl' object")
+        raise pickle_refused(self)
 
 
 QuoteTtl.within.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -223,7 +206,7 @@ QuoteTtl.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
 # ----------------------------------------------------------------------------- QuoteResolution
 
 
-class QuoteResolution(_Native):
+class QuoteResolution(SimpleEnum):
     """Controls which quote buckets a read may fall through to.
 
     - ``ACCOUNT_ONLY``: only the per-account bucket.
@@ -232,73 +215,15 @@ class QuoteResolution(_Native):
       default ("everyone-else") bucket.
 
     Members equal their integer value (0, 1, 2), convert with ``int()``, cannot
-    be ordered and are unhashable, as openpit's are.
+    be ordered, are unhashable and refuse to pickle, as openpit's do.
     """
 
-    __slots__ = ("_name", "_value")
+    __slots__ = ()
     _OPENPIT_NAME = "openpit.marketdata.QuoteResolution"
 
     ACCOUNT_ONLY: ClassVar[QuoteResolution]
     ACCOUNT_THEN_GROUP: ClassVar[QuoteResolution]
     ACCOUNT_THEN_GROUP_THEN_DEFAULT: ClassVar[QuoteResolution]
-
-    _name: str
-    _value: int
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> QuoteResolution:
-        raise TypeError("cannot create 'openpit.marketdata.QuoteResolution' instances")
-
-    def __int__(self) -> int:
-        return self._value
-
-    def __hash__(self) -> int:
-        raise _unhashable(self)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, QuoteResolution):
-            return self is other
-        if isinstance(other, int):
-            return self._value == other
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        if isinstance(other, QuoteResolution):
-            return self is not other
-        if isinstance(other, int):
-            return self._value != other
-        return NotImplemented
-
-    def _order(self, op: str, other: object) -> bool:
-        if isinstance(other, QuoteResolution) or _is_builtin(other):
-            raise _order_error(op, self, other)
-        return NotImplemented
-
-    def __lt__(self, other: object) -> bool:
-        return self._order("<", other)
-
-    def __le__(self, other: object) -> bool:
-        return self._order("<=", other)
-
-    def __gt__(self, other: object) -> bool:
-        return self._order(">", other)
-
-    def __ge__(self, other: object) -> bool:
-        return self._order(">=", other)
-
-    def __repr__(self) -> str:
-        return f"QuoteResolution.{self._name}"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:
-        raise TypeError("cannot pickle 'openpit.marketdata.QuoteResolution' object")
-
-
-def _resolution(name: str, value: int) -> QuoteResolution:
-    r = _onew(QuoteResolution)
-    _set(r, "_name", name)
-    _set(r, "_value", value)
-    return r
 
 
 #: Resolution values as the service (and kernels) use them.
@@ -306,14 +231,13 @@ RESOLUTION_ACCOUNT_ONLY = 0
 RESOLUTION_ACCOUNT_THEN_GROUP = 1
 RESOLUTION_ACCOUNT_THEN_GROUP_THEN_DEFAULT = 2
 
-QuoteResolution.ACCOUNT_ONLY = _resolution("ACCOUNT_ONLY", RESOLUTION_ACCOUNT_ONLY)
-QuoteResolution.ACCOUNT_THEN_GROUP = _resolution(
-    "ACCOUNT_THEN_GROUP", RESOLUTION_ACCOUNT_THEN_GROUP
+QuoteResolution._define_members(
+    {
+        "ACCOUNT_ONLY": RESOLUTION_ACCOUNT_ONLY,
+        "ACCOUNT_THEN_GROUP": RESOLUTION_ACCOUNT_THEN_GROUP,
+        "ACCOUNT_THEN_GROUP_THEN_DEFAULT": RESOLUTION_ACCOUNT_THEN_GROUP_THEN_DEFAULT,
+    }
 )
-QuoteResolution.ACCOUNT_THEN_GROUP_THEN_DEFAULT = _resolution(
-    "ACCOUNT_THEN_GROUP_THEN_DEFAULT", RESOLUTION_ACCOUNT_THEN_GROUP_THEN_DEFAULT
-)
-QuoteResolution.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
 
 for _cls in (Quote, QuoteTtl, QuoteResolution):
     _cls.__module__ = "openpit_shm.marketdata"
