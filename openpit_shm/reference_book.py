@@ -34,7 +34,14 @@ from .param._compat import (
     pyo3_too_many,
     rust_debug_str,
 )
-from .param._native import EqOnly, Native, SimpleEnum, native_signature
+from .param._native import (
+    EqOnly,
+    Native,
+    SimpleEnum,
+    bare_instance,
+    native_signature,
+    positional_signature,
+)
 from .param.asset import asset_text
 
 __all__ = [
@@ -46,7 +53,6 @@ __all__ = [
     "UnknownReferenceBookInstrumentId",
 ]
 
-_onew = object.__new__
 _set = object.__setattr__
 
 
@@ -117,10 +123,7 @@ SettlementUnit._define_members({"BUSINESS_DAYS": 0, "CALENDAR_DAYS": 1})
 
 
 def _settlement_lag(n: int, unit: SettlementUnit) -> SettlementLag:
-    lag = _onew(SettlementLag)
-    _set(lag, "_n", n)
-    _set(lag, "_unit", unit)
-    return lag
+    return bare_instance(SettlementLag, _n=n, _unit=unit)
 
 
 class SettlementLag(EqOnly):
@@ -158,16 +161,11 @@ class SettlementLag(EqOnly):
         return (_settlement_lag, (self._n, self._unit))
 
 
-SettlementLag.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ("n", "unit")]
-)
+SettlementLag.__signature__ = positional_signature("n", "unit")  # type: ignore[attr-defined]
 
 
 def _settlement_scheme(delivery: SettlementLag, payment: SettlementLag) -> SettlementScheme:
-    scheme = _onew(SettlementScheme)
-    _set(scheme, "_delivery", delivery)
-    _set(scheme, "_payment", payment)
-    return scheme
+    return bare_instance(SettlementScheme, _delivery=delivery, _payment=payment)
 
 
 class SettlementScheme(EqOnly):
@@ -217,8 +215,8 @@ class SettlementScheme(EqOnly):
         return (_settlement_scheme, (self._delivery, self._payment))
 
 
-SettlementScheme.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in ("delivery", "payment")]
+SettlementScheme.__signature__ = positional_signature(  # type: ignore[attr-defined]
+    "delivery", "payment"
 )
 
 
@@ -260,11 +258,7 @@ class ReferenceBook(Native):
     def __new__(cls, *args: Any, **kwargs: Any) -> ReferenceBook:
         if args or kwargs:
             pyo3_kwonly("ReferenceBook.__new__", args, kwargs, ())
-        book = _onew(cls)
-        _set(book, "_by_id", {})
-        _set(book, "_by_instrument", {})
-        _set(book, "_next_auto_id", 0)
-        return book
+        return bare_instance(cls, _by_id={}, _by_instrument={}, _next_auto_id=0)
 
     @native_signature(lambda self, /, instrument: None)
     def register(self, instrument: Any, *extra: Any) -> InstrumentId:

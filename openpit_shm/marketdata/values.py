@@ -19,7 +19,7 @@ import inspect
 from typing import Any, ClassVar
 
 from ..param._compat import downcast_error, pyo3_kwonly, pyo3_too_many
-from ..param._native import EqOnly, SimpleEnum, Unordered, pickle_refused
+from ..param._native import EqOnly, SimpleEnum, Unordered, pickle_refused, positional_signature
 from ..param.values import Price, coerce
 
 __all__ = [
@@ -197,9 +197,7 @@ class QuoteTtl(Unordered):
         raise pickle_refused(self)
 
 
-QuoteTtl.within.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter("duration", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-)
+QuoteTtl.within.__signature__ = positional_signature("duration")  # type: ignore[attr-defined]
 QuoteTtl.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._compat import missing_attribute
 
@@ -34,12 +34,16 @@ __all__ = [
     "Native",
     "SimpleEnum",
     "Unordered",
+    "bare_instance",
     "is_builtin",
     "native_signature",
     "order_error",
     "pickle_refused",
+    "positional_signature",
     "unhashable",
 ]
+
+_T = TypeVar("_T")
 
 
 def native_signature(stub: Callable[..., Any]) -> Callable[[Any], Any]:
@@ -50,6 +54,21 @@ def native_signature(stub: Callable[..., Any]) -> Callable[[Any], Any]:
         return target
 
     return apply
+
+
+def positional_signature(*names: str) -> inspect.Signature:
+    """The signature openpit reports for a native callable taking ``names``."""
+    return inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+
+
+def bare_instance(cls: type[_T], **slots: Any) -> _T:
+    """An instance of ``cls`` with these slot values, bypassing its ``__new__``."""
+    obj = object.__new__(cls)
+    for name, value in slots.items():
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def _type_name(obj: object) -> str:
@@ -185,10 +204,7 @@ class SimpleEnum(Unordered):
     def _define_members(cls, members: dict[str, int]) -> None:
         """Create the members as class attributes; the class reports an empty signature."""
         for name, value in members.items():
-            member = object.__new__(cls)
-            object.__setattr__(member, "_name", name)
-            object.__setattr__(member, "_value", value)
-            setattr(cls, name, member)
+            setattr(cls, name, bare_instance(cls, _name=name, _value=value))
         cls.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
 
     def __int__(self) -> int:
