@@ -24,7 +24,7 @@ one (openpit hands back a bare native instrument that equals nothing).
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .instrument import Instrument, InstrumentId
 from .param._compat import (
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _set = object.__setattr__
+_E = TypeVar("_E", bound=Exception)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -76,21 +77,28 @@ class UnknownReferenceBookInstrumentId(Exception):
     instrument_id: InstrumentId
 
 
-def _duplicate_instrument(key: tuple[str, str]) -> ReferenceBookRegistrationError:
+def already_registered_text(key: tuple[str, str]) -> str:
+    """openpit's text for registering an instrument twice (market data says the same)."""
     u, s = key
-    err = ReferenceBookRegistrationError(
+    return (
         f"instrument Instrument {{ underlying_asset: Asset({rust_debug_str(u)}), "
         f"settlement_asset: Asset({rust_debug_str(s)}) }} is already registered"
     )
-    err.instrument = Instrument(u, s)
-    err.instrument_id = None
+
+
+def instrument_conflict(cls: type[_E], key: tuple[str, str]) -> _E:
+    """A ``cls`` registration error for a duplicate instrument (``.instrument_id`` None)."""
+    err = cls(already_registered_text(key))
+    err.instrument = Instrument(*key)  # type: ignore[attr-defined]
+    err.instrument_id = None  # type: ignore[attr-defined]
     return err
 
 
-def _duplicate_id(value: int) -> ReferenceBookRegistrationError:
-    err = ReferenceBookRegistrationError(f"instrument id {value} is already registered")
-    err.instrument = None
-    err.instrument_id = InstrumentId(value)
+def id_conflict(cls: type[_E], value: int) -> _E:
+    """A ``cls`` registration error for a duplicate instrument id (``.instrument`` None)."""
+    err = cls(f"instrument id {value} is already registered")
+    err.instrument = None  # type: ignore[attr-defined]
+    err.instrument_id = InstrumentId(value)  # type: ignore[attr-defined]
     return err
 
 
@@ -223,8 +231,11 @@ SettlementScheme.__signature__ = positional_signature(  # type: ignore[attr-defi
 # ----------------------------------------------------------------------------- the book
 
 
-def _instrument_key(value: Any) -> tuple[str, str]:
-    """openpit's instrument argument: an ``Instrument`` or any object with both asset fields."""
+def instrument_key(value: Any) -> tuple[str, str]:
+    """openpit's instrument argument (an ``Instrument`` or any object with both asset fields).
+
+    Market data's registrations read theirs the same way.
+    """
     if isinstance(value, Instrument):
         return value._key
     try:
@@ -265,9 +276,9 @@ class ReferenceBook(Native):
         """Register ``instrument`` under the next free automatic id."""
         if extra:
             raise pyo3_too_many("ReferenceBook.register", 1, 1 + len(extra))
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         if key in self._by_instrument:
-            raise _duplicate_instrument(key)
+            raise instrument_conflict(ReferenceBookRegistrationError, key)
         by_id = self._by_id
         candidate = self._next_auto_id
         while candidate in by_id:
@@ -284,11 +295,11 @@ class ReferenceBook(Native):
         if extra:
             raise pyo3_too_many("ReferenceBook.register_with_id", 2, 2 + len(extra))
         value = _id_value(instrument_id)  # native argument parsing comes first
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         if key in self._by_instrument:
-            raise _duplicate_instrument(key)
+            raise instrument_conflict(ReferenceBookRegistrationError, key)
         if value in self._by_id:
-            raise _duplicate_id(value)
+            raise id_conflict(ReferenceBookRegistrationError, value)
         self._insert(key, value)
         return InstrumentId(value)
 
@@ -297,7 +308,7 @@ class ReferenceBook(Native):
         """The id ``instrument`` is registered under, or None."""
         if extra:
             raise pyo3_too_many("ReferenceBook.resolve", 1, 1 + len(extra))
-        value = self._by_instrument.get(_instrument_key(instrument))
+        value = self._by_instrument.get(instrument_key(instrument))
         return None if value is None else InstrumentId(value)
 
     @native_signature(lambda self, /, instrument_id, settlement_scheme: None)

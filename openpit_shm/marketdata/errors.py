@@ -19,7 +19,7 @@ class                   base                 raised by
 from __future__ import annotations
 
 from ..core import Instrument, InstrumentId
-from ..param._compat import rust_debug_str
+from ..reference_book import already_registered_text, id_conflict, instrument_conflict
 
 __all__ = [
     "AlreadyRegistered",
@@ -85,32 +85,18 @@ for _cls in (
 del _cls
 
 
-def _instrument_text(key: tuple[str, str]) -> str:
-    u, s = key
-    return (
-        f"instrument Instrument {{ underlying_asset: Asset({rust_debug_str(u)}), "
-        f"settlement_asset: Asset({rust_debug_str(s)}) }} is already registered"
-    )
-
-
 def already_registered(key: tuple[str, str]) -> AlreadyRegistered:
-    err = AlreadyRegistered(_instrument_text(key))
+    err = AlreadyRegistered(already_registered_text(key))
     err.instrument = Instrument(*key)
     return err
 
 
 def duplicate_instrument(key: tuple[str, str]) -> RegistrationError:
-    err = RegistrationError(_instrument_text(key))
-    err.instrument = Instrument(*key)
-    err.instrument_id = None
-    return err
+    return instrument_conflict(RegistrationError, key)
 
 
 def duplicate_id(value: int) -> RegistrationError:
-    err = RegistrationError(f"instrument id {value} is already registered")
-    err.instrument = None
-    err.instrument_id = InstrumentId(value)
-    return err
+    return id_conflict(RegistrationError, value)
 
 
 def unknown_instrument_id(value: int) -> UnknownInstrumentId:

@@ -47,7 +47,7 @@ from ..core import InstrumentId
 from ..param._compat import downcast_error, missing_attribute
 from ..param._native import native_signature
 from ..param.ids import AccountGroupId, AccountId
-from ..reference_book import _instrument_key
+from ..reference_book import instrument_key
 from .errors import (
     MarketDataError,
     QuoteUnavailable,
@@ -288,7 +288,7 @@ class MarketDataService:
     def register(self, instrument: Any, *extra: Any) -> InstrumentId:
         """Register ``instrument`` under the next free automatic id."""
         _too_many("register", 1, extra)
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         with self._lock:
             if key in self._by_instrument:
                 raise already_registered(key)
@@ -299,14 +299,14 @@ class MarketDataService:
         """Register ``instrument`` (automatic id) with an instrument-level TTL (tier 7)."""
         _too_many("register_with_ttl", 2, extra)
         ns = _ttl(ttl)
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         with self._lock:
             if key in self._by_instrument:
                 raise already_registered(key)
             return self._register_auto(key, ns)
 
     def _register_with_id(self, instrument: Any, value: int, ttl: Any) -> InstrumentId:
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         with self._lock:
             if key in self._by_instrument:
                 raise duplicate_instrument(key)
@@ -338,7 +338,7 @@ class MarketDataService:
     def resolve(self, instrument: Any, *extra: Any) -> InstrumentId | None:
         """The id ``instrument`` is registered under, or None."""
         _too_many("resolve", 1, extra)
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         with self._lock:
             value = self._by_instrument.get(key)
         return None if value is None else InstrumentId(value)
@@ -479,7 +479,7 @@ class MarketDataService:
         """``push`` by instrument, registering it (automatic id) when it is new."""
         _too_many("push_by_instrument", 3, extra)
         q = _quote(quote)
-        key = _instrument_key(instrument)
+        key = instrument_key(instrument)
         age = _source_age(source_age)
         with self._lock:
             value = self._by_instrument.get(key)
