@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..adjustment_context import account_adjustment_context
 from ..core import ExecutionReport, Order
 from ..kernels.codes import ST_NEED_SPACE
 from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
 from ..param import AccountGroupId
-from ..param._compat import check_no_arguments
+from ..param._compat import check_no_arguments, pyo3_too_many
 from ..param.lock import Lock
+from ..pretrade.adjustment_result import batch_result
 from ..pretrade.context import account_control, context, post_trade_context
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, held_reservation, request
@@ -46,6 +48,7 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import AccountsState
+from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batch, run_adjustments
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
 from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
@@ -321,6 +324,52 @@ class Engine(EngineFront):
         adjustments = [a for _, a in sorted(custom.adjustments, key=lambda pair: pair[0])]
         return post_trade_result(blocks, pnls, adjustments)
 
+    # ---- account adjustments -----------------------------------------------------------------
+
+    def apply_account_adjustment(self, account_id: Any, adjustments: Any, *extra: Any) -> Any:
+        """Run a batch of adjustments through every adjusting policy (``engine.adjustments``).
+
+        All or nothing: a reject stops the batch and rolls every mutation back in
+        reverse (``ok=False``, ``failed_index``); success commits them forward,
+        then latches the blocks the policies reported (the first cause wins) and
+        returns them with the outcomes. No block gate: a blocked account is
+        adjusted too, and an account-scope reject latches nothing.
+        """
+        if extra:  # PyO3's count (without self); off the per-order path, so emulated
+            raise pyo3_too_many("Engine.apply_account_adjustment", 2, 2 + len(extra))
+        key, items = check_adjustment_batch(account_id, adjustments)
+        if not items:
+            return batch_result(None, [], [], [])
+        ctx = account_adjustment_context(
+            account_control(key, self._control_block), self._group_id(key)
+        )
+        run = run_adjustments(adjusting_entries(self._entries), ctx, account_id.value, items)
+        return self._settle_adjustments(key, run)
+
+    def _settle_adjustments(self, account: int, run: AdjustmentRun) -> Any:
+        """Roll back or commit a batch's mutations, latch its blocks, build the result.
+
+        As in openpit: a hook's exception wins over a finalizer's; a failing
+        finalizer arms the engine-wide block (``finalize``) and its error is raised
+        once the blocks of a committed batch are latched.
+        """
+        if run.stopped:
+            failure = run_finalizers(run.mutations, commit=False)
+            if failure is not None:
+                self.on_finalizer_failure()
+            if run.error is not None:
+                raise run.error
+            if failure is not None:
+                raise failure
+            return batch_result(run.failed_index, run.rejects, [], [])
+        failure = run_finalizers(run.mutations, commit=True)
+        for block in run.account_blocks:
+            self._accounts.latch(account, block)
+        if failure is not None:
+            self.on_finalizer_failure()
+            raise failure
+        return batch_result(None, [], run.outcomes, run.account_blocks)
+
     # ---- EngineFront hooks ---------------------------------------------------------------------
 
     def _configurator(self) -> Configurator:
@@ -390,6 +439,7 @@ for _name in (
     "execute_pre_trade_dry_run",
     "execute_request",
     "apply_execution_report",
+    "apply_account_adjustment",
     "execute_batch",
     "register_instrument",
     "finalize",

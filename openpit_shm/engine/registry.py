@@ -34,6 +34,7 @@ class CustomEntry:
     """A custom Python policy with its hooks bound once."""
 
     __slots__ = (
+        "adjust",
         "dry_main",
         "dry_start",
         "index",
@@ -54,6 +55,7 @@ class CustomEntry:
         self.start: Callable[..., Any] = policy.check_pre_trade_start
         self.main: Callable[..., Any] = policy.perform_pre_trade_check
         self.post_trade: Callable[..., Any] = policy.apply_execution_report
+        self.adjust: Callable[..., Any] | None = policy.apply_account_adjustment
         # Optional dry-run hooks are found by attribute lookup, as in openpit.
         self.dry_start = getattr(policy, "check_pre_trade_start_dry_run", None) or self.start
         self.dry_main = getattr(policy, "perform_pre_trade_check_dry_run", None) or self.main
@@ -66,12 +68,17 @@ class CustomEntry:
 class BuiltinEntry:
     """A builtin policy: its validated spec (name, group id, parameters)."""
 
-    __slots__ = ("index", "spec")
+    __slots__ = ("adjust", "index", "spec")
     is_builtin = True
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.index = -1
+        #: The builtin's account-adjustment hook (``engine.adjustments``), called like a
+        #: custom policy's ``apply_account_adjustment``; None: it ignores adjustments.
+        #: A builtin that reacts to adjustments (Spot Funds) sets it when the engine is
+        #: assembled, and then takes part in batches in its registration slot.
+        self.adjust: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:

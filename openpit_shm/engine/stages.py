@@ -45,14 +45,15 @@ def to_reject(policy: str, pr: Any) -> Reject:
     """Validate a policy's ``PolicyReject`` (duck-typed) and turn it into a ``Reject``.
 
     openpit's order and texts: code (a string, then a known one), reason,
-    details, then ``user_data`` (a u64; a bool counts as an int, as in Python).
+    details, then ``user_data`` (a u64, 0 when absent; a bool counts as an int, as in
+    Python).
     """
     code = _text_field(pr, "code")
     if code not in KNOWN_CODES:
         raise ValueError(f'unsupported reject code "{code}"')
     reason = _text_field(pr, "reason")
     details = _text_field(pr, "details")
-    user_data = pr.user_data
+    user_data = pr.user_data if hasattr(pr, "user_data") else 0  # openpit's default
     if not isinstance(user_data, int) or not 0 <= user_data <= _U64_MAX:
         raise ValueError("reject.user_data must be an integer token (default 0)")
     scope = RejectScope(pr.scope)

@@ -2,7 +2,7 @@
 
 The same calls and result objects as ``Engine`` (``start_pre_trade``,
 ``request.execute()``, ``execute_pre_trade``, reservations, dry runs,
-``apply_execution_report``, ``accounts()``, ``configure()``,
+``apply_execution_report``, ``apply_account_adjustment``, ``accounts()``, ``configure()``,
 ``execute_batch``), answered by the worker that owns the order's account.
 Texts come from a local replica of the builtins' configuration (the same
 tables the workers decide with), so rejects read exactly as in process.
@@ -19,12 +19,14 @@ import numpy as np
 
 from ..builtins.record import Record
 from ..core import ExecutionReport, Order
+from ..engine.adjustments import check_adjustment_batch
 from ..engine.front import EngineFront
 from ..engine.outcomes import (
     FINALIZER_ENGINE_CAUSE,
     RecordReader,
     is_engine_record,
     latched_cause,
+    outcome_unknown,
 )
 from ..engine.rows import RowMaker
 from ..errors import ReservationLostError, ShardUnavailableError
@@ -62,7 +64,9 @@ from ..layout.records import (
     RecordFormat,
 )
 from ..layout.shard import shard_of
+from ..param._compat import pyo3_too_many
 from ..param.lock import Lock
+from ..pretrade.adjustment_result import batch_result
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
@@ -336,6 +340,45 @@ class ShardedEngine(EngineFront):
         if op is None or op._account_id is None:  # no account: block the whole engine
             self._kill_switch()
         return post_trade_result(blocks, [], [])
+
+    # ---- account adjustments -----------------------------------------------------------------
+
+    def apply_account_adjustment(self, account_id: Any, adjustments: Any, *extra: Any) -> Any:
+        """``Engine.apply_account_adjustment`` on the worker that owns the account.
+
+        The batch runs there, through the worker's engine (custom policies and
+        their mutations live in that process), between two batches of orders;
+        the result objects are the in-process engine's. A shard that is down
+        raises ``ShardUnavailableError`` ("not applied"); a worker that dies
+        while running the batch raises the outcome-unknown error.
+        """
+        self._check_open()
+        if extra:
+            raise pyo3_too_many("Engine.apply_account_adjustment", 2, 2 + len(extra))
+        key, items = check_adjustment_batch(account_id, adjustments)
+        if not items:
+            return batch_result(None, [], [], [])
+        shard = self._shard(key & _U64)
+        if self._pending[shard]:
+            self._catch_up(shard)
+        if not self._supervisor.alive(shard):
+            raise ShardUnavailableError(
+                f"the account adjustment was not applied: the worker of shard {shard} "
+                "is not running"
+            )
+        try:
+            answer = self._call(shard, "adjust", (account_id, items))
+        except ShardUnavailableError as exc:
+            raise outcome_unknown(shard) from exc
+        cause, armed = answer[-2], answer[-1]
+        if cause is not None:
+            self._accounts.causes[key] = cause
+        if armed:
+            self._accounts.block_engine(FINALIZER_ENGINE_CAUSE)
+        if answer[0] == "error":
+            raise answer[1]
+        _, failed_index, rejects, outcomes, blocks, _, _ = answer
+        return batch_result(failed_index, rejects, outcomes, blocks)
 
     # ---- batches -----------------------------------------------------------------------------
 

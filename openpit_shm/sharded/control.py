@@ -1,4 +1,5 @@
-"""The control channel: configure, blocks, groups, instruments, stats and stop, between batches.
+"""The control channel: configure, blocks, groups, instruments, account adjustments, stats
+and stop, between batches.
 
 Client side, ``ControlChannel.call(op, args)``: the request goes down a pipe
 (any picklable payload), then ``control_seq`` moves in the shard's control
@@ -16,12 +17,15 @@ only writer of its shard).
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.outcomes import FINALIZER_ENGINE_CAUSE
+from ..engine.rows import account_key
 from ..errors import ShardUnavailableError
 from ..kernels.client import notify
 from ..layout.control import (
@@ -87,6 +91,39 @@ def _stats(shard: _Shard) -> dict[str, Any]:
     }
 
 
+def _adjust(engine: Any, account_id: Any, items: list) -> tuple:
+    """An account-adjustment batch on the owning shard's engine, as picklable parts.
+
+    ``("done", failed_index, rejects, outcomes, account_blocks, cause, armed)`` or
+    ``("error", exception, cause, armed)``; ``cause``: the account's block cause
+    after the batch (reported blocks, ``ctx.account_control.block``), for the
+    client's texts; ``armed``: a mutation finalizer failed, so the client blocks
+    every shard, as the in-process engine blocks the whole engine.
+    """
+    accounts = engine._accounts
+    before = accounts.engine_cause
+    key = account_key(account_id)
+    try:
+        r = engine.apply_account_adjustment(account_id, items)
+    except Exception as exc:
+        armed = before is None and accounts.engine_cause is FINALIZER_ENGINE_CAUSE
+        return ("error", _picklable(exc), accounts.causes.get(key), armed)
+    armed = before is None and accounts.engine_cause is FINALIZER_ENGINE_CAUSE
+    return (
+        "done", r._failed_index, r._rejects, r._outcomes, r._account_blocks,
+        accounts.causes.get(key), armed,
+    )  # fmt: skip
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the pipe, else a RuntimeError that names it."""
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
 def apply_control(shard: _Shard, op: str, args: Any) -> Any:
     """Perform one control request inside the worker; returns the reply value."""
     engine = shard.engine
@@ -127,6 +164,8 @@ def apply_control(shard: _Shard, op: str, args: Any) -> Any:
     if op == "unblock_engine":
         accounts.unblock_engine()
         return None
+    if op == "adjust":
+        return _adjust(engine, *args)
     if op == "stats":
         return _stats(shard)
     if op == "snapshot":
