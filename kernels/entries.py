@@ -119,6 +119,8 @@ GATE_AT = Entry("pipeline", "gate_at", (_I,) * 5, 1.0)
 REPORT_AT = Entry("pipeline", "report_at", (_I,) * 9 + (_B,), 3.0)
 #: The batch door: every message kind over an ``ORDER_DTYPE`` array.
 PROCESS = Entry("pipeline", "process", (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I), 6.0)
+#: The one finalization of an in-process reservation (commit, rollback, fill of a hold).
+FINALIZE_ONE = Entry("pipeline", "finalize_one", (_A1, _A2, _A1, _I), 2.0)
 #: The record door's field check (custom policies' record paths), per record.
 FIELD_FAULT_ONE = Entry("pipeline", "field_fault_one", (_A1, _I, _I, _I, _I, _I), 0.5)
 #: The record door's handle check (custom policies' finalizations).
@@ -157,7 +159,9 @@ AGENT_WAIT = Entry("agent", "agent_wait", (_A1, _I, _A2, _I, _A1, _A1), 2.0)
 #: Ring handles (``shm.ring.Ring`` producers and consumers).
 RING_HANDLES = (RING_PUBLISH, RING_RELEASE, RING_WRITABLE, RING_READABLE, RING_WAIT_READABLE)
 #: An in-process engine's doors: per order (also what its first decision needs), reports, batch.
-IN_PROCESS = (START_AT, GATE_AT, REPORT_AT, PROCESS, FIELD_FAULT_ONE, RES_REFUSAL)
+IN_PROCESS = (
+    START_AT, GATE_AT, REPORT_AT, PROCESS, FIELD_FAULT_ONE, RES_REFUSAL, FINALIZE_ONE,
+)  # fmt: skip
 #: The host side of a sharded engine: links, control, the supervisor's drain, the batch door.
 SHARDED_CLIENT = (
     *RING_HANDLES, EXCHANGE, NOTIFY, RING_POP_BATCH, RING_PUSH_BATCH, GROUP_BY_SHARD, PUMP_BATCH,

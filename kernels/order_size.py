@@ -60,8 +60,17 @@ from openpit_shm.layout.state import (
     H_OSL_N_ASSET,
     H_POW10,
     H_T_AA,
+    KIND_ORDER_SIZE,
     SCALE_SHIFT,
     W_ASSET,
+)
+from openpit_shm.layout.view import (
+    V_ACCOUNT,
+    V_AMOUNT,
+    V_FLAGS,
+    V_PRICE,
+    V_SETTLEMENT,
+    V_UNDERLYING,
 )
 
 from .codes import (
@@ -240,3 +249,31 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
         out, n, code, pol, rsn, 0, amount, price, bq, bn,
         _detail(underlying, settlement, bs & _SCALE_MASK, (bs >> SCALE_SHIFT) & _SCALE_MASK, flags),
     )
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+KIND = KIND_ORDER_SIZE  #: this builtin's kind id (the arena header's per-kind tables)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the order size limit over the request view; returns the new record count."""
+    return osl_check(state, out, n, pol, view[V_ACCOUNT], view[V_UNDERLYING], view[V_SETTLEMENT], view[V_FLAGS], view[V_PRICE], view[V_AMOUNT])
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the order size limit decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: nothing to do."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0

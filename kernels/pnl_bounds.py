@@ -48,9 +48,18 @@ from openpit_shm.layout.state import (
     H_ASSET_CAP,
     H_PNL_AA_GEN,
     H_T_AA,
+    KIND_PNL_BOUNDS,
     SCALE_SHIFT,
     TB_COUNT,
     W_ASSET,
+)
+from openpit_shm.layout.view import (
+    V_ACCOUNT,
+    V_FEE,
+    V_FLAGS,
+    V_PNL,
+    V_SCALES,
+    V_SETTLEMENT,
 )
 
 from .codes import (
@@ -236,3 +245,31 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
         out, n, CODE_PNL_KILL_SWITCH_TRIGGERED, pol, RSN_PNL_POST, RESULT_SCOPE_ACCOUNT,
         total, 0, 0, settlement, acc_scale,
     )
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+KIND = KIND_PNL_BOUNDS  #: this builtin's kind id (the arena header's per-kind tables)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the P&L kill switch over the request view; returns the new record count."""
+    return pnl_check(state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS])
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the P&L kill switch decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: accumulate the report (-1: the arena is short)."""
+    return pnl_report(state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS], view[V_PNL], view[V_FEE], view[V_SCALES])
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0

@@ -40,6 +40,7 @@ from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
+from openpit_shm.layout import records as L_REC
 from openpit_shm.layout.records import (
     FIXED_SCALE_DEFAULT,
     ORDER_DTYPE,
@@ -661,6 +662,25 @@ class Book:
                 break  # all consumed, or ``results`` is full
             self._grow_for_kernel()
         return done, written
+
+    def finalize(
+        self, out: np.ndarray, handle: int, kind: int, client: int = 0, qty: int = 0,
+        price: int = 0, remaining: int = 0, flags: int = 0,
+    ) -> int:  # fmt: skip
+        """Commit (``MSG_COMMIT``), roll back (``MSG_ROLLBACK``) or fill (``MSG_FILL``) a handle.
+
+        The same kernel (``kernels.pipeline.finalize_core``) the batch door and the
+        shard workers run for those records: holds are settled, released or
+        reconciled exactly once; a second finalization is an error record. Returns
+        the number of records written to ``out`` (1).
+        """
+        rec = np.zeros(8, dtype=np.int64)
+        rec[L_REC.ORDER_W_INSTR_KIND] = L_REC.pack_word2(0, kind, 0, flags)
+        rec[L_REC.ORDER_W_PRICE] = price
+        rec[L_REC.ORDER_W_AMOUNT] = qty
+        rec[L_REC.ORDER_W_PNL] = remaining
+        rec[L_REC.ORDER_W_REF] = handle
+        return int(E.FINALIZE_ONE.compile()(self.state, _words(out), rec, client))
 
     # ---- blocks ------------------------------------------------------------------------------
 

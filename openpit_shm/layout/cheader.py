@@ -60,6 +60,10 @@ _RECORD_CONSTANT_PREFIXES = (
     "REPORT_",
     "STATUS_",
     "RESULT_",
+    "FILL_",
+    "PRICE_SOURCE_",
+    "W2_",
+    "HEAD_",
     "POLICY_",
     "RECORD_TAG_",
     "RECORD_REF_",
@@ -317,12 +321,12 @@ static inline uint32_t opshm_handle_shard(int64_t handle) {
                       & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
 }
 
-/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK / MSG_FILL to the shard their handle
  * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
  * its account's shard. */
 static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
     if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
-        || o->kind == OPSHM_MSG_ROLLBACK) {
+        || o->kind == OPSHM_MSG_ROLLBACK || o->kind == OPSHM_MSG_FILL) {
         uint32_t named = opshm_handle_shard(o->ref);
         return named < n_shards ? named : 0;
     }

@@ -1,0 +1,80 @@
+"""Dispatch by builtin kind: start, main, report and finalize of every builtin, by ``KIND``.
+
+Each builtin's kernel module defines its kind id (``KIND``) and its lifecycle::
+
+    start(state, shared, view, out, n, pol) -> n        start stage (may append rejects)
+    main(state, shared, view, out, n, pol) -> n         main stage (may propose holds:
+                                                        ``kernels.holds.propose_leg``)
+    report(state, shared, view, out, n, pol) -> n       post-trade (-1: the arena is short)
+    finalize(state, hold, commit) -> 0                  settle / release its legs of a slot
+
+``state``/``shared``/``out``/``view`` are ``kernels.ptr`` pointers; ``view`` is the
+request view (``layout.view``); ``n`` is the number of result records written so
+far and ``pol`` the builtin's registration index (the ``policy`` byte of its rejects).
+
+Adding a builtin = its kernel module + its module in ``KIND_MODULES`` + one branch
+in each function below. The pipeline, the entry catalogue and the C header read
+kinds from here.
+"""
+
+from __future__ import annotations
+
+from . import order_size, order_validation, pnl_bounds, rate_limit
+from .jit import njit
+
+__all__ = ["KIND_MODULES", "finalize_kind", "main_kind", "report_kind", "start_kind"]
+
+#: Every builtin kernel module, by kind id order (``KIND`` of each; at most MAX_KINDS).
+KIND_MODULES = (order_validation, rate_limit, order_size, pnl_bounds)
+
+
+@njit(cache=True, inline='always')
+def start_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    if kind == order_validation.KIND:
+        return order_validation.start(state, shared, view, out, n, pol)
+    if kind == rate_limit.KIND:
+        return rate_limit.start(state, shared, view, out, n, pol)
+    if kind == order_size.KIND:
+        return order_size.start(state, shared, view, out, n, pol)
+    if kind == pnl_bounds.KIND:
+        return pnl_bounds.start(state, shared, view, out, n, pol)
+    return n
+
+
+@njit(cache=True, inline='always')
+def main_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    if kind == order_validation.KIND:
+        return order_validation.main(state, shared, view, out, n, pol)
+    if kind == rate_limit.KIND:
+        return rate_limit.main(state, shared, view, out, n, pol)
+    if kind == order_size.KIND:
+        return order_size.main(state, shared, view, out, n, pol)
+    if kind == pnl_bounds.KIND:
+        return pnl_bounds.main(state, shared, view, out, n, pol)
+    return n
+
+
+@njit(cache=True, inline='always')
+def report_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    if kind == order_validation.KIND:
+        return order_validation.report(state, shared, view, out, n, pol)
+    if kind == rate_limit.KIND:
+        return rate_limit.report(state, shared, view, out, n, pol)
+    if kind == order_size.KIND:
+        return order_size.report(state, shared, view, out, n, pol)
+    if kind == pnl_bounds.KIND:
+        return pnl_bounds.report(state, shared, view, out, n, pol)
+    return n
+
+
+@njit(cache=True)
+def finalize_kind(kind, state, hold, commit):  # type: ignore[no-untyped-def]
+    if kind == order_validation.KIND:
+        return order_validation.finalize(state, hold, commit)
+    if kind == rate_limit.KIND:
+        return rate_limit.finalize(state, hold, commit)
+    if kind == order_size.KIND:
+        return order_size.finalize(state, hold, commit)
+    if kind == pnl_bounds.KIND:
+        return pnl_bounds.finalize(state, hold, commit)
+    return 0
