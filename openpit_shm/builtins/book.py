@@ -39,8 +39,8 @@ import numpy as np
 from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import entries as E
-from openpit_shm.layout import state as L
 from openpit_shm.layout import records as L_REC
+from openpit_shm.layout import state as L
 from openpit_shm.layout.records import (
     FIXED_SCALE_DEFAULT,
     ORDER_DTYPE,
