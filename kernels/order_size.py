@@ -251,14 +251,17 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
     )
 
 
-# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = KIND_ORDER_SIZE  #: this builtin's kind id (the arena header's per-kind tables)
 
 
 @njit(cache=True, inline='always')
 def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
-    """Start stage of the order size limit over the request view; returns the new record count."""
-    return osl_check(state, out, n, pol, view[V_ACCOUNT], view[V_UNDERLYING], view[V_SETTLEMENT], view[V_FLAGS], view[V_PRICE], view[V_AMOUNT])
+    """Start stage of the order size limit over the request view; returns the record count."""
+    return osl_check(
+        state, out, n, pol, view[V_ACCOUNT], view[V_UNDERLYING], view[V_SETTLEMENT], view[V_FLAGS],
+        view[V_PRICE], view[V_AMOUNT]
+    )  # fmt: skip
 
 
 @njit(cache=True, inline='always')

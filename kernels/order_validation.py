@@ -42,13 +42,13 @@ def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
     return n
 
 
-# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = KIND_ORDER_VALIDATION  #: this builtin's kind id (the arena header's per-kind tables)
 
 
 @njit(cache=True, inline='always')
 def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
-    """Start stage of the order validation over the request view; returns the new record count."""
+    """Start stage of the order validation over the request view; returns the record count."""
     return ov_check(out, n, pol, view[V_FLAGS], view[V_AMOUNT])
 
 

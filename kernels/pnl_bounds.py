@@ -247,13 +247,13 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
     )
 
 
-# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = KIND_PNL_BOUNDS  #: this builtin's kind id (the arena header's per-kind tables)
 
 
 @njit(cache=True, inline='always')
 def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
-    """Start stage of the P&L kill switch over the request view; returns the new record count."""
+    """Start stage of the P&L kill switch over the request view; returns the record count."""
     return pnl_check(state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS])
 
 
@@ -266,7 +266,10 @@ def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
 @njit(cache=True, inline='always')
 def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
     """Post-trade: accumulate the report (-1: the arena is short)."""
-    return pnl_report(state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS], view[V_PNL], view[V_FEE], view[V_SCALES])
+    return pnl_report(
+        state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS], view[V_PNL],
+        view[V_FEE], view[V_SCALES]
+    )  # fmt: skip
 
 
 @njit(cache=True, inline='always')

@@ -273,14 +273,17 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     return write_reject(out, n, CODE_RATE_LIMIT_EXCEEDED, pol, rsn, 0, cnt, mx, win, 0, 0)
 
 
-# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) -------------------------------------
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = KIND_RATE_LIMIT  #: this builtin's kind id (the arena header's per-kind tables)
 
 
 @njit(cache=True, inline='always')
 def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
-    """Start stage of the rate limit over the request view; returns the new record count."""
-    return rl_check(state, shared, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS], view[V_NOW], view[V_DRY] != 0)
+    """Start stage of the rate limit over the request view; returns the record count."""
+    return rl_check(
+        state, shared, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS],
+        view[V_NOW], view[V_DRY] != 0
+    )  # fmt: skip
 
 
 @njit(cache=True, inline='always')

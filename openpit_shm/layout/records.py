@@ -19,12 +19,12 @@ header's ``opshm_word2`` is generated from the same shifts.
 
 Words 5..7 mean different things per kind (one 64-byte record for every kind)::
 
-     kind            word 1    word 2 instr  word 3      word 4    word 5        word 6     word 7
-     ORDER/START/DRY account   instrument    price       amount    lock price    slippage   tag << 16
-     REPORT          account   instrument    (unused)    (unused)  pnl           fee        tag|scales
-     EXECUTE/COMMIT/ (unused)  (unused)      (unused)    (unused)  (unused)      (unused)   handle
+     kind            word 1   word 2 instr  word 3     word 4   word 5        word 6    word 7
+     ORDER/START/DRY account  instrument    price      amount   lock price    slippage  tag << 16
+     REPORT          account  instrument    (unused)   (unused) pnl           fee       tag|scales
+     EXECUTE/COMMIT/ (unused) (unused)      (unused)   (unused) (unused)      (unused)  handle
      ROLLBACK
-     FILL            (unused)  fee asset id  fill price  fill qty  remaining qty fee amount handle
+     FILL            (unused) fee asset id  fill price fill qty remaining qty fee       handle
 
 * Orders: ``lock price`` (``ORDER_HAS_LOCK_PRICE``) is the price a market order is
   held at (openpit's lock price); ``slippage`` (``ORDER_HAS_SLIPPAGE``) a fixed-point
