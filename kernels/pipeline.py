@@ -128,12 +128,13 @@ from openpit_shm.layout.view import (
     V_N_LEGS,
     V_NOW,
     V_PNL,
-    V_PRICE,
     V_REF,
     V_RUN_GATE,
     V_SCALES,
     V_SETTLEMENT,
+    V_SHARED_ADDR,
     V_SIDE,
+    V_STATE_ADDR,
     V_UNDERLYING,
     V_WORD2,
     VIEW_WORDS,
@@ -176,20 +177,22 @@ from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
     "bulk_needed",
+    "fault_at",
     "field_fault",
-    "field_fault_one",
+    "finalize_at",
+    "finalize_core",
     "finish",
     "gate_at",
     "gate_one",
+    "main_core",
     "norm_scale",
     "process",
     "report_at",
     "report_core",
-    "report_one",
     "space_needed",
     "start_at",
     "start_core",
-    "start_one",
+    "view_open",
 ]
 
 _KEEP_HEAD = 0x0000FFFFFFFFFFFF & ~(0xFF << 32)  # code, policy, reason, flags
@@ -281,29 +284,6 @@ def view_open(state, view, rec, now, dry, client):  # type: ignore[no-untyped-de
     view[V_N_LEGS] = 0
 
 
-@njit(cache=True, inline='always')
-def _view_of_args(view, account, underlying, settlement, side, flags, price, amount, now, dry):  # type: ignore[no-untyped-def]
-    """The view of an object-door order (assets already resolved by the caller)."""
-    view[V_ACCOUNT] = account
-    view[V_PRICE] = price
-    view[V_AMOUNT] = amount
-    view[V_PNL] = 0
-    view[V_FEE] = 0
-    view[V_KIND] = MSG_ORDER
-    view[V_SIDE] = side
-    view[V_FLAGS] = flags
-    view[V_UNDERLYING] = underlying
-    view[V_SETTLEMENT] = settlement
-    view[V_NOW] = now
-    view[V_DRY] = 1 if dry else 0
-    view[V_CLIENT] = 0
-    view[V_LATCH_BEFORE] = NO_LATCH
-    view[V_RUN_GATE] = 1
-    view[V_SCALES] = -1
-    view[V_LOCK_PRICE] = 0
-    view[V_N_LEGS] = 0
-
-
 @njit(cache=True)
 def start_core(state, shared, view, out):  # type: ignore[no-untyped-def]
     """Gate (``V_RUN_GATE``) + every builtin's start stage + latching; returns the reject count.
@@ -355,72 +335,73 @@ def main_core(state, shared, view, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _start_args(state, shared, out, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
+def start_at(view_addr, out_addr, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]
+    """The object door's start stage for the order record in a request view's first 8 words.
+
+    ``view_addr``: a ``VIEW_WORDS`` request view whose words ``V_STATE_ADDR`` and
+    ``V_SHARED_ADDR`` hold the arrays' addresses (the Book keeps one per engine and
+    keeps those words current). Records land at ``out_addr``. Returns the reject
+    count, or ``ST_NEED_SPACE`` before changing anything.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
     redo_recover(state)
     if not dry and arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
-    view = np.empty(VIEW_WORDS, dtype=np.int64)
-    v = as_ptr(view)
-    _view_of_args(v, account, underlying, settlement, side, flags, price, amount, now, dry)
+    view_open(state, v, v, now, dry, 0)
     v[V_LATCH_BEFORE] = latch_before
     v[V_RUN_GATE] = 1 if run_gate else 0
-    return start_core(state, shared, v, out)
+    return start_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr))
 
 
 @njit(cache=True)
-def start_one(state_arr, shared_arr, out_arr, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """The object door's start stage for one order.
+def report_at(view_addr, out_addr, latch):  # type: ignore[no-untyped-def]
+    """The object door's post-trade call for the ``MSG_REPORT`` record in a request view.
 
-    Takes the arrays (``int64[:]``, ``int64[:]``, ``int64[:, 8]``); returns the
-    reject count, or ``ST_NEED_SPACE`` before changing anything.
+    The record's ``ref`` holds the report's scales (``pnl | fee << 8``, -1: not
+    known), read as ``process`` reads them. The engine sets engine-wide blocks itself.
     """
-    return _start_args(
-        as_ptr(state_arr), as_ptr(shared_arr), as_ptr(out_arr), account, underlying, settlement,
-        side, flags, price, amount, now, dry, latch_before, run_gate,
-    )
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
+    if arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    view_open(state, v, v, 0, False, 0)
+    v[V_SCALES] = _report_scales(state, v[V_REF], v[V_PNL], v[V_FEE])
+    return report_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr), latch, False)
 
 
 @njit(cache=True)
-def start_at(state_addr, shared_addr, out_addr, account, underlying, settlement, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """``start_one`` taking the arrays' addresses (the Book's per-order fast path)."""
-    return _start_args(
-        addr_ptr(state_addr), addr_ptr(shared_addr), addr_ptr(out_addr), account, underlying,
-        settlement, 0, flags, price, amount, now, dry, latch_before, run_gate,
-    )
+def finalize_at(view_addr, out_addr, client):  # type: ignore[no-untyped-def]
+    """``finalize_core`` for the ``MSG_COMMIT``/``MSG_ROLLBACK``/``MSG_FILL`` record in a view.
+
+    The in-process reservation's call (``Book.finalize``); the batch door and the
+    shard workers reach the same ``finalize_core`` through ``process``.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
+    view_open(state, v, v, 0, False, client)
+    return finalize_core(state, v, addr_ptr(out_addr), client)
+
+
+@njit(cache=True)
+def fault_at(view_addr):  # type: ignore[no-untyped-def]
+    """``field_fault`` of the record in a request view (the record door's check)."""
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    view_open(state, v, v, 0, False, 0)
+    return field_fault(state, v)
 
 
 @njit(cache=True)
 def gate_at(state_addr, shared_addr, out_addr, account, flags):  # type: ignore[no-untyped-def]
-    """``gate_one`` taking the arrays' addresses."""
+    """The block gate alone, taking the arrays' addresses (the main stage's re-check)."""
     out = addr_ptr(out_addr)
     n = gate(addr_ptr(state_addr), addr_ptr(shared_addr), out, account, flags)
     if n != 0:
         finish(out, n, STATUS_REJECTED, 0)
     return n
-
-
-@njit(cache=True)
-def _report_args(state, shared, out, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
-    redo_recover(state)
-    if arena_free(state) < space_needed(state):
-        return ST_NEED_SPACE
-    view = np.empty(VIEW_WORDS, dtype=np.int64)
-    v = as_ptr(view)
-    _view_of_args(v, account, -1, settlement, 0, flags, 0, 0, 0, False)
-    v[V_KIND] = MSG_REPORT
-    v[V_PNL] = pnl
-    v[V_FEE] = fee
-    v[V_SCALES] = scales
-    return report_core(state, shared, v, out, latch, False)
-
-
-@njit(cache=True)
-def report_at(state_addr, shared_addr, out_addr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]  # noqa: E501
-    """``report_one`` taking the arrays' addresses."""
-    return _report_args(
-        addr_ptr(state_addr), addr_ptr(shared_addr), addr_ptr(out_addr), account, settlement,
-        flags, pnl, fee, scales, latch,
-    )
 
 
 @njit(cache=True)
@@ -500,15 +481,6 @@ def report_core(state, shared, view, out, latch, engine_latch):  # type: ignore[
 
 
 @njit(cache=True)
-def report_one(state_arr, shared_arr, out_arr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
-    """The object door's post-trade call (the engine sets engine-wide blocks itself)."""
-    return _report_args(
-        as_ptr(state_arr), as_ptr(shared_arr), as_ptr(out_arr), account, settlement, flags, pnl,
-        fee, scales, latch,
-    )
-
-
-@njit(cache=True)
 def _error(out, code, rsn, d0):  # type: ignore[no-untyped-def]
     write_reject(out, 0, code, POLICY_ENGINE, rsn, 0, d0, 0, 0, 0, 0)
     finish(out, 1, STATUS_ERROR, 0)
@@ -556,16 +528,21 @@ def _assets(state, instrument):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
-def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+def field_fault(state, view):  # type: ignore[no-untyped-def]
     """The first malformed field of an order or report record, as ``(code, reason, detail)``.
 
     ``(0, 0, 0)`` when every field is well formed. The one check of every door:
     ``_handle_one`` (batch, shard workers) and the record door (custom policies,
-    through ``field_fault_one``). In order: flags a message of this kind does not
+    through ``fault_at``). In order: flags a message of this kind does not
     define; then, inside an operation, an unknown instrument, a side that is
     neither BUY nor SELL, and (orders) a negative amount. A field flagged absent
     is not read, so it cannot be malformed.
     """
+    instrument = view[V_INSTRUMENT]
+    kind = view[V_KIND]
+    side = view[V_SIDE]
+    flags = view[V_FLAGS]
+    amount = view[V_AMOUNT]
     report = kind == MSG_REPORT
     if kind == MSG_FILL:
         if flags & ~FILL_FLAGS_KNOWN:
@@ -583,12 +560,6 @@ def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[n
         if not report and flags & ORDER_NO_AMOUNT == 0 and amount < 0:
             return CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, np.int64(amount)
     return 0, 0, np.int64(0)
-
-
-@njit(cache=True)
-def field_fault_one(state_arr, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
-    """``field_fault`` over the state array (the record door's call)."""
-    return field_fault(as_ptr(state_arr), instrument, kind, side, flags, amount)
 
 
 @njit(cache=True)
@@ -664,9 +635,7 @@ def _handle_one(state, shared, out, view):  # type: ignore[no-untyped-def]
     flags = view[V_FLAGS]
     client = view[V_CLIENT]
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT, MSG_FILL):
-        code, rsn, detail = field_fault(
-            state, view[V_INSTRUMENT], kind, view[V_SIDE], flags, view[V_AMOUNT]
-        )
+        code, rsn, detail = field_fault(state, view)
         if code != 0:
             return _error(out, code, rsn, detail)
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
@@ -857,20 +826,3 @@ def process(  # type: ignore[no-untyped-def]
         compiler_fence()
         p_store_release(progress, journal_at, journal_word(w, i, 0))  # decided, answers written
     return i, w, 0
-
-
-@njit(cache=True)
-def finalize_one(state_arr, out_arr, record, client):  # type: ignore[no-untyped-def]
-    """``finalize_core`` for one ``MSG_COMMIT``/``MSG_ROLLBACK``/``MSG_FILL`` record (``int64[8]``).
-
-    The in-process reservation's call (``Book.finalize``); the batch door and the
-    shard workers reach the same ``finalize_core`` through ``process``.
-    """
-    state = as_ptr(state_arr)
-    redo_recover(state)
-    view = np.empty(VIEW_WORDS, dtype=np.int64)
-    v = as_ptr(view)
-    view_open(state, v, as_ptr(record), 0, False, client)
-    out = as_ptr(out_arr)
-    n = finalize_core(state, v, out, client)
-    return n

@@ -101,6 +101,7 @@ for an accepted request (``count == 0``)::
 from __future__ import annotations
 
 import secrets
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,12 @@ ORDER_DTYPE = np.dtype(
         "aligned": True,
     }
 )
+
+#: One ``ORDER_DTYPE`` record field by field, for Python writers of single records (the
+#: object door's request view): ``ORDER_STRUCT.pack_into(buffer, 0, seq, account,
+#: instrument, kind, side, flags, price, amount, pnl, fee, ref)``.
+ORDER_STRUCT = struct.Struct("<qqiBBHqqqqq")
+assert ORDER_STRUCT.size == RECORD_BYTES
 
 RESULT_DTYPE = np.dtype(
     {
