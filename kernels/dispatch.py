@@ -7,6 +7,13 @@ Each builtin's kernel module defines its kind id (``KIND``) and its lifecycle::
                                                         ``kernels.holds.propose_leg``)
     report(state, shared, view, out, n, pol) -> n       post-trade (-1: the arena is short)
     finalize(state, hold, commit) -> 0                  settle / release its legs of a slot
+    fill(state, shared, hold, view) -> code             a fill of slot ``hold`` (``MSG_FILL``
+                                                        fields in the view), before the generic
+                                                        reconcile: it may stage counter deltas
+                                                        (``kernels.holds.propose_fill_delta``),
+                                                        e.g. consumed at the lock price vs
+                                                        released (price improvement); a non-zero
+                                                        code refuses the fill (nothing applied)
 
 ``state``/``shared``/``out``/``view`` are ``kernels.ptr`` pointers; ``view`` is the
 request view (``layout.view``); ``n`` is the number of result records written so
@@ -22,10 +29,15 @@ from __future__ import annotations
 from . import order_size, order_validation, pnl_bounds, rate_limit
 from .jit import njit
 
-__all__ = ["KIND_MODULES", "finalize_kind", "main_kind", "report_kind", "start_kind"]
+__all__ = [
+    "KIND_MODULES", "LIFECYCLE", "fill_kind", "finalize_kind", "main_kind", "report_kind",
+    "start_kind",
+]  # fmt: skip
 
 #: Every builtin kernel module, by kind id order (``KIND`` of each; at most MAX_KINDS).
 KIND_MODULES = (order_validation, rate_limit, order_size, pnl_bounds)
+#: What every module in ``KIND_MODULES`` defines besides ``KIND`` (each dispatched below).
+LIFECYCLE = ("start", "main", "report", "finalize", "fill")
 
 
 @njit(cache=True, inline='always')
@@ -77,4 +89,17 @@ def finalize_kind(kind, state, hold, commit):  # type: ignore[no-untyped-def]
         return order_size.finalize(state, hold, commit)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.finalize(state, hold, commit)
+    return 0
+
+
+@njit(cache=True)
+def fill_kind(kind, state, shared, hold, view):  # type: ignore[no-untyped-def]
+    if kind == order_validation.KIND:
+        return order_validation.fill(state, shared, hold, view)
+    if kind == rate_limit.KIND:
+        return rate_limit.fill(state, shared, hold, view)
+    if kind == order_size.KIND:
+        return order_size.fill(state, shared, hold, view)
+    if kind == pnl_bounds.KIND:
+        return pnl_bounds.fill(state, shared, hold, view)
     return 0

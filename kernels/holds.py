@@ -9,9 +9,14 @@ lifecycle, one journaled transition each (``kernels.redo``: exactly once):
 * commit (``holds_commit``): each holding kind's ``finalize(..., commit=True)``
   settles, then the slot stays live as ``RES_HELD`` until its final fill;
 * rollback (``holds_release``): every leg's amount goes back, the slot is retired;
-* a fill (``holds_fill``): each leg gives up what the fill consumed (its basis:
-  the quantity, or the quantity at the group's lock price); the final fill (or a
-  fill leaving no remaining quantity) releases the remainder and retires the slot.
+* a fill (``holds_fill``): first each holding kind's ``fill`` hook sees it
+  (``fill_hooks``) and may stage counter deltas of its own into the view
+  (``propose_fill_delta``: e.g. Spot Funds takes what was consumed at the lock
+  price off the balance, so the price improvement is released); then each leg
+  gives up what the fill consumed (its basis: the quantity, or the quantity at the
+  group's lock price), and the hooks' deltas are applied in the same journaled
+  transition; the final fill (or a fill leaving no remaining quantity) releases the
+  remainder and retires the slot.
 
 A slot without legs never reaches these: commit and rollback just retire it.
 """
@@ -46,17 +51,19 @@ from openpit_shm.layout.view import (
     V_REMAINING,
 )
 
-from .dispatch import finalize_kind
+from .dispatch import fill_kind, finalize_kind
 from .fixed import mul_div
 from .jit import njit
 from .redo import redo_apply, redo_put
 from .reservations import res_release_redo
 
 __all__ = [
+    "fill_hooks",
     "holds_commit",
     "holds_fill",
     "holds_release",
     "holds_take",
+    "propose_fill_delta",
     "propose_leg",
     "view_legs",
 ]
@@ -77,6 +84,16 @@ def propose_leg(view, kind, at, amount, basis):  # type: ignore[no-untyped-def]
     view[g + LEG_BASIS] = basis
     view[V_N_LEGS] = n + 1
     return 1
+
+
+@njit(cache=True, inline='always')
+def propose_fill_delta(view, kind, at, delta):  # type: ignore[no-untyped-def]
+    """A fill hook's change of counter word ``at`` by ``delta``, applied with the fill.
+
+    During ``MSG_FILL`` the view's leg area holds these (``LEG_AMOUNT``: the delta;
+    ``LEG_BASIS`` unused); 0 if the view is full.
+    """
+    return propose_leg(view, kind, at, delta, 0)
 
 
 @njit(cache=True, inline='always')
@@ -161,8 +178,31 @@ def holds_rollback(state, s):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def fill_hooks(state, shared, view, s):  # type: ignore[no-untyped-def]
+    """Every kind holding legs of slot ``s`` sees the fill once; ``(code, kind)``.
+
+    The first non-zero code wins (with the kind that gave it); a refused fill leaves
+    nothing staged (the view's deltas are dropped). ``(0, -1)``: go on.
+    """
+    view[V_N_LEGS] = 0
+    seen = 0
+    for i in range(state[s + RS_N_LEGS]):
+        kind = state[s + RS_LEGS + i * LEG_WORDS + LEG_KIND]
+        if seen & (1 << kind) == 0:
+            seen |= 1 << kind
+            code = fill_kind(kind, state, shared, s, view)
+            if code != 0:
+                view[V_N_LEGS] = 0
+                return code, kind
+    return 0, -1
+
+
+@njit(cache=True)
 def holds_fill(state, view, s):  # type: ignore[no-untyped-def]
     """Reconcile one fill against slot ``s``; returns 1 if it was the last (slot retired).
+
+    The view's leg area holds the fill hooks' deltas (``fill_hooks``); they are applied
+    in the same redo transition as the legs' reconciliation (exactly once).
 
     A leg gives up ``min(amount, consumed)``: the fill quantity (``HOLD_BASIS_QUANTITY``)
     or the fill quantity at the slot's lock price (``HOLD_BASIS_NOTIONAL``, rounded
@@ -191,6 +231,10 @@ def holds_fill(state, view, s):  # type: ignore[no-untyped-def]
             used = left  # the fill's share and the remainder both go
         k = _add(state, k, state[d + LEG_AT], -used)
         k = redo_put(state, k, d + LEG_AMOUNT, left - used)
+    for i in range(view[V_N_LEGS]):  # the fill hooks' own deltas, in the same transition
+        g = V_LEGS + i * LEG_WORDS
+        k = _add(state, k, view[g + LEG_AT], view[g + LEG_AMOUNT])
+    view[V_N_LEGS] = 0
     if final:
         k = redo_put(state, k, s + RS_N_LEGS, 0)
         k = res_release_redo(state, s, k)

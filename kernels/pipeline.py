@@ -150,6 +150,7 @@ from .codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_FILL_REFUSED,
     RSN_RES_FULL,
     RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
@@ -158,7 +159,7 @@ from .codes import (
 from .dispatch import main_kind, report_kind, start_kind
 from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
-from .holds import holds_commit, holds_fill, holds_rollback, holds_take
+from .holds import fill_hooks, holds_commit, holds_fill, holds_rollback, holds_take
 from .jit import njit
 from .journal import journal_word
 from .ptr import addr_ptr, as_ptr, p_offset, p_store_release, prefetch
@@ -382,7 +383,7 @@ def finalize_at(view_addr, out_addr, client):  # type: ignore[no-untyped-def]
     state = addr_ptr(v[V_STATE_ADDR])
     redo_recover(state)
     view_open(state, v, v, 0, False, client)
-    return finalize_core(state, v, addr_ptr(out_addr), client)
+    return finalize_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr), client)
 
 
 @njit(cache=True)
@@ -595,8 +596,12 @@ def _reserved(state, view, out, s, h, auto_commit):  # type: ignore[no-untyped-d
 
 
 @njit(cache=True)
-def finalize_core(state, view, out, client):  # type: ignore[no-untyped-def]
+def finalize_core(state, shared, view, out, client):  # type: ignore[no-untyped-def]
     """``MSG_COMMIT`` / ``MSG_ROLLBACK`` / ``MSG_FILL`` of the handle in ``view[V_REF]``.
+
+    A fill first goes through each holding kind's ``fill`` hook (``holds.fill_hooks``;
+    a refusal is an ``RSN_FILL_REFUSED`` error and changes nothing), then the generic
+    reconcile applies the legs and the hooks' deltas in one journaled transition.
 
     The one finalization of every door: the batch door and the shard workers
     (``process``) and the in-process reservation (``Book.finalize``). Each state
@@ -612,6 +617,12 @@ def finalize_core(state, view, out, client):  # type: ignore[no-untyped-def]
         s = res_lookup(state, ref, RES_HELD, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
+        code, by = fill_hooks(state, shared, view, s)
+        if code != 0:
+            write_reject(out, 0, CODE_OTHER, POLICY_ENGINE, RSN_FILL_REFUSED, 0, ref, code, by,
+                         0, 0)  # fmt: skip
+            finish(out, 1, STATUS_ERROR, 0)
+            return 1
         final = holds_fill(state, view, s)
         return _accepted(out, 0 if final else ref, 0)
     s = res_lookup(state, ref, RES_RESERVED, client)
@@ -693,7 +704,7 @@ def _handle_one(state, shared, out, view):  # type: ignore[no-untyped-def]
             return n
         return _reserved(state, view, out, s, ref, auto_commit)
     if kind in (MSG_COMMIT, MSG_ROLLBACK, MSG_FILL):
-        return finalize_core(state, view, out, client)
+        return finalize_core(state, shared, view, out, client)
     if kind == MSG_REPORT:
         view[V_SCALES] = _report_scales(
             state, view[V_REF] & RECORD_REF_LOW_MASK, view[V_PNL], view[V_FEE]

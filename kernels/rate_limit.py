@@ -302,3 +302,9 @@ def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
 def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
     """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
     return 0
+
+
+@njit(cache=True, inline='always')
+def fill(state, shared, hold, view):  # type: ignore[no-untyped-def]
+    """A fill of reservation slot ``hold``: this kind holds nothing to split (0: go on)."""
+    return 0

@@ -16,7 +16,9 @@ from numba import njit
 from openpit_shm.builtins.book import Book
 from openpit_shm.builtins.specs import make_spec
 from openpit_shm.kernels.arena import arena_alloc
-from openpit_shm.kernels.holds import holds_take, propose_leg
+from openpit_shm.kernels.dispatch import KIND_MODULES
+from openpit_shm.kernels.fixed import mul_div
+from openpit_shm.kernels.holds import holds_fill, holds_take, propose_fill_delta, propose_leg
 from openpit_shm.kernels.ptr import as_ptr
 from openpit_shm.kernels.redo import redo_put, redo_recover
 from openpit_shm.kernels.reservations import res_alloc, res_lookup
@@ -33,7 +35,10 @@ from openpit_shm.layout.records import (
 from openpit_shm.layout.view import (
     HOLD_BASIS_NOTIONAL,
     HOLD_BASIS_QUANTITY,
+    V_FILL_QTY,
+    V_FLAGS,
     V_LOCK_PRICE,
+    V_N_LEGS,
     VIEW_WORDS,
 )
 
@@ -165,3 +170,75 @@ def test_should_release_holds_of_a_restarted_arena_once() -> None:
     assert _final(book, out, h, MSG_ROLLBACK) == (STATUS_OK, 0)
     assert _final(book, out, h, MSG_ROLLBACK)[0] == STATUS_ERROR
     assert int(book.state[base]) == 0
+
+
+@njit(cache=False)
+def _spot_like_fill(state_arr, view_arr, h, balance_word, qty, price, final):  # type: ignore[no-untyped-def]
+    """What a Spot-Funds ``fill`` hook does, then the generic reconcile (as ``finalize_core``).
+
+    The hold was taken at the lock price; the fill consumed ``qty * price`` of the
+    balance (the hook's delta), and the leg gives up ``qty * lock``: the difference
+    (price improvement) is released.
+    """
+    st = as_ptr(state_arr)
+    v = as_ptr(view_arr)
+    s = res_lookup(st, h, L.RES_HELD, 0)
+    v[V_N_LEGS] = 0
+    v[V_FILL_QTY] = qty
+    v[V_FLAGS] = FILL_FINAL if final else 0
+    consumed, _ = mul_div(qty, price, 10**8)
+    propose_fill_delta(v, 0, balance_word, -consumed)
+    return holds_fill(st, v, s)
+
+
+def test_should_split_each_fill_into_consumed_at_its_price_and_released_improvement() -> None:
+    rng = random.Random(11)
+    book = _book()
+    out = np.zeros(4, dtype=RESULT_DTYPE)
+    base = _counters(book.state, 2)
+    held, balance = base, base + 1
+    for _ in range(40):
+        book.state[balance] = 1_000_000 * S8
+        lock = rng.randint(50, 100) * S8
+        qty0 = rng.randint(1, 30)
+        h = _take(book.state, np.array([held], dtype=np.int64),
+                  np.array([qty0 * lock], dtype=np.int64),
+                  np.array([HOLD_BASIS_NOTIONAL], dtype=np.int64), lock)
+        assert _final(book, out, h, MSG_COMMIT) == (STATUS_OK, h)
+        spent, left, view = 0, qty0, np.zeros(VIEW_WORDS, dtype=np.int64)
+        while True:
+            q = rng.randint(0, left)
+            price = rng.randint(1, lock // S8) * S8  # at or better than the lock price
+            final = q == left or rng.random() < 0.2
+            assert _spot_like_fill(book.state, view, h, balance, q * S8, price, final) == final
+            spent += q * price
+            left -= q
+            assert int(book.state[balance]) == 1_000_000 * S8 - spent
+            if final:
+                break
+            assert int(book.state[held]) == left * lock  # released: q * (lock - price) each
+        assert int(book.state[held]) == 0  # the final fill released the remainder
+        assert _final(book, out, h, MSG_FILL, qty=S8)[0] == STATUS_ERROR  # retired, once
+
+
+def test_should_give_every_builtin_kind_a_fill_hook_that_lets_the_fill_through() -> None:
+    book = _book()
+    out = np.zeros(4, dtype=RESULT_DTYPE)
+    base = _counters(book.state, 1)
+    for kind in range(len(KIND_MODULES)):
+        h = _take_kind(book.state, base, kind)
+        assert _final(book, out, h, MSG_COMMIT) == (STATUS_OK, h)
+        assert _final(book, out, h, MSG_FILL, qty=S8, flags=FILL_FINAL) == (STATUS_OK, 0)
+    assert int(book.state[base]) == 0
+
+
+@njit(cache=False)
+def _take_kind(state_arr, at, kind):  # type: ignore[no-untyped-def]
+    st = as_ptr(state_arr)
+    h = res_alloc(st, 1, L.RES_RESERVED, 0)
+    s = res_lookup(st, h, L.RES_RESERVED, 0)
+    view = np.zeros(VIEW_WORDS, dtype=np.int64)
+    v = as_ptr(view)
+    propose_leg(v, kind, at, 3 * S8, HOLD_BASIS_QUANTITY)
+    holds_take(st, v, s)
+    return h
