@@ -60,7 +60,6 @@ from openpit_shm.layout.state import (
     H_OSL_N_ASSET,
     H_POW10,
     H_T_AA,
-    KIND_ORDER_SIZE,
     SCALE_SHIFT,
     W_ASSET,
 )
@@ -252,7 +251,7 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
 
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
-KIND = KIND_ORDER_SIZE  #: this builtin's kind id (the arena header's per-kind tables)
+KIND = 2  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
 
 
 @njit(cache=True, inline='always')

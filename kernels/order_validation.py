@@ -14,7 +14,6 @@ from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     ORDER_VOLUME,
 )
-from openpit_shm.layout.state import KIND_ORDER_VALIDATION
 from openpit_shm.layout.view import (
     V_AMOUNT,
     V_FLAGS,
@@ -43,7 +42,7 @@ def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
 
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
-KIND = KIND_ORDER_VALIDATION  #: this builtin's kind id (the arena header's per-kind tables)
+KIND = 0  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
 
 
 @njit(cache=True, inline='always')

@@ -48,7 +48,6 @@ from openpit_shm.layout.state import (
     H_ASSET_CAP,
     H_PNL_AA_GEN,
     H_T_AA,
-    KIND_PNL_BOUNDS,
     SCALE_SHIFT,
     TB_COUNT,
     W_ASSET,
@@ -248,7 +247,7 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
 
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
-KIND = KIND_PNL_BOUNDS  #: this builtin's kind id (the arena header's per-kind tables)
+KIND = 3  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
 
 
 @njit(cache=True, inline='always')

@@ -64,7 +64,6 @@ from openpit_shm.layout.state import (
     H_RL_N_ASSET,
     H_T_AA,
     H_T_ACC,
-    KIND_RATE_LIMIT,
     LG_R,
     LG_RING,
     LOG_CAP_MAX,
@@ -274,7 +273,7 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
 
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
-KIND = KIND_RATE_LIMIT  #: this builtin's kind id (the arena header's per-kind tables)
+KIND = 1  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
 
 
 @njit(cache=True, inline='always')

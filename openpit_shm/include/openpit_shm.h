@@ -304,6 +304,7 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
 #define OPSHM_RSN_HANDLE_WRONG_SHARD 63 /* d0 = the handle, d1 = the shard it names, d2 = this shard */
 #define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
 #define OPSHM_RSN_HANDLE_LOST 65
+#define OPSHM_RSN_FILL_REFUSED 66
 
 /* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),
    "" for an unknown one. */
@@ -351,9 +352,34 @@ static inline const char *opshm_reason_name(int reason) {
     case OPSHM_RSN_HANDLE_WRONG_SHARD: return "HANDLE_WRONG_SHARD";
     case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
     case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";
+    case OPSHM_RSN_FILL_REFUSED: return "FILL_REFUSED";
     default: return "";
     }
 }
+
+/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */
+#define OPSHM_KIND_ORDER_VALIDATION 0
+#define OPSHM_KIND_RATE_LIMIT 1
+#define OPSHM_KIND_ORDER_SIZE 2
+#define OPSHM_KIND_PNL_BOUNDS 3
+#define OPSHM_MAX_KINDS 8
+
+/* Shard block words of the control segment (openpit_shm/layout/control.py): word
+   OPSHM_CTL_S_STATS + OPSHM_STAT_* and OPSHM_CTL_S_ANSWERS + OPSHM_ANS_*. */
+#define OPSHM_CTL_S_STATS 80
+#define OPSHM_CTL_S_ANSWERS 128
+#define OPSHM_STAT_BATCHES 0
+#define OPSHM_STAT_RECORDS 1
+#define OPSHM_STAT_MAX_BATCH 2
+#define OPSHM_STAT_PARKS 3
+#define OPSHM_STAT_WAKEUPS 4
+#define OPSHM_STAT_CONTROL 5
+#define OPSHM_STAT_ERRORS 6
+#define OPSHM_STAT_DEPTH_MAX 7
+#define OPSHM_ANS_ACCEPTED 0
+#define OPSHM_ANS_REJECTED 1
+#define OPSHM_ANS_RESTARTS 2
+#define OPSHM_ANS_DEPTH 3
 
 /* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */
 typedef struct opshm_segment_header {

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openpit_shm.layout import handles, records, ring, segment, shard
+from openpit_shm.layout import control, handles, records, ring, segment, shard, state
 
 __all__ = ["HEADER_NAME", "generate", "get_include", "header_path", "main"]
 
@@ -200,6 +200,38 @@ def _reason_defines() -> list[str]:
     for name, value, comment in _kernel_codes():
         tail = f" /* {comment} */" if comment else ""
         out.append(f"#define OPSHM_{name} {value}{tail}")
+    return out
+
+
+def _kind_defines() -> list[str]:
+    """``OPSHM_KIND_<MODULE>``: each builtin's kind id, from ``kernels.dispatch.KIND_MODULES``.
+
+    A result's ``policy`` byte is a registration index; a C reader that wants to know
+    which builtin a policy is needs the kind ids the engine's description carries.
+    """
+    # Inside the function like ``_kernel_codes``: the kernels sit above layout, and only
+    # the generator reads them (importing dispatch compiles nothing).
+    from openpit_shm.kernels.dispatch import KIND_MODULES
+
+    out = ["/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */"]
+    for module in sorted(KIND_MODULES, key=lambda m: m.KIND):
+        out.append(f"#define OPSHM_KIND_{module.__name__.rsplit('.', 1)[-1].upper()} {module.KIND}")
+    out.append(f"#define OPSHM_MAX_KINDS {state.MAX_KINDS}")
+    return out
+
+
+def _stat_defines() -> list[str]:
+    """A shard block's stats and answer words (``layout.control``), for C monitors."""
+    out = [
+        "/* Shard block words of the control segment (openpit_shm/layout/control.py): word",
+        "   OPSHM_CTL_S_STATS + OPSHM_STAT_* and OPSHM_CTL_S_ANSWERS + OPSHM_ANS_*. */",
+        f"#define OPSHM_CTL_S_STATS {control.CTL_S_STATS}",
+        f"#define OPSHM_CTL_S_ANSWERS {control.CTL_S_ANSWERS}",
+    ]
+    for name in control.STAT_NAMES:
+        out.append(f"#define OPSHM_STAT_{name.upper()} {getattr(control, 'STAT_' + name.upper())}")
+    for name in control.ANSWER_NAMES:
+        out.append(f"#define OPSHM_ANS_{name.upper()} {getattr(control, 'ANS_' + name.upper())}")
     return out
 
 
@@ -716,6 +748,8 @@ def generate() -> str:
     parts.append("\n".join(_reject_table()) + "\n\n")
     parts.append("\n".join(_reason_defines()) + "\n\n")
     parts.append("\n".join(_reason_names()) + "\n\n")
+    parts.append("\n".join(_kind_defines()) + "\n\n")
+    parts.append("\n".join(_stat_defines()) + "\n\n")
     parts.append(
         "/* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */\n"
     )
