@@ -31,35 +31,6 @@ from __future__ import annotations
 import numpy as np
 from numba import carray
 
-from openpit_shm.kernels.atomics import (
-    cpu_relax,
-    fence_seqcst,
-    load_acquire,
-    load_relaxed,
-    store_relaxed,
-    store_release,
-)
-from openpit_shm.kernels.codes import RSN_BAD_CURSOR, ST_NEED_SPACE
-from openpit_shm.kernels.counters import count_answers, count_error
-from openpit_shm.kernels.futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
-from openpit_shm.kernels.journal import journal_close, journal_open
-from openpit_shm.kernels.pipeline import process
-from openpit_shm.kernels.ptr import addr_ptr
-from openpit_shm.kernels.results import pack_head
-from openpit_shm.kernels.ring import (
-    IDLE_BUSY_SPIN,
-    IDLE_KIND,
-    IDLE_PARK_NS,
-    IDLE_SPINS,
-    IDLE_YIELDS,
-    ring_head,
-    ring_publish,
-    ring_push_batch,
-    ring_readable,
-    ring_release,
-    ring_tail,
-    ring_writable,
-)
 from openpit_shm.layout.control import (
     ANS_DEPTH,
     CTL_S_ANSWERS,
@@ -89,7 +60,36 @@ from openpit_shm.layout.ring import (
 )
 from openpit_shm.layout.state import H_SHARD_ID
 
+from .atomics import (
+    cpu_relax,
+    fence_seqcst,
+    load_acquire,
+    load_relaxed,
+    store_relaxed,
+    store_release,
+)
+from .codes import RSN_BAD_CURSOR, ST_NEED_SPACE
+from .counters import count_answers, count_error
+from .futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
 from .jit import njit
+from .journal import journal_close, journal_open
+from .pipeline import process
+from .ptr import addr_ptr
+from .results import pack_head
+from .ring import (
+    IDLE_BUSY_SPIN,
+    IDLE_KIND,
+    IDLE_PARK_NS,
+    IDLE_SPINS,
+    IDLE_YIELDS,
+    ring_head,
+    ring_publish,
+    ring_push_batch,
+    ring_readable,
+    ring_release,
+    ring_tail,
+    ring_writable,
+)
 
 __all__ = [
     "AGENT_CONTROL",

@@ -14,7 +14,6 @@ stat``) may see a batch half counted, never a torn word.
 
 from __future__ import annotations
 
-from openpit_shm.kernels.results import head_code, head_index, head_reason, head_status
 from openpit_shm.layout.control import (
     ANS_ACCEPTED,
     ANS_REJECTED,
@@ -34,6 +33,7 @@ from openpit_shm.layout.records import (
 )
 
 from .jit import njit
+from .results import head_code, head_index, head_reason, head_status
 
 __all__ = ["count_answers", "count_error"]
 
