@@ -1,6 +1,7 @@
-"""Dispatch by builtin kind: start, main, report and finalize of every builtin, by ``KIND``.
+"""Dispatch by builtin kind: start, main, report, finalize and fill of every builtin.
 
-Each builtin's kernel module defines its kind id (``KIND``) and its lifecycle::
+Each builtin's kernel module defines its kind id (``KIND``: an int, distinct,
+``< layout.state.MAX_KINDS``) and its lifecycle (``LIFECYCLE``), all ``@njit``::
 
     start(state, shared, view, out, n, pol) -> n        start stage (may append rejects)
     main(state, shared, view, out, n, pol) -> n         main stage (may propose holds:
@@ -19,9 +20,10 @@ Each builtin's kernel module defines its kind id (``KIND``) and its lifecycle::
 request view (``layout.view``); ``n`` is the number of result records written so
 far and ``pol`` the builtin's registration index (the ``policy`` byte of its rejects).
 
-Adding a builtin = its kernel module + its module in ``KIND_MODULES`` + one branch
-in each function below. The pipeline, the entry catalogue and the C header read
-kinds from here.
+Adding a builtin's kernels = its kernel module + its module in ``KIND_MODULES`` + one
+branch in each ``*_kind`` function below (``tests/kernels/test_kind_modules.py`` checks
+all three). Nothing else in the kernels, the entry catalogue, warmup's compile step, the
+arena header or the C header (``OPSHM_KIND_*``) names a kind.
 """
 
 from __future__ import annotations
