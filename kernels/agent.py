@@ -31,7 +31,36 @@ from __future__ import annotations
 import numpy as np
 from numba import carray
 
-from openpit_shm.kernels.atomics import (
+from openpit_shm.layout.control import (
+    ANS_DEPTH,
+    CTL_S_ANSWERS,
+    CTL_S_CONTROL_ACK,
+    CTL_S_CONTROL_SEQ,
+    CTL_S_HEARTBEAT,
+    CTL_S_JOURNAL,
+    CTL_S_SLEEPING,
+    CTL_S_STATE,
+    CTL_S_STATS,
+    JOURNAL_PROGRESS,
+    STAT_BATCHES,
+    STAT_DEPTH_MAX,
+    STAT_MAX_BATCH,
+    STAT_PARKS,
+    STAT_RECORDS,
+    STAT_WAKEUPS,
+    WORKER_STOPPING,
+)
+from openpit_shm.layout.records import CODE_OTHER, POLICY_ENGINE, STATUS_ERROR
+from openpit_shm.layout.ring import (
+    RING_CTRL_WORDS,
+    RING_W_CONSUMER_SLEEPING,
+    RING_W_HEAD,
+    RING_W_HEAD_CACHE,
+    RING_W_PRODUCER_SLEEPING,
+)
+from openpit_shm.layout.state import H_SHARD_ID
+
+from .atomics import (
     cpu_relax,
     fence_seqcst,
     load_acquire,
@@ -39,14 +68,15 @@ from openpit_shm.kernels.atomics import (
     store_relaxed,
     store_release,
 )
-from openpit_shm.kernels.codes import RSN_BAD_CURSOR, ST_NEED_SPACE
-from openpit_shm.kernels.counters import count_answers, count_error
-from openpit_shm.kernels.futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
-from openpit_shm.kernels.journal import journal_close, journal_open
-from openpit_shm.kernels.pipeline import process
-from openpit_shm.kernels.ptr import addr_ptr
-from openpit_shm.kernels.results import pack_head
-from openpit_shm.kernels.ring import (
+from .codes import RSN_BAD_CURSOR, ST_NEED_SPACE
+from .counters import count_answers, count_error
+from .futex import futex_waiter, futex_waitv, monotonic_ns, sched_yield
+from .jit import njit
+from .journal import journal_close, journal_open
+from .pipeline import process
+from .ptr import addr_ptr
+from .results import pack_head
+from .ring import (
     IDLE_BUSY_SPIN,
     IDLE_KIND,
     IDLE_PARK_NS,
@@ -60,30 +90,6 @@ from openpit_shm.kernels.ring import (
     ring_tail,
     ring_writable,
 )
-from openpit_shm.layout.control import (
-    ANSWER_NAMES,
-    CTL_S_ANSWERS,
-    CTL_S_CONTROL_ACK,
-    CTL_S_CONTROL_SEQ,
-    CTL_S_HEARTBEAT,
-    CTL_S_JOURNAL,
-    CTL_S_SLEEPING,
-    CTL_S_STATE,
-    CTL_S_STATS,
-    JOURNAL_PROGRESS,
-    WORKER_STOPPING,
-)
-from openpit_shm.layout.records import CODE_OTHER, POLICY_ENGINE, STATUS_ERROR
-from openpit_shm.layout.ring import (
-    RING_CTRL_WORDS,
-    RING_W_CONSUMER_SLEEPING,
-    RING_W_HEAD,
-    RING_W_HEAD_CACHE,
-    RING_W_PRODUCER_SLEEPING,
-)
-from openpit_shm.layout.state import H_SHARD_ID
-
-from .jit import njit
 
 __all__ = [
     "AGENT_CONTROL",
@@ -108,10 +114,6 @@ _ACTIVE, _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 0, 1, 2, 3, 4
 SLOT_SERVED = 1  #: ``rings[slot, 0]``: the slot's requests are served
 SLOT_REFUSED = 2  #: its producer's cursor is impossible: nothing is served until it is not
 
-# Stats words (offsets from CTL_S_STATS), in STAT_NAMES order.
-_ST_BATCHES, _ST_RECORDS, _ST_MAX_BATCH, _ST_PARKS, _ST_WAKEUPS = 0, 1, 2, 3, 4
-_ST_DEPTH_MAX = 7
-_ANS_DEPTH = ANSWER_NAMES.index("depth")
 
 
 @njit(cache=True)
@@ -160,19 +162,19 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     )  # fmt: skip
     # Counted before they are published: a client that sees its answers sees them counted.
     count_answers(ctl, base, scratch, written)
-    ctl[base + CTL_S_ANSWERS + _ANS_DEPTH] = avail
+    ctl[base + CTL_S_ANSWERS + ANS_DEPTH] = avail
     if written > 0:
         ring_push_batch(res_ctrl, res_slots, scratch, 0, written)
     if done > 0:
         ring_release(req_ctrl, tail + done)
     journal_close(ctl, base)
     s = base + CTL_S_STATS
-    ctl[s + _ST_BATCHES] += 1
-    ctl[s + _ST_RECORDS] += done
-    if done > ctl[s + _ST_MAX_BATCH]:
-        ctl[s + _ST_MAX_BATCH] = done
-    if avail > ctl[s + _ST_DEPTH_MAX]:
-        ctl[s + _ST_DEPTH_MAX] = avail
+    ctl[s + STAT_BATCHES] += 1
+    ctl[s + STAT_RECORDS] += done
+    if done > ctl[s + STAT_MAX_BATCH]:
+        ctl[s + STAT_MAX_BATCH] = done
+    if avail > ctl[s + STAT_DEPTH_MAX]:
+        ctl[s + STAT_DEPTH_MAX] = avail
     return done, status
 
 
@@ -290,7 +292,7 @@ def _park(ctl, base, rings, cap, room, waiters, park_ns):  # type: ignore[no-unt
     k += 1
     fence_seqcst()
     if not _any_servable(rings, cap, room) and _must_return(ctl, base) == 0:
-        ctl[base + CTL_S_STATS + _ST_PARKS] += 1
+        ctl[base + CTL_S_STATS + STAT_PARKS] += 1
         futex_waitv(waiters, k, monotonic_ns() + park_ns)
     store_relaxed(ctl, base + CTL_S_SLEEPING, 0)
     for slot in range(rings.shape[0]):
@@ -312,7 +314,7 @@ def _idle(ctl, base, rings, cap, room, idle, waiters, polls):  # type: ignore[no
         sched_yield()
         return polls
     _park(ctl, base, rings, cap, room, waiters, idle[IDLE_PARK_NS])
-    ctl[base + CTL_S_STATS + _ST_WAKEUPS] += 1
+    ctl[base + CTL_S_STATS + STAT_WAKEUPS] += 1
     return 0
 
 

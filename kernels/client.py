@@ -33,26 +33,6 @@ from __future__ import annotations
 import numpy as np
 from numba import carray
 
-from openpit_shm.kernels.atomics import (
-    cpu_relax,
-    fence_seqcst,
-    load_relaxed,
-    store_relaxed,
-    store_release,
-)
-from openpit_shm.kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
-from openpit_shm.kernels.futex import futex_wake, monotonic_ns, sched_yield
-from openpit_shm.kernels.ptr import addr_ptr
-from openpit_shm.kernels.results import head_index, head_policy, head_reason, head_status
-from openpit_shm.kernels.ring import (
-    ring_head,
-    ring_publish,
-    ring_readable,
-    ring_release,
-    ring_tail,
-    ring_wait_readable,
-    ring_writable,
-)
 from openpit_shm.layout.records import (
     POLICY_ENGINE,
     RESULT_TEXTS,
@@ -64,7 +44,27 @@ from openpit_shm.layout.records import (
 from openpit_shm.layout.ring import RING_CTRL_WORDS
 from openpit_shm.layout.shard import record_shard_nb
 
+from .atomics import (
+    cpu_relax,
+    fence_seqcst,
+    load_relaxed,
+    store_relaxed,
+    store_release,
+)
+from .codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
+from .futex import futex_wake, monotonic_ns, sched_yield
 from .jit import njit
+from .ptr import addr_ptr
+from .results import head_index, head_policy, head_reason, head_status
+from .ring import (
+    ring_head,
+    ring_publish,
+    ring_readable,
+    ring_release,
+    ring_tail,
+    ring_wait_readable,
+    ring_writable,
+)
 
 __all__ = [
     "EXCHANGE_CLOSED",

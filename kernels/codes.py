@@ -81,6 +81,9 @@ RSN_HANDLE_NOT_OWNER = 64  #: d0 = the handle, d1 = the client slot that sent it
 #: The handle's reservation lived in a worker that has restarted since (custom policies keep
 #: reservations in the worker's memory): d0 = the handle, d1 = its worker generation, d2 = now
 RSN_HANDLE_LOST = 65
+#: Other (STATUS_ERROR): a holding kind's ``fill`` hook refused a ``MSG_FILL``; nothing was
+#: applied. d0 = the handle, d1 = the hook's code, d2 = the kind.
+RSN_FILL_REFUSED = 66
 
 # ---- fields named by MissingRequiredField (d0) -------------------------------------------------
 FIELD_TRADE_AMOUNT = 1

@@ -14,15 +14,16 @@ stat``) may see a batch half counted, never a torn word.
 
 from __future__ import annotations
 
-from openpit_shm.kernels.results import head_code, head_index, head_reason, head_status
 from openpit_shm.layout.control import (
+    ANS_ACCEPTED,
+    ANS_REJECTED,
     CTL_S_ANSWERS,
     CTL_S_ERROR_REASONS,
     CTL_S_REJECT_CODES,
     CTL_S_STATS,
     N_ERROR_REASONS,
     N_REJECT_CODE_WORDS,
-    STAT_NAMES,
+    STAT_ERRORS,
 )
 from openpit_shm.layout.records import (
     RESULT_W_HEAD,
@@ -32,12 +33,13 @@ from openpit_shm.layout.records import (
 )
 
 from .jit import njit
+from .results import head_code, head_index, head_reason, head_status
 
 __all__ = ["count_answers", "count_error"]
 
-_ERRORS = CTL_S_STATS + STAT_NAMES.index("errors")
-_ACCEPTED = CTL_S_ANSWERS + 0
-_REJECTED = CTL_S_ANSWERS + 1
+_ERRORS = CTL_S_STATS + STAT_ERRORS
+_ACCEPTED = CTL_S_ANSWERS + ANS_ACCEPTED
+_REJECTED = CTL_S_ANSWERS + ANS_REJECTED
 
 
 @njit(cache=True)

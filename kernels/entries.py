@@ -112,15 +112,17 @@ class Entry:
 # entry are shared), measured on a 2-core VM.
 
 #: The object door's order check (gate + every builtin's start stage), per order.
-START_AT = Entry("pipeline", "start_at", (_I,) * 10 + (_B, _I, _B), 10.0)
+START_AT = Entry("pipeline", "start_at", (_I, _I, _I, _B, _I, _B), 10.0)
 #: The main stage's block re-check (engines with custom policies).
 GATE_AT = Entry("pipeline", "gate_at", (_I,) * 5, 1.0)
 #: Execution reports (P&L kill switch).
-REPORT_AT = Entry("pipeline", "report_at", (_I,) * 9 + (_B,), 3.0)
+REPORT_AT = Entry("pipeline", "report_at", (_I, _I, _B), 3.0)
 #: The batch door: every message kind over an ``ORDER_DTYPE`` array.
 PROCESS = Entry("pipeline", "process", (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I), 6.0)
+#: The one finalization of an in-process reservation (commit, rollback, fill of a hold).
+FINALIZE_AT = Entry("pipeline", "finalize_at", (_I, _I, _I), 2.0)
 #: The record door's field check (custom policies' record paths), per record.
-FIELD_FAULT_ONE = Entry("pipeline", "field_fault_one", (_A1, _I, _I, _I, _I, _I), 0.5)
+FAULT_AT = Entry("pipeline", "fault_at", (_I,), 0.5)
 #: The record door's handle check (custom policies' finalizations).
 RES_REFUSAL = Entry("reservations", "res_refusal", (_A1, _I, _I), 0.5)
 #: A worker's answer journal (``kernels.journal``), kept by Python on the object path.
@@ -157,7 +159,9 @@ AGENT_WAIT = Entry("agent", "agent_wait", (_A1, _I, _A2, _I, _A1, _A1), 2.0)
 #: Ring handles (``shm.ring.Ring`` producers and consumers).
 RING_HANDLES = (RING_PUBLISH, RING_RELEASE, RING_WRITABLE, RING_READABLE, RING_WAIT_READABLE)
 #: An in-process engine's doors: per order (also what its first decision needs), reports, batch.
-IN_PROCESS = (START_AT, GATE_AT, REPORT_AT, PROCESS, FIELD_FAULT_ONE, RES_REFUSAL)
+IN_PROCESS = (
+    START_AT, GATE_AT, REPORT_AT, PROCESS, FAULT_AT, RES_REFUSAL, FINALIZE_AT,
+)  # fmt: skip
 #: The host side of a sharded engine: links, control, the supervisor's drain, the batch door.
 SHARDED_CLIENT = (
     *RING_HANDLES, EXCHANGE, NOTIFY, RING_POP_BATCH, RING_PUSH_BATCH, GROUP_BY_SHARD, PUMP_BATCH,
@@ -168,7 +172,7 @@ WORKER_KERNELS = (AGENT_RUN,)
 #: A shard worker with custom Python policies (the object pipeline per record).
 WORKER_OBJECTS = (
     START_AT, GATE_AT, REPORT_AT, AGENT_WAIT, RING_POP_BATCH, RING_PUSH_BATCH, *RING_HANDLES,
-    FIELD_FAULT_ONE, RES_REFUSAL, JOURNAL_OPEN, JOURNAL_MARK, JOURNAL_CLOSE, ADMIT,
+    FAULT_AT, RES_REFUSAL, JOURNAL_OPEN, JOURNAL_MARK, JOURNAL_CLOSE, ADMIT,
     COUNT_ANSWERS,
 )  # fmt: skip
 #: Every entry point, once.

@@ -26,7 +26,6 @@ store it executed is visible; only the order the compiler emitted matters.)
 
 from __future__ import annotations
 
-from openpit_shm.kernels.atomics import compiler_fence, store_release
 from openpit_shm.layout.control import (
     CTL_S_JOURNAL,
     JOURNAL_FIRST,
@@ -35,6 +34,7 @@ from openpit_shm.layout.control import (
     JOURNAL_SLOT,
 )
 
+from .atomics import compiler_fence, store_release
 from .jit import njit
 
 __all__ = ["journal_close", "journal_mark", "journal_open", "journal_unpack", "journal_word"]

@@ -63,6 +63,14 @@ from openpit_shm.layout.state import (
     SCALE_SHIFT,
     W_ASSET,
 )
+from openpit_shm.layout.view import (
+    V_ACCOUNT,
+    V_AMOUNT,
+    V_FLAGS,
+    V_PRICE,
+    V_SETTLEMENT,
+    V_UNDERLYING,
+)
 
 from .codes import (
     FIELD_ACCOUNT,
@@ -240,3 +248,40 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
         out, n, code, pol, rsn, 0, amount, price, bq, bn,
         _detail(underlying, settlement, bs & _SCALE_MASK, (bs >> SCALE_SHIFT) & _SCALE_MASK, flags),
     )
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
+KIND = 2  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the order size limit over the request view; returns the record count."""
+    return osl_check(
+        state, out, n, pol, view[V_ACCOUNT], view[V_UNDERLYING], view[V_SETTLEMENT], view[V_FLAGS],
+        view[V_PRICE], view[V_AMOUNT]
+    )  # fmt: skip
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the order size limit decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: nothing to do."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0
+
+
+@njit(cache=True, inline='always')
+def fill(state, shared, hold, view):  # type: ignore[no-untyped-def]
+    """A fill of reservation slot ``hold``: this kind holds nothing to split (0: go on)."""
+    return 0

@@ -14,6 +14,10 @@ from openpit_shm.layout.records import (
     CODE_MISSING_REQUIRED_FIELD,
     ORDER_VOLUME,
 )
+from openpit_shm.layout.view import (
+    V_AMOUNT,
+    V_FLAGS,
+)
 
 from .codes import FIELD_TRADE_AMOUNT, RSN_MISSING_FIELD, RSN_OV_ZERO_QTY, RSN_OV_ZERO_VOLUME
 from .fields import has_amount
@@ -35,3 +39,37 @@ def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
         rsn = RSN_OV_ZERO_VOLUME if flags & ORDER_VOLUME else RSN_OV_ZERO_QTY
         return write_reject(out, n, CODE_INVALID_FIELD_VALUE, pol, rsn, 0, 0, 0, 0, 0, 0)
     return n
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
+KIND = 0  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the order validation over the request view; returns the record count."""
+    return ov_check(out, n, pol, view[V_FLAGS], view[V_AMOUNT])
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the order validation decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: nothing to do."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0
+
+
+@njit(cache=True, inline='always')
+def fill(state, shared, hold, view):  # type: ignore[no-untyped-def]
+    """A fill of reservation slot ``hold``: this kind holds nothing to split (0: go on)."""
+    return 0

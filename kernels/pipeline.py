@@ -35,21 +35,27 @@ from openpit_shm.layout.records import (
     CODE_OTHER,
     CODE_SYSTEM_UNAVAILABLE,
     CODE_UNKNOWN_INSTRUMENT,
+    FILL_FLAGS_KNOWN,
     MSG_COMMIT,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
+    MSG_FILL,
     MSG_ORDER,
     MSG_REPORT,
     MSG_ROLLBACK,
     MSG_START,
     ORDER_AUTO_COMMIT,
     ORDER_FLAGS_KNOWN,
+    ORDER_HAS_LOCK_PRICE,
     ORDER_HAS_OPERATION,
     ORDER_NO_ACCOUNT,
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
+    ORDER_PRICE_SOURCE_MASK,
+    ORDER_PRICE_SOURCE_SHIFT,
     POLICY_ENGINE,
+    PRICE_SOURCE_BOOK_TOP,
     RECORD_REF_LOW_MASK,
     RECORD_TAG_SHIFT,
     REPORT_FLAGS_KNOWN,
@@ -67,6 +73,10 @@ from openpit_shm.layout.records import (
     STATUS_ERROR,
     STATUS_OK,
     STATUS_REJECTED,
+    W2_FLAGS_SHIFT,
+    W2_KIND_SHIFT,
+    W2_SIDE_SHIFT,
+    word2_instrument_nb,
 )
 from openpit_shm.layout.shard import shard_of_nb
 from openpit_shm.layout.state import (
@@ -87,13 +97,12 @@ from openpit_shm.layout.state import (
     H_T_GRP,
     I_SETTLEMENT,
     I_UNDERLYING,
-    KIND_ORDER_SIZE,
-    KIND_ORDER_VALIDATION,
-    KIND_PNL_BOUNDS,
-    KIND_RATE_LIMIT,
+    RES_HELD,
     RES_REQUEST,
     RES_REQUEST_NO_ACCOUNT,
     RES_RESERVED,
+    RS_LEGS,
+    RS_N_LEGS,
     SCALE_SHIFT,
     SH_RECORD_TAG,
     TB_CAP,
@@ -102,6 +111,33 @@ from openpit_shm.layout.state import (
     TB_ROWW,
     W_INSTR,
     W_RES,
+)
+from openpit_shm.layout.view import (
+    NO_LATCH,
+    V_ACCOUNT,
+    V_AMOUNT,
+    V_CLIENT,
+    V_DRY,
+    V_FEE,
+    V_FLAGS,
+    V_INSTRUMENT,
+    V_KIND,
+    V_LATCH_BEFORE,
+    V_LOCK_PRICE,
+    V_LOCK_PRICE_IN,
+    V_N_LEGS,
+    V_NOW,
+    V_PNL,
+    V_REF,
+    V_RUN_GATE,
+    V_SCALES,
+    V_SETTLEMENT,
+    V_SHARED_ADDR,
+    V_SIDE,
+    V_STATE_ADDR,
+    V_UNDERLYING,
+    V_WORD2,
+    VIEW_WORDS,
 )
 
 from .arena import arena_free
@@ -114,20 +150,21 @@ from .codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_FILL_REFUSED,
     RSN_RES_FULL,
     RSN_WRONG_ENGINE,
     RSN_WRONG_SHARD,
     ST_NEED_SPACE,
 )
+from .dispatch import main_kind, report_kind, start_kind
 from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
+from .holds import fill_hooks, holds_commit, holds_fill, holds_rollback, holds_take
 from .jit import njit
 from .journal import journal_word
-from .order_size import osl_check
-from .order_validation import ov_check
-from .pnl_bounds import pnl_check, pnl_report
 from .ptr import addr_ptr, as_ptr, p_offset, p_store_release, prefetch
-from .rate_limit import rl_check, rl_log_words_needed
+from .rate_limit import rl_log_words_needed
+from .redo import redo_recover
 from .reservations import (
     res_account,
     res_alloc,
@@ -141,20 +178,22 @@ from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
     "bulk_needed",
+    "fault_at",
     "field_fault",
-    "field_fault_one",
+    "finalize_at",
+    "finalize_core",
     "finish",
     "gate_at",
     "gate_one",
+    "main_core",
     "norm_scale",
     "process",
     "report_at",
     "report_core",
-    "report_one",
     "space_needed",
     "start_at",
     "start_core",
-    "start_one",
+    "view_open",
 ]
 
 _KEEP_HEAD = 0x0000FFFFFFFFFFFF & ~(0xFF << 32)  # code, policy, reason, flags
@@ -218,15 +257,46 @@ def finish(out, n, status, extra_flags):  # type: ignore[no-untyped-def]
         out[j * 8 + RESULT_W_HEAD] = head
 
 
-@njit(cache=True)
-def start_core(state, shared, out, account, underlying, settlement, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Gate (optional) + every builtin's start stage + latching; returns the reject count.
+@njit(cache=True, inline='always')
+def view_open(state, view, rec, now, dry, client):  # type: ignore[no-untyped-def]
+    """Fill the request view from record ``rec`` (8 words): the one place word 2 is unpacked."""
+    for w in range(8):
+        view[w] = rec[w]
+    w2 = rec[V_WORD2]
+    instrument = word2_instrument_nb(w2)
+    flags = (w2 >> W2_FLAGS_SHIFT) & 0xFFFF
+    view[V_INSTRUMENT] = instrument
+    view[V_KIND] = (w2 >> W2_KIND_SHIFT) & 0xFF
+    view[V_SIDE] = (w2 >> W2_SIDE_SHIFT) & 0xFF
+    view[V_FLAGS] = flags
+    underlying = -1
+    settlement = -1
+    if flags & ORDER_HAS_OPERATION:
+        underlying, settlement = _assets(state, instrument)
+    view[V_UNDERLYING] = underlying
+    view[V_SETTLEMENT] = settlement
+    view[V_NOW] = now
+    view[V_DRY] = 1 if dry else 0
+    view[V_CLIENT] = client
+    view[V_LATCH_BEFORE] = NO_LATCH
+    view[V_RUN_GATE] = 1
+    view[V_SCALES] = -1
+    view[V_LOCK_PRICE] = view[V_LOCK_PRICE_IN] if flags & ORDER_HAS_LOCK_PRICE else 0
+    view[V_N_LEGS] = 0
 
-    ``latch_before``: the registration index of the first account-scope reject
-    a custom policy produced (255 if none); the kernel latches its own first
-    account-scope reject only if it comes earlier in registration order.
+
+@njit(cache=True)
+def start_core(state, shared, view, out):  # type: ignore[no-untyped-def]
+    """Gate (``V_RUN_GATE``) + every builtin's start stage + latching; returns the reject count.
+
+    ``view[V_LATCH_BEFORE]``: the registration index of the first account-scope
+    reject a custom policy produced (255 if none); the kernel latches its own
+    first account-scope reject only if it comes earlier in registration order.
     """
-    if run_gate:
+    account = view[V_ACCOUNT]
+    flags = view[V_FLAGS]
+    dry = view[V_DRY] != 0
+    if view[V_RUN_GATE] != 0:
         g = gate(state, shared, out, account, flags)
         if g != 0:
             finish(out, g, STATUS_REJECTED, RESULT_DRY_RUN if dry else 0)
@@ -234,17 +304,10 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
     n = 0
     for i in range(state[H_N_BUILTINS]):
         kind = state[H_EXEC + i]
-        pol = state[H_POLICY_INDEX + kind]
-        if kind == KIND_ORDER_VALIDATION:
-            n = ov_check(out, n, pol, flags, amount)
-        elif kind == KIND_RATE_LIMIT:
-            n = rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry)
-        elif kind == KIND_ORDER_SIZE:
-            n = osl_check(state, out, n, pol, account, underlying, settlement, flags, price, amount)
-        elif kind == KIND_PNL_BOUNDS:
-            n = pnl_check(state, out, n, pol, account, settlement, flags)
+        n = start_kind(kind, state, shared, view, out, n, state[H_POLICY_INDEX + kind])
     if n == 0:
         return 0
+    latch_before = view[V_LATCH_BEFORE]
     for j in range(n):
         head = out[j * 8 + RESULT_W_HEAD]
         if head_flags(head) & RESULT_SCOPE_ACCOUNT:
@@ -260,54 +323,86 @@ def start_core(state, shared, out, account, underlying, settlement, flags, price
 
 
 @njit(cache=True)
-def start_one(state_arr, shared_arr, out_arr, account, underlying, settlement, side, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """The object door's start stage for one order (``side`` is not read by the builtins).
-
-    Takes the arrays (``int64[:]``, ``int64[:]``, ``int64[:, 8]``); returns the
-    reject count, or ``ST_NEED_SPACE`` before changing anything.
-    """
-    state = as_ptr(state_arr)
-    if not dry and arena_free(state) < space_needed(state):
-        return ST_NEED_SPACE
-    return start_core(
-        state, as_ptr(shared_arr), as_ptr(out_arr), account, underlying, settlement, flags,
-        price, amount, now, dry, latch_before, run_gate,
-    )
+def main_core(state, shared, view, out):  # type: ignore[no-untyped-def]
+    """Every builtin's main stage; returns the reject count (proposed holds stay in the view)."""
+    n = 0
+    for i in range(state[H_N_BUILTINS]):
+        kind = state[H_EXEC + i]
+        n = main_kind(kind, state, shared, view, out, n, state[H_POLICY_INDEX + kind])
+    if n != 0:
+        view[V_N_LEGS] = 0  # a rejected order holds nothing
+        finish(out, n, STATUS_REJECTED, RESULT_DRY_RUN if view[V_DRY] != 0 else 0)
+    return n
 
 
 @njit(cache=True)
-def start_at(state_addr, shared_addr, out_addr, account, underlying, settlement, flags, price, amount, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]  # noqa: E501
-    """``start_one`` taking the arrays' addresses (the Book's per-order fast path)."""
-    state = addr_ptr(state_addr)
+def start_at(view_addr, out_addr, now, dry, latch_before, run_gate):  # type: ignore[no-untyped-def]
+    """The object door's start stage for the order record in a request view's first 8 words.
+
+    ``view_addr``: a ``VIEW_WORDS`` request view whose words ``V_STATE_ADDR`` and
+    ``V_SHARED_ADDR`` hold the arrays' addresses (the Book keeps one per engine and
+    keeps those words current). Records land at ``out_addr``. Returns the reject
+    count, or ``ST_NEED_SPACE`` before changing anything.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
     if not dry and arena_free(state) < space_needed(state):
         return ST_NEED_SPACE
-    return start_core(
-        state, addr_ptr(shared_addr), addr_ptr(out_addr), account, underlying, settlement,
-        flags, price, amount, now, dry, latch_before, run_gate,
-    )
+    view_open(state, v, v, now, dry, 0)
+    v[V_LATCH_BEFORE] = latch_before
+    v[V_RUN_GATE] = 1 if run_gate else 0
+    return start_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr))
+
+
+@njit(cache=True)
+def report_at(view_addr, out_addr, latch):  # type: ignore[no-untyped-def]
+    """The object door's post-trade call for the ``MSG_REPORT`` record in a request view.
+
+    The record's ``ref`` holds the report's scales (``pnl | fee << 8``, -1: not
+    known), read as ``process`` reads them. The engine sets engine-wide blocks itself.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
+    if arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    view_open(state, v, v, 0, False, 0)
+    v[V_SCALES] = _report_scales(state, v[V_REF], v[V_PNL], v[V_FEE])
+    return report_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr), latch, False)
+
+
+@njit(cache=True)
+def finalize_at(view_addr, out_addr, client):  # type: ignore[no-untyped-def]
+    """``finalize_core`` for the ``MSG_COMMIT``/``MSG_ROLLBACK``/``MSG_FILL`` record in a view.
+
+    The in-process reservation's call (``Book.finalize``); the batch door and the
+    shard workers reach the same ``finalize_core`` through ``process``.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
+    view_open(state, v, v, 0, False, client)
+    return finalize_core(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr), client)
+
+
+@njit(cache=True)
+def fault_at(view_addr):  # type: ignore[no-untyped-def]
+    """``field_fault`` of the record in a request view (the record door's check)."""
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    view_open(state, v, v, 0, False, 0)
+    return field_fault(state, v)
 
 
 @njit(cache=True)
 def gate_at(state_addr, shared_addr, out_addr, account, flags):  # type: ignore[no-untyped-def]
-    """``gate_one`` taking the arrays' addresses."""
+    """The block gate alone, taking the arrays' addresses (the main stage's re-check)."""
     out = addr_ptr(out_addr)
     n = gate(addr_ptr(state_addr), addr_ptr(shared_addr), out, account, flags)
     if n != 0:
         finish(out, n, STATUS_REJECTED, 0)
     return n
-
-
-@njit(cache=True)
-def report_at(state_addr, shared_addr, out_addr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]  # noqa: E501
-    """``report_one`` taking the arrays' addresses."""
-    state = addr_ptr(state_addr)
-    if arena_free(state) < space_needed(state):
-        return ST_NEED_SPACE
-    out = addr_ptr(out_addr)
-    return report_core(
-        state, addr_ptr(shared_addr), out, account, settlement, flags, pnl, fee, scales, latch,
-        False,
-    )
 
 
 @njit(cache=True)
@@ -358,44 +453,32 @@ def _report_scales(state, ref, pnl, fee):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def report_core(state, shared, out, account, settlement, flags, pnl, fee, scales, latch, engine_latch):  # type: ignore[no-untyped-def]  # noqa: E501
+def report_core(state, shared, view, out, latch, engine_latch):  # type: ignore[no-untyped-def]
     """Apply one execution report; returns the number of block records (or ST_NEED_SPACE).
 
-    ``scales``: ``pnl_scale | fee_scale << 8`` of the report's decimals, or -1
-    to use each value's shortest exact form. ``latch``: record the first
+    ``view[V_SCALES]``: ``pnl_scale | fee_scale << 8`` of the report's decimals,
+    or -1 to use each value's shortest exact form. ``latch``: record the first
     block on the account; ``engine_latch``: a report without an account that
     produces a block sets the engine-wide kill-switch block.
     """
-    pol = state[H_POLICY_INDEX + KIND_PNL_BOUNDS]
-    if pol < 0:
-        return 0
-    if scales < 0:
+    if view[V_SCALES] < 0:
         sc = state[H_SCALE]
-        scales = norm_scale(pnl, sc) | (norm_scale(fee, sc) << SCALE_SHIFT)
-    n = pnl_report(state, out, 0, pol, account, settlement, flags, pnl, fee, scales)
-    if n < 0:
-        return ST_NEED_SPACE
+        view[V_SCALES] = norm_scale(view[V_PNL], sc) | (norm_scale(view[V_FEE], sc) << SCALE_SHIFT)
+    n = 0
+    for i in range(state[H_N_BUILTINS]):
+        kind = state[H_EXEC + i]
+        n = report_kind(kind, state, shared, view, out, n, state[H_POLICY_INDEX + kind])
+        if n < 0:
+            return ST_NEED_SPACE
     if n == 0:
         return 0
-    if has_account(flags):
-        if latch and latch_kernel(state, shared, account, out, 0, -1) == 1:
+    if has_account(view[V_FLAGS]):
+        if latch and latch_kernel(state, shared, view[V_ACCOUNT], out, 0, -1) == 1:
             set_flags(out, 0, RESULT_BLOCK_LATCHED)
     elif engine_latch:
         engine_block(shared, ENGINE_BLOCK_KILL_SWITCH)
     finish(out, n, STATUS_OK, 0)
     return n
-
-
-@njit(cache=True)
-def report_one(state_arr, shared_arr, out_arr, account, settlement, flags, pnl, fee, scales, latch):  # type: ignore[no-untyped-def]
-    """The object door's post-trade call (the engine sets engine-wide blocks itself)."""
-    state = as_ptr(state_arr)
-    if arena_free(state) < space_needed(state):
-        return ST_NEED_SPACE
-    out = as_ptr(out_arr)
-    return report_core(
-        state, as_ptr(shared_arr), out, account, settlement, flags, pnl, fee, scales, latch, False
-    )
 
 
 @njit(cache=True)
@@ -415,7 +498,7 @@ def _foreign(state, account, kind, flags):  # type: ignore[no-untyped-def]
     (``_refused_handle``).
     """
     n_shards = state[H_N_SHARDS]
-    if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
+    if n_shards <= 1 or kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK, MSG_FILL):
         return -1
     if not has_account(flags):
         return -1
@@ -446,18 +529,29 @@ def _assets(state, instrument):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline='always')
-def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
+def field_fault(state, view):  # type: ignore[no-untyped-def]
     """The first malformed field of an order or report record, as ``(code, reason, detail)``.
 
     ``(0, 0, 0)`` when every field is well formed. The one check of every door:
     ``_handle_one`` (batch, shard workers) and the record door (custom policies,
-    through ``field_fault_one``). In order: flags a message of this kind does not
+    through ``fault_at``). In order: flags a message of this kind does not
     define; then, inside an operation, an unknown instrument, a side that is
     neither BUY nor SELL, and (orders) a negative amount. A field flagged absent
     is not read, so it cannot be malformed.
     """
+    instrument = view[V_INSTRUMENT]
+    kind = view[V_KIND]
+    side = view[V_SIDE]
+    flags = view[V_FLAGS]
+    amount = view[V_AMOUNT]
     report = kind == MSG_REPORT
+    if kind == MSG_FILL:
+        if flags & ~FILL_FLAGS_KNOWN:
+            return CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, np.int64(flags)
+        return 0, 0, np.int64(0)
     if flags & ~(REPORT_FLAGS_KNOWN if report else ORDER_FLAGS_KNOWN):
+        return CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, np.int64(flags)
+    if (flags & ORDER_PRICE_SOURCE_MASK) >> ORDER_PRICE_SOURCE_SHIFT > PRICE_SOURCE_BOOK_TOP:
         return CODE_INVALID_FIELD_FORMAT, RSN_BAD_FLAGS, np.int64(flags)
     if flags & ORDER_HAS_OPERATION:
         if not _known_instrument(state, instrument):
@@ -467,12 +561,6 @@ def field_fault(state, instrument, kind, side, flags, amount):  # type: ignore[n
         if not report and flags & ORDER_NO_AMOUNT == 0 and amount < 0:
             return CODE_INVALID_FIELD_VALUE, RSN_BAD_AMOUNT, np.int64(amount)
     return 0, 0, np.int64(0)
-
-
-@njit(cache=True)
-def field_fault_one(state_arr, instrument, kind, side, flags, amount):  # type: ignore[no-untyped-def]
-    """``field_fault`` over the state array (the record door's call)."""
-    return field_fault(as_ptr(state_arr), instrument, kind, side, flags, amount)
 
 
 @njit(cache=True)
@@ -486,38 +574,113 @@ def _refused_handle(state, out, ref, client):  # type: ignore[no-untyped-def]
     return 1
 
 
+@njit(cache=True, inline='always')
+def _reserved(state, view, out, s, h, auto_commit):  # type: ignore[no-untyped-def]
+    """Slot ``s`` (handle ``h``) of an accepted order: take its holds, commit if asked.
+
+    An order whose accept took holds always answers its real handle (fills name
+    it), even auto-committed; one without holds that is auto-committed answers 0.
+    """
+    if view[V_N_LEGS] == 0:
+        if auto_commit:
+            res_release(state, s)
+            return _accepted(out, 0, RESULT_COMMITTED)
+        res_set_state(state, s, RES_RESERVED)
+        return _accepted(out, h, 0)
+    res_set_state(state, s, RES_RESERVED)
+    holds_take(state, view, s)
+    if auto_commit:
+        holds_commit(state, s)
+        return _accepted(out, h, RESULT_COMMITTED)
+    return _accepted(out, h, 0)
+
+
 @njit(cache=True)
-def _handle_one(state, shared, out, now, account, instrument, kind, side, flags, price, amount, pnl, fee, ref, client):  # type: ignore[no-untyped-def]  # noqa: E501
+def finalize_core(state, shared, view, out, client):  # type: ignore[no-untyped-def]
+    """``MSG_COMMIT`` / ``MSG_ROLLBACK`` / ``MSG_FILL`` of the handle in ``view[V_REF]``.
+
+    A fill first goes through each holding kind's ``fill`` hook (``holds.fill_hooks``;
+    a refusal is an ``RSN_FILL_REFUSED`` error and changes nothing), then the generic
+    reconcile applies the legs and the hooks' deltas in one journaled transition.
+
+    The one finalization of every door: the batch door and the shard workers
+    (``process``) and the in-process reservation (``Book.finalize``). Each state
+    change happens once: a handle finalized, rolled back or finally filled no
+    longer matches its slot, so a second call is an error result, never a second effect.
+    """
+    ref = view[V_REF]
+    kind = view[V_KIND]
+    refused = _refused_handle(state, out, ref, client)
+    if refused:
+        return refused
+    if kind == MSG_FILL:
+        s = res_lookup(state, ref, RES_HELD, client)
+        if s < 0:
+            return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
+        code, by = fill_hooks(state, shared, view, s)
+        if code != 0:
+            write_reject(out, 0, CODE_OTHER, POLICY_ENGINE, RSN_FILL_REFUSED, 0, ref, code, by,
+                         0, 0)  # fmt: skip
+            finish(out, 1, STATUS_ERROR, 0)
+            return 1
+        final = holds_fill(state, view, s)
+        return _accepted(out, 0 if final else ref, 0)
+    s = res_lookup(state, ref, RES_RESERVED, client)
+    if s < 0:
+        return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
+    commit = kind == MSG_COMMIT
+    if state[s + RS_N_LEGS] == 0:
+        res_release(state, s)
+        return _accepted(out, 0, RESULT_COMMITTED if commit else 0)
+    if commit:
+        holds_commit(state, s)  # the holds live on until the final fill
+        return _accepted(out, ref, RESULT_COMMITTED)
+    holds_rollback(state, s)
+    return _accepted(out, 0, 0)
+
+
+@njit(cache=True)
+def _handle_one(state, shared, out, view):  # type: ignore[no-untyped-def]
     out[RESULT_W_RESERVATION] = 0
-    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT):
-        code, rsn, detail = field_fault(state, instrument, kind, side, flags, amount)
+    kind = view[V_KIND]
+    flags = view[V_FLAGS]
+    client = view[V_CLIENT]
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT, MSG_FILL):
+        code, rsn, detail = field_fault(state, view)
         if code != 0:
             return _error(out, code, rsn, detail)
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
-        underlying = -1
-        settlement = -1
-        if flags & ORDER_HAS_OPERATION:
-            underlying, settlement = _assets(state, instrument)
         dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
-        n = start_core(
-            state, shared, out, account, underlying, settlement, flags, price, amount,
-            now, dry, _NO_LATCH_LIMIT, True,
-        )
+        view[V_DRY] = 1 if dry else 0
+        n = start_core(state, shared, view, out)
+        if n > 0:
+            return n
+        if kind == MSG_DRY_START:
+            return _accepted(out, 0, RESULT_DRY_RUN)
+        account = view[V_ACCOUNT] if has_account(flags) else 0
+        if kind == MSG_START:  # the execute gate must know whether there is an account to check
+            st = RES_REQUEST if has_account(flags) else RES_REQUEST_NO_ACCOUNT
+            h = res_alloc(state, account, st, client)
+            if h == 0:
+                return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
+            s = res_lookup(state, h, st, client)
+            for w in range(8):  # the main stage (MSG_EXECUTE) reads the order from here
+                state[s + RS_LEGS + w] = view[w]
+            return _accepted(out, h, 0)
+        n = main_core(state, shared, view, out)
         if n > 0:
             return n
         if dry:
             return _accepted(out, 0, RESULT_DRY_RUN)
-        if kind == MSG_ORDER and flags & ORDER_AUTO_COMMIT:
+        if view[V_N_LEGS] == 0 and flags & ORDER_AUTO_COMMIT:
             return _accepted(out, 0, RESULT_COMMITTED)
-        if kind == MSG_ORDER:
-            st = RES_RESERVED
-        else:  # the execute gate must know whether there is an account to check
-            st = RES_REQUEST if has_account(flags) else RES_REQUEST_NO_ACCOUNT
-        h = res_alloc(state, account if has_account(flags) else 0, st, client)
+        h = res_alloc(state, account, RES_RESERVED, client)
         if h == 0:
             return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
-        return _accepted(out, h, 0)
+        s = res_lookup(state, h, RES_RESERVED, client)
+        return _reserved(state, view, out, s, h, flags & ORDER_AUTO_COMMIT != 0)
     if kind == MSG_EXECUTE:
+        ref = view[V_REF]
         refused = _refused_handle(state, out, ref, client)
         if refused:
             return refused
@@ -528,34 +691,25 @@ def _handle_one(state, shared, out, now, account, instrument, kind, side, flags,
             s = res_lookup(state, ref, RES_REQUEST_NO_ACCOUNT, client)
         if s < 0:
             return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
-        acct = res_account(state, s)
-        g = gate(state, shared, out, acct, gate_flags)
+        g = gate(state, shared, out, res_account(state, s), gate_flags)
         if g != 0:
             res_release(state, s)
             finish(out, g, STATUS_REJECTED, 0)
             return g
-        if flags & ORDER_AUTO_COMMIT:
+        auto_commit = flags & ORDER_AUTO_COMMIT != 0
+        view_open(state, view, p_offset(state, s + RS_LEGS), view[V_NOW], False, client)
+        n = main_core(state, shared, view, out)
+        if n > 0:
             res_release(state, s)
-            return _accepted(out, 0, RESULT_COMMITTED)
-        res_set_state(state, s, RES_RESERVED)
-        return _accepted(out, ref, 0)
-    if kind in (MSG_COMMIT, MSG_ROLLBACK):
-        refused = _refused_handle(state, out, ref, client)
-        if refused:
-            return refused
-        s = res_lookup(state, ref, RES_RESERVED, client)
-        if s < 0:
-            return _error(out, CODE_OTHER, RSN_BAD_HANDLE, ref)
-        res_release(state, s)
-        return _accepted(out, 0, RESULT_COMMITTED if kind == MSG_COMMIT else 0)
+            return n
+        return _reserved(state, view, out, s, ref, auto_commit)
+    if kind in (MSG_COMMIT, MSG_ROLLBACK, MSG_FILL):
+        return finalize_core(state, shared, view, out, client)
     if kind == MSG_REPORT:
-        settlement = -1
-        if flags & ORDER_HAS_OPERATION:
-            settlement = _assets(state, instrument)[1]
-        scales = _report_scales(state, ref & RECORD_REF_LOW_MASK, pnl, fee)
-        n = report_core(
-            state, shared, out, account, settlement, flags, pnl, fee, scales, True, True
+        view[V_SCALES] = _report_scales(
+            state, view[V_REF] & RECORD_REF_LOW_MASK, view[V_PNL], view[V_FEE]
         )
+        n = report_core(state, shared, view, out, True, True)
         if n > 0:
             return n
         return _accepted(out, 0, 0)
@@ -634,6 +788,9 @@ def process(  # type: ignore[no-untyped-def]
     pf_acc = state[t_acc + TB_COUNT] >= _PF_MIN_KEYS
     pf_aa = state[t_aa + TB_COUNT] >= _PF_MIN_KEYS
     tag = shared[SH_RECORD_TAG]
+    redo_recover(state)  # a worker that died mid-transition: finish it before reading
+    view = np.empty(VIEW_WORDS, dtype=np.int64)  # the request view, refilled per record
+    v = as_ptr(view)
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
@@ -650,13 +807,10 @@ def process(  # type: ignore[no-untyped-def]
         p_store_release(progress, journal_at, journal_word(w, i, 1))  # record i: in flight
         compiler_fence()
         r = i * 8
-        word2 = rec[r + 2]
-        instrument = np.int32(word2 & 0xFFFFFFFF)
-        kind = (word2 >> 32) & 0xFF
-        side = (word2 >> 40) & 0xFF
-        flags = (word2 >> 48) & 0xFFFF
+        view_open(state, v, p_offset(rec, r), now, False, client)
+        kind = v[V_KIND]
         out = p_offset(res, w * 8)
-        home = _foreign(state, rec[r + 1], kind, flags)
+        home = _foreign(state, rec[r + 1], kind, v[V_FLAGS])
         if foreign_tag(tag, kind, rec[r + 7]):  # built for another engine: ids mean nothing here
             out[RESULT_W_RESERVATION] = 0
             write_reject(out, 0, CODE_INVALID_FIELD_VALUE, POLICY_ENGINE, RSN_WRONG_ENGINE, 0,
@@ -670,10 +824,7 @@ def process(  # type: ignore[no-untyped-def]
             finish(out, 1, STATUS_ERROR, 0)
             n = 1
         else:
-            n = _handle_one(
-                state, shared, out, now, rec[r + 1], instrument, kind, side, flags,
-                rec[r + 3], rec[r + 4], rec[r + 5], rec[r + 6], rec[r + 7], client,
-            )
+            n = _handle_one(state, shared, out, v)
         seq = rec[r]
         if first_only:
             out[RESULT_W_SEQ] = seq

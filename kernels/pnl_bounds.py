@@ -52,6 +52,14 @@ from openpit_shm.layout.state import (
     TB_COUNT,
     W_ASSET,
 )
+from openpit_shm.layout.view import (
+    V_ACCOUNT,
+    V_FEE,
+    V_FLAGS,
+    V_PNL,
+    V_SCALES,
+    V_SETTLEMENT,
+)
 
 from .codes import (
     FIELD_ACCOUNT,
@@ -236,3 +244,40 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
         out, n, CODE_PNL_KILL_SWITCH_TRIGGERED, pol, RSN_PNL_POST, RESULT_SCOPE_ACCOUNT,
         total, 0, 0, settlement, acc_scale,
     )
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
+KIND = 3  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the P&L kill switch over the request view; returns the record count."""
+    return pnl_check(state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS])
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the P&L kill switch decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: accumulate the report (-1: the arena is short)."""
+    return pnl_report(
+        state, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS], view[V_PNL],
+        view[V_FEE], view[V_SCALES]
+    )  # fmt: skip
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0
+
+
+@njit(cache=True, inline='always')
+def fill(state, shared, hold, view):  # type: ignore[no-untyped-def]
+    """A fill of reservation slot ``hold``: this kind holds nothing to split (0: go on)."""
+    return 0

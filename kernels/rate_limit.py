@@ -73,6 +73,13 @@ from openpit_shm.layout.state import (
     SH_WRITERS,
     W_SH_ASSET,
 )
+from openpit_shm.layout.view import (
+    V_ACCOUNT,
+    V_DRY,
+    V_FLAGS,
+    V_NOW,
+    V_SETTLEMENT,
+)
 
 from .codes import (
     FIELD_ACCOUNT,
@@ -263,3 +270,40 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
     if rsn == 0:
         return n
     return write_reject(out, n, CODE_RATE_LIMIT_EXCEEDED, pol, rsn, 0, cnt, mx, win, 0, 0)
+
+
+# ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
+KIND = 1  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+
+
+@njit(cache=True, inline='always')
+def start(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Start stage of the rate limit over the request view; returns the record count."""
+    return rl_check(
+        state, shared, out, n, pol, view[V_ACCOUNT], view[V_SETTLEMENT], view[V_FLAGS],
+        view[V_NOW], view[V_DRY] != 0
+    )  # fmt: skip
+
+
+@njit(cache=True, inline='always')
+def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Main stage: the rate limit decides everything at start and holds nothing."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def report(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
+    """Post-trade: nothing to do."""
+    return n
+
+
+@njit(cache=True, inline='always')
+def finalize(state, hold, commit):  # type: ignore[no-untyped-def]
+    """Settle (commit) or release (rollback) this kind's legs of reservation slot ``hold``."""
+    return 0
+
+
+@njit(cache=True, inline='always')
+def fill(state, shared, hold, view):  # type: ignore[no-untyped-def]
+    """A fill of reservation slot ``hold``: this kind holds nothing to split (0: go on)."""
+    return 0

@@ -7,7 +7,7 @@ use: a stale, unknown or already finalized handle is an error result, never
 a second effect, and only the client slot that created a handle may use it.
 
 Handles are ``layout.handles`` words: (shard, client, generation, index).
-A slot is two words (``RS_GEN_STATE = generation << 8 | client << 2 | state``,
+A slot starts with two words (``RS_GEN_STATE = generation << 8 | client << 3 | state``,
 ``RS_LINK`` = the account while live, the next free slot + 1 while free); the
 generation goes up each time a slot is reused, so an old handle never matches
 a new owner, and the owning client is part of the word a handle must match,
@@ -19,9 +19,9 @@ as rare as the table's growth), up to ``HANDLE_INDEX_LIMIT`` slots.
 The table lives in the arena, so a restarted shard worker finalizes the
 handles its predecessor gave out, each exactly once.
 
-The builtin policies hold nothing in a reservation (they act in the start
-stage and post-trade), so finalizing only retires the handle; policies that
-hold funds would keep their amounts in the slot.
+The rest of a slot carries its holds (``kernels.holds``): a reservation whose
+accept took none is retired by its commit or rollback, one with holds lives on
+(``RES_HELD``) after commit until its final fill.
 """
 
 from __future__ import annotations
@@ -46,13 +46,16 @@ from openpit_shm.layout.state import (
     RS_GEN_SHIFT,
     RS_GEN_STATE,
     RS_LINK,
+    RS_N_LEGS,
     RS_OWNER_SHIFT,
+    RS_STATE_MASK,
     W_RES,
 )
 
 from .arena import arena_alloc, arena_retire
 from .codes import RSN_BAD_HANDLE, RSN_HANDLE_NOT_OWNER, RSN_HANDLE_WRONG_SHARD
 from .jit import njit
+from .redo import redo_put
 
 __all__ = [
     "res_account",
@@ -61,7 +64,9 @@ __all__ = [
     "res_need",
     "res_refusal",
     "res_release",
+    "res_release_redo",
     "res_set_state",
+    "res_state",
 ]
 
 _GEN_MAX = (1 << HANDLE_GEN_BITS) - 1
@@ -108,6 +113,7 @@ def res_alloc(state, account, st, client):  # type: ignore[no-untyped-def]
         gen = 1
     state[s + RS_GEN_STATE] = (gen << RS_GEN_SHIFT) | (client << RS_OWNER_SHIFT) | st
     state[s + RS_LINK] = account
+    state[s + RS_N_LEGS] = 0  # (a retired slot's legs are already 0; a leaked one's are not)
     state[H_RES_LIVE] += 1
     return make_handle_nb(state[H_SHARD_ID], client, gen, i)
 
@@ -151,14 +157,34 @@ def res_account(state, s):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def res_set_state(state, s, st):  # type: ignore[no-untyped-def]
-    state[s + RS_GEN_STATE] = (state[s + RS_GEN_STATE] & ~3) | st
+    state[s + RS_GEN_STATE] = (state[s + RS_GEN_STATE] & ~RS_STATE_MASK) | st
 
 
 @njit(cache=True)
 def res_release(state, s):  # type: ignore[no-untyped-def]
     """Retire a live handle's slot (its generation stays, so the handle never matches again)."""
     i = (s - state[H_RES_BASE]) // W_RES
-    state[s + RS_GEN_STATE] = (state[s + RS_GEN_STATE] & ~3) | RES_FREE
+    state[s + RS_GEN_STATE] = (state[s + RS_GEN_STATE] & ~RS_STATE_MASK) | RES_FREE
     state[s + RS_LINK] = state[H_RES_FREE]
     state[H_RES_FREE] = i + 1
     state[H_RES_LIVE] -= 1
+
+
+@njit(cache=True, inline='always')
+def res_state(state, s):  # type: ignore[no-untyped-def]
+    """The ``RES_*`` state of slot ``s``."""
+    return state[s + RS_GEN_STATE] & RS_STATE_MASK
+
+
+@njit(cache=True)
+def res_release_redo(state, s, k):  # type: ignore[no-untyped-def]
+    """``res_release`` as redo entries ``k..``; returns the next entry (``kernels.redo``).
+
+    The words are absolute values computed now, so retiring the slot is part of
+    one journaled hold transition.
+    """
+    i = (s - state[H_RES_BASE]) // W_RES
+    k = redo_put(state, k, s + RS_GEN_STATE, (state[s + RS_GEN_STATE] & ~RS_STATE_MASK) | RES_FREE)
+    k = redo_put(state, k, s + RS_LINK, state[H_RES_FREE])
+    k = redo_put(state, k, H_RES_FREE, i + 1)
+    return redo_put(state, k, H_RES_LIVE, state[H_RES_LIVE] - 1)

@@ -52,15 +52,6 @@ import os
 
 import numpy as np
 
-from openpit_shm.kernels.atomics import (
-    cpu_relax,
-    fence_seqcst,
-    load_acquire,
-    load_relaxed,
-    store_relaxed,
-    store_release,
-)
-from openpit_shm.kernels.futex import futex_wait, futex_wake, monotonic_ns, sched_yield
 from openpit_shm.layout.ring import (
     RING_SLOT_WORDS,
     RING_W_CONSUMER_PARKS,
@@ -75,6 +66,15 @@ from openpit_shm.layout.ring import (
     RING_W_TAIL_CACHE,
 )
 
+from .atomics import (
+    cpu_relax,
+    fence_seqcst,
+    load_acquire,
+    load_relaxed,
+    store_relaxed,
+    store_release,
+)
+from .futex import futex_wait, futex_wake, monotonic_ns, sched_yield
 from .jit import njit
 
 __all__ = [

@@ -43,7 +43,16 @@ from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
-from openpit_shm.layout.records import ORDER_DTYPE, ORDER_HAS_OPERATION, RESULT_DTYPE, RecordFormat
+from openpit_shm.layout.records import (
+    MSG_ORDER,
+    MSG_REPORT,
+    ORDER_DTYPE,
+    ORDER_HAS_OPERATION,
+    ORDER_STRUCT,
+    RESULT_DTYPE,
+    RecordFormat,
+)
+from openpit_shm.layout.view import V_SHARED_ADDR, V_STATE_ADDR, VIEW_WORDS
 
 from . import kinds
 from .book_arena import BookDescription
@@ -57,6 +66,7 @@ __all__ = ["Book", "BookDescription", "account_words"]
 #: The progress word ``process`` notes for a shard's supervisor (``kernels.journal``); in
 #: process nobody reads it.
 _NO_JOURNAL = np.zeros(1, dtype=np.int64)
+_RECORD = ORDER_STRUCT  # how the object door writes its request view's record
 
 
 def _words(arr: np.ndarray) -> np.ndarray:
@@ -89,19 +99,32 @@ class Book(BookBlocks, BookSnapshot):
         return self._out_addr
 
     def _refresh(self) -> None:
-        """Cache the arrays' addresses (after creating or reallocating one)."""
+        """Cache the arrays' addresses (after creating or reallocating one).
+
+        The request view (``layout.view``) keeps them too: the object door's kernels
+        take the view's address and read the arrays' from it.
+        """
         self._sa = self.state.ctypes.data
         self._ha = self.shared.ctypes.data
         if self._ha % L.SH_ALIGN_BYTES:
             # The fixed windows are swapped with a 16-byte CAS, which faults off alignment.
             raise ValueError(f"the shared array must be {L.SH_ALIGN_BYTES}-byte aligned")
+        request = getattr(self, "_request", None)
+        if request is None:
+            # One request view per Book, alive as long as it: the object door writes each
+            # order, report or finalization record into its first 8 words (``_RECORD``).
+            request = self._request = np.zeros(VIEW_WORDS, dtype=np.int64)
+            self._request_bytes = memoryview(request).cast("B")
+            self._ra = request.ctypes.data
+            self._iid_of_ids: dict[tuple[int, int], int] = {}
+        request[V_STATE_ADDR] = self._sa
+        request[V_SHARED_ADDR] = self._ha
 
-    # The per-order fast path for callers that want to skip this class's method call:
-    # ``Book.start_kernel()(book.state_addr, book.shared_addr, book.out_addr(out), account,
-    # underlying, settlement, flags, price, amount, now, dry, latch_before, gate)`` returns
-    # what ``start`` returns, except that ``ST_NEED_SPACE`` (-2) must be retried through
-    # ``start`` (which grows the arena). Read the addresses on every call: they change
-    # when the Book reallocates an array.
+    # The per-order fast path for callers that want to skip this class's ``start``: write
+    # the order record (``write_order``, or ``RowMaker(book, requests=True).order``), then
+    # ``Book.start_kernel()(book.request_addr, book.out_addr(out), now, dry, latch_before,
+    # gate)`` returns what ``start`` returns, except that ``ST_NEED_SPACE`` (-2) must be
+    # retried through ``start`` (which grows the arena).
 
     @property
     def record_format(self) -> RecordFormat:
@@ -116,6 +139,16 @@ class Book(BookBlocks, BookSnapshot):
     def shared_addr(self) -> int:
         return self._ha
 
+    @property
+    def request_addr(self) -> int:
+        """Address of the Book's request view (its record: the last one written)."""
+        return self._ra
+
+    @property
+    def request_record(self) -> memoryview:
+        """The request view's bytes: its first 64 are the record (``ORDER_STRUCT``)."""
+        return self._request_bytes
+
     def out_addr(self, out: np.ndarray) -> int:
         """Address of an ``out`` array's records (validated once per array object)."""
         return self._out(out)
@@ -124,6 +157,29 @@ class Book(BookBlocks, BookSnapshot):
     def start_kernel() -> Any:
         """The compiled entry point of ``kernels.pipeline.start_at``."""
         return E.START_AT.compile()
+
+    def instrument_of(self, underlying: int, settlement: int) -> int:
+        """The instrument id of a pair of asset ids (registered on first use; -1 if unknown)."""
+        key = (underlying, settlement)
+        iid = self._iid_of_ids.get(key)
+        if iid is None:
+            names = self._asset_names
+            if not (0 <= underlying < len(names) and 0 <= settlement < len(names)):
+                return -1
+            iid = self._iid_of_ids[key] = self.instrument_id(names[underlying], names[settlement])
+        return iid
+
+    def write_order(
+        self, account: int, underlying: int, settlement: int, side: int, flags: int, price: int,
+        amount: int,
+    ) -> None:  # fmt: skip
+        """Write one ``MSG_ORDER`` record (``ORDER_DTYPE``) into the request view."""
+        iid = self._iid_of_ids.get((underlying, settlement))
+        if iid is None:
+            iid = self.instrument_of(underlying, settlement)
+        _RECORD.pack_into(
+            self._request_bytes, 0, 0, account, iid, MSG_ORDER, side, flags, price, amount, 0, 0, 0
+        )
 
     def start(
         self,
@@ -147,11 +203,9 @@ class Book(BookBlocks, BookSnapshot):
         """
         ep = E.START_AT.compile()
         oa = self._out(out)
+        self.write_order(account, underlying, settlement, side, flags, price, amount)
         while True:
-            n = ep(
-                self._sa, self._ha, oa, account, underlying, settlement, flags,
-                price, amount, now, dry, latch_before, gate,
-            )  # fmt: skip
+            n = ep(self._ra, oa, now, dry, latch_before, gate)
             if n != K.ST_NEED_SPACE:
                 return n
             self._grow_for_kernel()
@@ -164,7 +218,10 @@ class Book(BookBlocks, BookSnapshot):
         The kernels' own check (``kernels.pipeline.field_fault``), for doors that
         decide records in Python.
         """
-        return E.FIELD_FAULT_ONE.compile()(self.state, instrument, kind, side, flags, amount)
+        _RECORD.pack_into(
+            self._request_bytes, 0, 0, 0, instrument, kind, side, flags, 0, amount, 0, 0, 0
+        )
+        return E.FAULT_AT.compile()(self._ra)
 
     def gate(self, out: np.ndarray, account: int, flags: int = ORDER_HAS_OPERATION) -> int:
         """The block gate alone (main stage); 1 record if the account may not trade, else 0."""
@@ -194,8 +251,16 @@ class Book(BookBlocks, BookSnapshot):
         """
         ep = E.REPORT_AT.compile()
         oa = self._out(out)
+        iid = self._iid_of_ids.get((underlying, settlement))
+        if iid is None:
+            iid = self.instrument_of(underlying, settlement)
+        # ``ref`` carries the scales as a record's low 16 bits do (the object door has no tag).
+        _RECORD.pack_into(
+            self._request_bytes, 0, 0, account, iid, MSG_REPORT, side, flags, 0, 0, pnl, fee,
+            scales if scales >= 0 else -1,
+        )  # fmt: skip
         while True:
-            n = ep(self._sa, self._ha, oa, account, settlement, flags, pnl, fee, scales, latch)
+            n = ep(self._ra, oa, latch)
             if n != K.ST_NEED_SPACE:
                 return n
             self._grow_for_kernel()
@@ -238,6 +303,23 @@ class Book(BookBlocks, BookSnapshot):
                 break  # all consumed, or ``results`` is full
             self._grow_for_kernel()
         return done, written
+
+    def finalize(
+        self, out: np.ndarray, handle: int, kind: int, client: int = 0, qty: int = 0,
+        price: int = 0, remaining: int = 0, flags: int = 0, fee: int = 0, fee_asset: int = 0,
+    ) -> int:  # fmt: skip
+        """Commit (``MSG_COMMIT``), roll back (``MSG_ROLLBACK``) or fill (``MSG_FILL``) a handle.
+
+        The same kernel (``kernels.pipeline.finalize_core``) the batch door and the
+        shard workers run for those records: holds are settled, released or
+        reconciled exactly once; a second finalization is an error record. Returns
+        the number of records written to ``out`` (1).
+        """
+        _RECORD.pack_into(
+            self._request_bytes, 0, 0, 0, fee_asset, kind, 0, flags, price, qty, remaining, fee,
+            handle,
+        )  # fmt: skip
+        return int(E.FINALIZE_AT.compile()(self._ra, self._out(out), client))
 
     # ---- control calls -----------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ class BookArena:
         st[L.H_LOG_CAP] = log_cap
         if shard is not None:
             st[L.H_SHARD_ID], st[L.H_N_SHARDS] = shard
-        for k in range(L.N_KINDS):
+        for k in range(L.MAX_KINDS):
             st[L.H_POLICY_INDEX + k] = L.NO_POLICY
         for g in (L.H_RL_ACC_GEN, L.H_RL_AA_GEN, L.H_OSL_AA_GEN, L.H_PNL_AA_GEN):
             st[g] = 1

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpit_shm.layout.state import N_KINDS
+from openpit_shm.layout.state import MAX_KINDS
 
 __all__ = ["HOOK_PREFIX", "BuiltinKind", "BuiltinKinds", "builder_hooks", "configure_methods"]
 
@@ -67,10 +67,10 @@ class BuiltinKinds:
         if len(self._methods) != sum(len(row.configure) for row in self._rows):
             raise ValueError("two builtin kinds define the same configure() method")
         for row in self._rows:
-            if not 0 <= row.kind_id < N_KINDS:
+            if not 0 <= row.kind_id < MAX_KINDS:
                 raise ValueError(
                     f"builtin {row.name}: kind id {row.kind_id} is outside the arena's "
-                    f"0..{N_KINDS - 1}"
+                    f"0..{MAX_KINDS - 1}"
                 )
 
     def __iter__(self) -> Iterator[BuiltinKind]:

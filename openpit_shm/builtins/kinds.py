@@ -13,10 +13,10 @@ kernel module dispatches on.
 
 from __future__ import annotations
 
-from openpit_shm.layout.state import KIND_ORDER_SIZE as ORDER_SIZE_ID
-from openpit_shm.layout.state import KIND_ORDER_VALIDATION as ORDER_VALIDATION_ID
-from openpit_shm.layout.state import KIND_PNL_BOUNDS as PNL_BOUNDS_ID
-from openpit_shm.layout.state import KIND_RATE_LIMIT as RATE_LIMIT_ID
+from openpit_shm.kernels.order_size import KIND as ORDER_SIZE_ID
+from openpit_shm.kernels.order_validation import KIND as ORDER_VALIDATION_ID
+from openpit_shm.kernels.pnl_bounds import KIND as PNL_BOUNDS_ID
+from openpit_shm.kernels.rate_limit import KIND as RATE_LIMIT_ID
 
 from . import order_size, order_validation, pnl_bounds, rate_limit
 from .kind_table import BuiltinKind, BuiltinKinds, builder_hooks

@@ -129,11 +129,10 @@ class Engine(EngineFront):
         if not self._customs:
             # The hot path: one compiled call for gate + every builtin's start stage.
             book = self._book
-            account, underlying, settlement, _, flags, price, amount = row
+            # ``_rows.order`` wrote the order record into the Book's request view.
             n = self._start_at(
-                book.state_addr, book.shared_addr, self._out_addr, account, underlying,
-                settlement, flags, price, amount, self._clock(), False, _NO_CUSTOM_LATCH, True,
-            )  # fmt: skip
+                book.request_addr, self._out_addr, self._clock(), False, _NO_CUSTOM_LATCH, True
+            )
             if n == 0:
                 return accepted_nothing_held()
             if n == ST_NEED_SPACE:  # the arena must grow first; nothing was changed
@@ -521,7 +520,7 @@ def _assemble(
     engine._accounts = AccountsState(book)
     engine._out = np.zeros(len(registrations) + 2, dtype=RESULT_DTYPE)
     engine._reader = RecordReader(engine._accounts, book.describe, engine._out)
-    engine._rows = RowMaker(book)
+    engine._rows = RowMaker(book, requests=True)
     engine._start_at = _start_at_on_first_call(engine)
     engine._out_addr = book.out_addr(engine._out)
     engine._record_door = None

@@ -1,7 +1,10 @@
-"""Order and report objects -> the scalar rows the kernels read (the object door).
+"""Order and report objects -> order records and scalar rows (the object door).
 
-The batch and shared-memory doors read the same fields from ``ORDER_DTYPE``
-records; this module is the one place Python objects become kernel numbers.
+The batch and shared-memory doors hand the kernels ``ORDER_DTYPE`` records; a
+``RowMaker(book, requests=True)`` writes each order it converts as the same record
+into the Book's request view (``Book.request_record``), which the object door's
+kernel (``kernels.pipeline.start_at``) reads. This module is the one place Python
+objects become kernel numbers.
 Conversion is exact: a value that does not fit the engine's fixed point raises
 ``FixedPointError`` before any state changes.
 
@@ -16,11 +19,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..layout.records import (
+    MSG_ORDER,
     ORDER_HAS_OPERATION,
     ORDER_HAS_PRICE,
     ORDER_NO_ACCOUNT,
     ORDER_NO_AMOUNT,
     ORDER_NO_SIDE,
+    ORDER_STRUCT,
     ORDER_VOLUME,
     REPORT_HAS_FINANCIAL,
     REPORT_NO_ACCOUNT,
@@ -42,6 +47,7 @@ _I64_LIMIT = 1 << 63
 _BIG = _I64_LIMIT  # "not converted inline"
 _P10 = tuple(10**i for i in range(19))  # engine scales are 0..18
 _NO_OPERATION = (0, -1, -1, SIDE_NONE, 0, 0, 0)
+_PACK = ORDER_STRUCT.pack_into
 _SIDES = {"BUY": SIDE_BUY, "SELL": SIDE_SELL}
 
 
@@ -52,21 +58,32 @@ def account_key(account_id: Any) -> int:
 
 
 class RowMaker:
-    """Converts orders and reports for one Book (its scale and asset ids)."""
+    """Converts orders and reports for one Book (its scale and asset ids).
 
-    __slots__ = ("_book", "_pairs", "_scale")
+    ``requests=True``: ``order`` also writes the order record into the Book's request
+    view (registering the instrument in the Book on first sight). A replica that only
+    numbers assets (the sharded client, which registers instruments on every shard
+    itself) passes False.
+    """
 
-    def __init__(self, book: Book) -> None:
+    __slots__ = ("_book", "_pairs", "_record", "_scale")
+
+    def __init__(self, book: Book, requests: bool = False) -> None:
         self._book = book
         self._scale = book.scale
-        # (underlying, settlement) -> (asset id, asset id): one dict hit per order.
-        self._pairs: dict[tuple[str, str], tuple[int, int]] = {}
+        self._record = book.request_record if requests else None
+        # (underlying, settlement) -> (asset id, asset id, instrument id or -1): one dict hit
+        # per order.
+        self._pairs: dict[tuple[str, str], tuple[int, int, int]] = {}
 
-    def assets(self, key: tuple[str, str]) -> tuple[int, int]:
+    def assets(self, key: tuple[str, str]) -> tuple[int, int, int]:
+        """(underlying id, settlement id, instrument id; -1 without ``requests``) of a pair."""
         ids = self._pairs.get(key)
         if ids is None:
             book = self._book
-            ids = self._pairs[key] = (book.asset_id(key[0]), book.asset_id(key[1]))
+            u, s = book.asset_id(key[0]), book.asset_id(key[1])
+            iid = book.instrument_id(*key) if self._record is not None else -1
+            ids = self._pairs[key] = (u, s, iid)
         return ids
 
     def order(self, order: Any) -> tuple[int, int, int, int, int, int, int]:
@@ -78,13 +95,18 @@ class RowMaker:
         """
         op = order._operation
         if op is None:
+            if self._record is not None:
+                _PACK(self._record, 0, 0, 0, 0, MSG_ORDER, SIDE_NONE, 0, 0, 0, 0, 0, 0)
             return _NO_OPERATION
         ids = self._pairs.get(op._instrument._key) or self.assets(op._instrument._key)
         amount = op._trade_amount
         account = op._account_id
         side = _SIDES.get(op._side)
         if amount is None or account is None or side is None:
-            return self._partial(op, ids, amount, account, side)
+            row = self._partial(op, ids, amount, account, side)
+            if self._record is not None:
+                _PACK(self._record, 0, 0, row[0], ids[2], MSG_ORDER, *row[3:], 0, 0, 0)
+            return row
         # Fixed point inline (mantissa * 10**(scale - value scale)): C1's orders are fresh
         # objects, and a first ``_to_fixed`` (which also caches) costs 2-3x this. Anything
         # unusual (more decimals than the scale, out of int64) goes to ``_to_fixed``, which
@@ -110,7 +132,12 @@ class RowMaker:
                 price_fx = price._to_fixed(scale)
             flags |= ORDER_HAS_PRICE
         v = account._value
-        return (v - _U64 if v >= _U63 else v, ids[0], ids[1], side, flags, price_fx, amount_fx)
+        if v >= _U63:
+            v -= _U64
+        if self._record is not None:
+            _PACK(self._record, 0, 0, v, ids[2], MSG_ORDER, side, flags, price_fx, amount_fx,
+                  0, 0, 0)  # fmt: skip
+        return (v, ids[0], ids[1], side, flags, price_fx, amount_fx)
 
     def _partial(
         self, op: Any, ids: tuple[int, int], amount: Any, account: Any, side: int | None
@@ -160,7 +187,7 @@ class RowMaker:
                 flags |= REPORT_NO_ACCOUNT
             else:
                 account = account_key(op._account_id)
-            underlying, settlement = self.assets(op._instrument._key)
+            underlying, settlement, _ = self.assets(op._instrument._key)
             side = _SIDES.get(op._side, SIDE_NONE)
             if side == SIDE_NONE:
                 flags |= REPORT_NO_SIDE

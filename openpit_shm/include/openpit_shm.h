@@ -86,22 +86,37 @@ extern "C" {
 #define OPSHM_HANDLE_SHARD_SHIFT 57
 
 /* Numeric codes of openpit_shm/layout/records.py. */
+#define OPSHM_FILL_FINAL 256
+#define OPSHM_FILL_FLAGS_KNOWN 1792
+#define OPSHM_FILL_HAS_FEE 512
+#define OPSHM_FILL_HAS_REMAINING 1024
+#define OPSHM_HEAD_COUNT_SHIFT 48
+#define OPSHM_HEAD_FLAGS_SHIFT 40
+#define OPSHM_HEAD_INDEX_SHIFT 56
+#define OPSHM_HEAD_POLICY_SHIFT 16
+#define OPSHM_HEAD_REASON_SHIFT 24
+#define OPSHM_HEAD_STATUS_SHIFT 32
 #define OPSHM_MSG_COMMIT 4
 #define OPSHM_MSG_DRY_ORDER 8
 #define OPSHM_MSG_DRY_START 7
 #define OPSHM_MSG_EXECUTE 3
-#define OPSHM_MSG_KIND_MAX 8
+#define OPSHM_MSG_FILL 9
+#define OPSHM_MSG_KIND_MAX 9
 #define OPSHM_MSG_ORDER 1
 #define OPSHM_MSG_REPORT 6
 #define OPSHM_MSG_ROLLBACK 5
 #define OPSHM_MSG_START 2
 #define OPSHM_ORDER_AUTO_COMMIT 8
-#define OPSHM_ORDER_FLAGS_KNOWN 255
+#define OPSHM_ORDER_FLAGS_KNOWN 4095
+#define OPSHM_ORDER_HAS_LOCK_PRICE 256
 #define OPSHM_ORDER_HAS_OPERATION 1
 #define OPSHM_ORDER_HAS_PRICE 2
+#define OPSHM_ORDER_HAS_SLIPPAGE 512
 #define OPSHM_ORDER_NO_ACCOUNT 32
 #define OPSHM_ORDER_NO_AMOUNT 64
 #define OPSHM_ORDER_NO_SIDE 128
+#define OPSHM_ORDER_PRICE_SOURCE_MASK 3072
+#define OPSHM_ORDER_PRICE_SOURCE_SHIFT 10
 #define OPSHM_ORDER_VOLUME 4
 #define OPSHM_ORDER_W_ACCOUNT 1
 #define OPSHM_ORDER_W_AMOUNT 4
@@ -112,6 +127,9 @@ extern "C" {
 #define OPSHM_ORDER_W_REF 7
 #define OPSHM_ORDER_W_SEQ 0
 #define OPSHM_POLICY_ENGINE 255
+#define OPSHM_PRICE_SOURCE_BOOK_TOP 2
+#define OPSHM_PRICE_SOURCE_LIMIT 0
+#define OPSHM_PRICE_SOURCE_MARK 1
 #define OPSHM_RECORD_REF_LOW_MASK 65535
 #define OPSHM_RECORD_TAG_BITS 47
 #define OPSHM_RECORD_TAG_SHIFT 16
@@ -138,6 +156,9 @@ extern "C" {
 #define OPSHM_STATUS_OK 0
 #define OPSHM_STATUS_REJECTED 1
 #define OPSHM_STATUS_TEXT 3
+#define OPSHM_W2_FLAGS_SHIFT 48
+#define OPSHM_W2_KIND_SHIFT 32
+#define OPSHM_W2_SIDE_SHIFT 40
 
 /* Reject codes: RESULT code = index + 1 in REJECT_CODES; 0 = no reject. */
 #define OPSHM_CODE_MISSING_REQUIRED_FIELD 1
@@ -283,6 +304,7 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
 #define OPSHM_RSN_HANDLE_WRONG_SHARD 63 /* d0 = the handle, d1 = the shard it names, d2 = this shard */
 #define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
 #define OPSHM_RSN_HANDLE_LOST 65
+#define OPSHM_RSN_FILL_REFUSED 66
 
 /* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),
    "" for an unknown one. */
@@ -330,9 +352,34 @@ static inline const char *opshm_reason_name(int reason) {
     case OPSHM_RSN_HANDLE_WRONG_SHARD: return "HANDLE_WRONG_SHARD";
     case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
     case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";
+    case OPSHM_RSN_FILL_REFUSED: return "FILL_REFUSED";
     default: return "";
     }
 }
+
+/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */
+#define OPSHM_KIND_ORDER_VALIDATION 0
+#define OPSHM_KIND_RATE_LIMIT 1
+#define OPSHM_KIND_ORDER_SIZE 2
+#define OPSHM_KIND_PNL_BOUNDS 3
+#define OPSHM_MAX_KINDS 8
+
+/* Shard block words of the control segment (openpit_shm/layout/control.py): word
+   OPSHM_CTL_S_STATS + OPSHM_STAT_* and OPSHM_CTL_S_ANSWERS + OPSHM_ANS_*. */
+#define OPSHM_CTL_S_STATS 80
+#define OPSHM_CTL_S_ANSWERS 128
+#define OPSHM_STAT_BATCHES 0
+#define OPSHM_STAT_RECORDS 1
+#define OPSHM_STAT_MAX_BATCH 2
+#define OPSHM_STAT_PARKS 3
+#define OPSHM_STAT_WAKEUPS 4
+#define OPSHM_STAT_CONTROL 5
+#define OPSHM_STAT_ERRORS 6
+#define OPSHM_STAT_DEPTH_MAX 7
+#define OPSHM_ANS_ACCEPTED 0
+#define OPSHM_ANS_REJECTED 1
+#define OPSHM_ANS_RESTARTS 2
+#define OPSHM_ANS_DEPTH 3
 
 /* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */
 typedef struct opshm_segment_header {
@@ -497,12 +544,12 @@ static inline uint32_t opshm_handle_shard(int64_t handle) {
                       & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
 }
 
-/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK / MSG_FILL to the shard their handle
  * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
  * its account's shard. */
 static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
     if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
-        || o->kind == OPSHM_MSG_ROLLBACK) {
+        || o->kind == OPSHM_MSG_ROLLBACK || o->kind == OPSHM_MSG_FILL) {
         uint32_t named = opshm_handle_shard(o->ref);
         return named < n_shards ? named : 0;
     }

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openpit_shm.layout import handles, records, ring, segment, shard
+from openpit_shm.layout import control, handles, records, ring, segment, shard, state
 
 __all__ = ["HEADER_NAME", "generate", "get_include", "header_path", "main"]
 
@@ -60,6 +60,10 @@ _RECORD_CONSTANT_PREFIXES = (
     "REPORT_",
     "STATUS_",
     "RESULT_",
+    "FILL_",
+    "PRICE_SOURCE_",
+    "W2_",
+    "HEAD_",
     "POLICY_",
     "RECORD_TAG_",
     "RECORD_REF_",
@@ -199,6 +203,38 @@ def _reason_defines() -> list[str]:
     return out
 
 
+def _kind_defines() -> list[str]:
+    """``OPSHM_KIND_<MODULE>``: each builtin's kind id, from ``kernels.dispatch.KIND_MODULES``.
+
+    A result's ``policy`` byte is a registration index; a C reader that wants to know
+    which builtin a policy is needs the kind ids the engine's description carries.
+    """
+    # Inside the function like ``_kernel_codes``: the kernels sit above layout, and only
+    # the generator reads them (importing dispatch compiles nothing).
+    from openpit_shm.kernels.dispatch import KIND_MODULES
+
+    out = ["/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */"]
+    for module in sorted(KIND_MODULES, key=lambda m: m.KIND):
+        out.append(f"#define OPSHM_KIND_{module.__name__.rsplit('.', 1)[-1].upper()} {module.KIND}")
+    out.append(f"#define OPSHM_MAX_KINDS {state.MAX_KINDS}")
+    return out
+
+
+def _stat_defines() -> list[str]:
+    """A shard block's stats and answer words (``layout.control``), for C monitors."""
+    out = [
+        "/* Shard block words of the control segment (openpit_shm/layout/control.py): word",
+        "   OPSHM_CTL_S_STATS + OPSHM_STAT_* and OPSHM_CTL_S_ANSWERS + OPSHM_ANS_*. */",
+        f"#define OPSHM_CTL_S_STATS {control.CTL_S_STATS}",
+        f"#define OPSHM_CTL_S_ANSWERS {control.CTL_S_ANSWERS}",
+    ]
+    for name in control.STAT_NAMES:
+        out.append(f"#define OPSHM_STAT_{name.upper()} {getattr(control, 'STAT_' + name.upper())}")
+    for name in control.ANSWER_NAMES:
+        out.append(f"#define OPSHM_ANS_{name.upper()} {getattr(control, 'ANS_' + name.upper())}")
+    return out
+
+
 def _reason_names() -> list[str]:
     out = [
         '/* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),',
@@ -317,12 +353,12 @@ static inline uint32_t opshm_handle_shard(int64_t handle) {
                       & ((1u << OPSHM_HANDLE_SHARD_BITS) - 1));
 }
 
-/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK to the shard their handle
+/* Where a record goes: MSG_EXECUTE / MSG_COMMIT / MSG_ROLLBACK / MSG_FILL to the shard their handle
  * (ref) names (0 if it names none of n_shards: that shard refuses it), every other record to
  * its account's shard. */
 static inline uint32_t opshm_record_shard(const opshm_order *o, uint32_t n_shards) {
     if (o->kind == OPSHM_MSG_EXECUTE || o->kind == OPSHM_MSG_COMMIT
-        || o->kind == OPSHM_MSG_ROLLBACK) {
+        || o->kind == OPSHM_MSG_ROLLBACK || o->kind == OPSHM_MSG_FILL) {
         uint32_t named = opshm_handle_shard(o->ref);
         return named < n_shards ? named : 0;
     }
@@ -712,6 +748,8 @@ def generate() -> str:
     parts.append("\n".join(_reject_table()) + "\n\n")
     parts.append("\n".join(_reason_defines()) + "\n\n")
     parts.append("\n".join(_reason_names()) + "\n\n")
+    parts.append("\n".join(_kind_defines()) + "\n\n")
+    parts.append("\n".join(_stat_defines()) + "\n\n")
     parts.append(
         "/* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */\n"
     )

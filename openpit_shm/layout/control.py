@@ -68,6 +68,10 @@ from .segment import SEGMENT_HEADER_BYTES
 
 __all__ = [
     "ANSWER_NAMES",
+    "ANS_ACCEPTED",
+    "ANS_DEPTH",
+    "ANS_REJECTED",
+    "ANS_RESTARTS",
     "CONTROL_BLOCK_BYTES",
     "CONTROL_FIRST_BLOCK",
     "CTL_E_CAPACITY",
@@ -98,7 +102,15 @@ __all__ = [
     "N_REJECT_CODE_WORDS",
     "OWNER_SUPERVISOR",
     "OWNER_WORKER",
+    "STAT_BATCHES",
+    "STAT_CONTROL",
+    "STAT_DEPTH_MAX",
+    "STAT_ERRORS",
+    "STAT_MAX_BATCH",
     "STAT_NAMES",
+    "STAT_PARKS",
+    "STAT_RECORDS",
+    "STAT_WAKEUPS",
     "WORKER_READY",
     "WORKER_RUNNING",
     "WORKER_STARTING",
@@ -144,6 +156,8 @@ N_ERROR_REASONS = 256  #: one word per reason byte
 #: answered with at least one reject, times the worker was restarted, the request queue
 #: depth the worker last saw (records waiting when it took a batch).
 ANSWER_NAMES = ("accepted", "rejected", "restarts", "depth")
+#: Each answer word's offset from ``CTL_S_ANSWERS`` (``ANSWER_NAMES`` order).
+ANS_ACCEPTED, ANS_REJECTED, ANS_RESTARTS, ANS_DEPTH = range(4)
 
 CTL_S_JOURNAL = 768 // 8
 
@@ -164,6 +178,13 @@ STAT_NAMES = (
     "errors",
     "depth_max",
 )
+#: Each stats word's offset from ``CTL_S_STATS`` (``STAT_NAMES`` order): what the kernels,
+#: the worker, the figures and the C header index.
+(
+    STAT_BATCHES, STAT_RECORDS, STAT_MAX_BATCH, STAT_PARKS, STAT_WAKEUPS, STAT_CONTROL,
+    STAT_ERRORS, STAT_DEPTH_MAX,
+) = range(8)  # fmt: skip
+assert len(STAT_NAMES) == STAT_DEPTH_MAX + 1 and len(ANSWER_NAMES) == ANS_DEPTH + 1
 
 WORKER_STARTING = 1  #: spawned, attaching and loading kernels
 WORKER_READY = 2  #: initialized; waits until the supervisor hands it the rings

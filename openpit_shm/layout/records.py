@@ -13,6 +13,32 @@ Order record (``ORDER_DTYPE``), one per request::
      | i64   |  u64  | i32  | u8 | u8 | u16  |  i64  |  i64  |  i64  |  i64  | i64  |
      +-------+-------+------+----+----+------+-------+-------+-------+-------+------+
 
+Word 2 (``instr | kind << 32 | side << 40 | flags << 48``) is packed and unpacked
+by ``pack_word2`` / ``word2_*`` below (and their ``_nb`` twins for kernels); the C
+header's ``opshm_word2`` is generated from the same shifts.
+
+Words 5..7 mean different things per kind (one 64-byte record for every kind)::
+
+     kind            word 1   word 2 instr  word 3     word 4   word 5        word 6    word 7
+     ORDER/START/DRY account  instrument    price      amount   lock price    slippage  tag << 16
+     REPORT          account  instrument    (unused)   (unused) pnl           fee       tag|scales
+     EXECUTE/COMMIT/ (unused) (unused)      (unused)   (unused) (unused)      (unused)  handle
+     ROLLBACK
+     FILL            (unused) fee asset id  fill price fill qty remaining qty fee       handle
+
+* Orders: ``lock price`` (``ORDER_HAS_LOCK_PRICE``) is the price a market order is
+  held at (openpit's lock price); ``slippage`` (``ORDER_HAS_SLIPPAGE``) a fixed-point
+  fraction a price-source price is widened by; the price source itself is 2 bits of
+  ``flags`` (``ORDER_PRICE_SOURCE_*`` at ``ORDER_PRICE_SOURCE_SHIFT``: limit price,
+  mark price, book top).
+* ``MSG_FILL``: one execution of a reservation whose accept took holds (the handle in
+  ``ref``, routed and owner-checked like a commit). ``fill qty`` at ``fill price``
+  reconciles the holds at the lock price (``kernels.holds``); ``remaining qty``
+  (``FILL_HAS_REMAINING``) is the venue's leaves quantity; ``FILL_FINAL`` marks the
+  last fill: the remainder of every hold is released and the handle retired; a fee
+  (``FILL_HAS_FEE``) is ``fee amount`` of asset ``fee asset id``. A fill carries no
+  record tag: its handle binds it to the engine, shard and client slot already.
+
 * ``seq``: the caller's correlation number, echoed in every result record.
 * ``account``: ``AccountId.value`` (u64; FNV-1a-64 for string ids).
 * ``instr``: the engine's instrument id (see ``Engine.register_instrument``).
@@ -75,9 +101,11 @@ for an accepted request (``count == 0``)::
 from __future__ import annotations
 
 import secrets
+import struct
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 RECORD_BYTES = 64
 
@@ -105,6 +133,12 @@ ORDER_DTYPE = np.dtype(
         "aligned": True,
     }
 )
+
+#: One ``ORDER_DTYPE`` record field by field, for Python writers of single records (the
+#: object door's request view): ``ORDER_STRUCT.pack_into(buffer, 0, seq, account,
+#: instrument, kind, side, flags, price, amount, pnl, fee, ref)``.
+ORDER_STRUCT = struct.Struct("<qqiBBHqqqqq")
+assert ORDER_STRUCT.size == RECORD_BYTES
 
 RESULT_DTYPE = np.dtype(
     {
@@ -161,7 +195,10 @@ MSG_ROLLBACK = 5  #: roll back the reservation in ``ref``
 MSG_REPORT = 6  #: post-trade execution report (``apply_execution_report``)
 MSG_DRY_START = 7  #: ``start_pre_trade_dry_run``
 MSG_DRY_ORDER = 8  #: ``execute_pre_trade_dry_run``
-MSG_KIND_MAX = 8
+MSG_FILL = 9  #: one fill of the reservation in ``ref`` (its holds are reconciled)
+MSG_KIND_MAX = 9
+#: Kinds that carry a handle in ``ref`` instead of an account and a tag: routed by the handle.
+MSG_HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK, MSG_FILL)
 
 # ---- sides ---------------------------------------------------------------------------------
 SIDE_NONE = 0
@@ -184,11 +221,24 @@ REPORT_SCALE_MAX = 28  #: the largest decimal scale (rust_decimal's)
 ORDER_NO_ACCOUNT = 1 << 5  #: the operation has no account id (``account`` is ignored)
 ORDER_NO_AMOUNT = 1 << 6  #: the operation has no trade amount (``amount``, ORDER_VOLUME ignored)
 ORDER_NO_SIDE = 1 << 7  #: the operation has no side (``side`` is ignored; no builtin reads it)
+ORDER_HAS_LOCK_PRICE = 1 << 8  #: word 5 is the lock price (market orders held at it)
+ORDER_HAS_SLIPPAGE = 1 << 9  #: word 6 is the slippage fraction applied to the price source
+ORDER_PRICE_SOURCE_SHIFT = 10  #: 2 bits of flags: where a price-less order's price comes from
+ORDER_PRICE_SOURCE_MASK = 3 << ORDER_PRICE_SOURCE_SHIFT
+PRICE_SOURCE_LIMIT = 0  #: the order's own price (``ORDER_HAS_PRICE``)
+PRICE_SOURCE_MARK = 1  #: the instrument's mark price
+PRICE_SOURCE_BOOK_TOP = 2  #: the best price on the side the order takes
+# ``MSG_FILL`` flags (a fill is its own kind, so its bits may reuse order bits' positions).
+FILL_FINAL = 1 << 8  #: the last fill: release what the reservation still holds
+FILL_HAS_FEE = 1 << 9  #: word 6 is a fee of asset ``instr`` (word 2's low 32 bits)
+FILL_HAS_REMAINING = 1 << 10  #: word 5 is the venue's remaining (leaves) quantity
+FILL_FLAGS_KNOWN = FILL_FINAL | FILL_HAS_FEE | FILL_HAS_REMAINING
 REPORT_NO_ACCOUNT = ORDER_NO_ACCOUNT  #: a report's operation has no account id
 REPORT_NO_SIDE = ORDER_NO_SIDE  #: a report's operation has no side
 ORDER_FLAGS_KNOWN = (
     ORDER_HAS_OPERATION | ORDER_HAS_PRICE | ORDER_VOLUME | ORDER_AUTO_COMMIT | REPORT_HAS_FINANCIAL
-    | ORDER_NO_ACCOUNT | ORDER_NO_AMOUNT | ORDER_NO_SIDE
+    | ORDER_NO_ACCOUNT | ORDER_NO_AMOUNT | ORDER_NO_SIDE | ORDER_HAS_LOCK_PRICE
+    | ORDER_HAS_SLIPPAGE | ORDER_PRICE_SOURCE_MASK
 )  # fmt: skip
 #: The bits a ``MSG_REPORT`` may carry; any other bit (order-only ones included) is an error.
 REPORT_FLAGS_KNOWN = (
@@ -317,6 +367,138 @@ def order_ref(tag: int) -> int:
 def report_ref(tag: int, scales: int = 0) -> int:
     """The ``ref`` word of a ``MSG_REPORT`` record: the tag and the report's packed scales."""
     return tag << RECORD_TAG_SHIFT | (scales & RECORD_REF_LOW_MASK)
+
+
+# ---- word 2 of an order record: instrument | kind << 32 | side << 40 | flags << 48 ----------
+W2_KIND_SHIFT = 32
+W2_SIDE_SHIFT = 40
+W2_FLAGS_SHIFT = 48
+
+
+def pack_word2(instrument: int, kind: int, side: int, flags: int) -> int:
+    """Word 2 of an order record as the int64 kernels read (instrument is an i32)."""
+    w = (
+        (instrument & 0xFFFFFFFF)
+        | (kind & 0xFF) << W2_KIND_SHIFT
+        | (side & 0xFF) << W2_SIDE_SHIFT
+        | (flags & 0xFFFF) << W2_FLAGS_SHIFT
+    )
+    return w - (1 << 64) if w >= 1 << 63 else w
+
+
+def word2_instrument(w: int) -> int:
+    """The signed 32-bit instrument field (a negative id is malformed, not huge)."""
+    i = w & 0xFFFFFFFF
+    return i - (1 << 32) if i >= 1 << 31 else i
+
+
+def word2_kind(w: int) -> int:
+    return (w >> W2_KIND_SHIFT) & 0xFF
+
+
+def word2_side(w: int) -> int:
+    return (w >> W2_SIDE_SHIFT) & 0xFF
+
+
+def word2_flags(w: int) -> int:
+    return (w >> W2_FLAGS_SHIFT) & 0xFFFF
+
+
+# ---- the head word of a result record (word 2) ------------------------------------------------
+#: bits 0..15 code, 16..23 policy, 24..31 reason, 32..39 status, 40..47 flags,
+#: 48..55 count, 56..63 index (the byte fields of ``RESULT_DTYPE``).
+HEAD_POLICY_SHIFT = 16
+HEAD_REASON_SHIFT = 24
+HEAD_STATUS_SHIFT = 32
+HEAD_FLAGS_SHIFT = 40
+HEAD_COUNT_SHIFT = 48
+HEAD_INDEX_SHIFT = 56
+
+
+def pack_head(code: int, policy: int, reason: int, status: int, flags: int, count: int,
+              index: int) -> int:  # fmt: skip
+    """The head word of a result record (as an int64)."""
+    w = (
+        (code & 0xFFFF)
+        | (policy & 0xFF) << HEAD_POLICY_SHIFT
+        | (reason & 0xFF) << HEAD_REASON_SHIFT
+        | (status & 0xFF) << HEAD_STATUS_SHIFT
+        | (flags & 0xFF) << HEAD_FLAGS_SHIFT
+        | (count & 0xFF) << HEAD_COUNT_SHIFT
+        | (index & 0xFF) << HEAD_INDEX_SHIFT
+    )
+    return w - (1 << 64) if w >= 1 << 63 else w
+
+
+def head_code(head: int) -> int:
+    return head & 0xFFFF
+
+
+def head_policy(head: int) -> int:
+    return (head >> HEAD_POLICY_SHIFT) & 0xFF
+
+
+def head_reason(head: int) -> int:
+    return (head >> HEAD_REASON_SHIFT) & 0xFF
+
+
+def head_status(head: int) -> int:
+    return (head >> HEAD_STATUS_SHIFT) & 0xFF
+
+
+def head_flags(head: int) -> int:
+    return (head >> HEAD_FLAGS_SHIFT) & 0xFF
+
+
+def head_count(head: int) -> int:
+    return (head >> HEAD_COUNT_SHIFT) & 0xFF
+
+
+def head_index(head: int) -> int:
+    return (head >> HEAD_INDEX_SHIFT) & 0xFF
+
+
+@njit(cache=True, inline="always")
+def pack_word2_nb(instrument, kind, side, flags):  # type: ignore[no-untyped-def]
+    """``pack_word2`` for kernels (int64 wrap-around is Numba's own)."""
+    return (
+        (instrument & 0xFFFFFFFF)
+        | (kind & 0xFF) << W2_KIND_SHIFT
+        | (side & 0xFF) << W2_SIDE_SHIFT
+        | (flags & 0xFFFF) << W2_FLAGS_SHIFT
+    )
+
+
+@njit(cache=True, inline="always")
+def word2_instrument_nb(w):  # type: ignore[no-untyped-def]
+    return np.int64(np.int32(w & 0xFFFFFFFF))
+
+
+@njit(cache=True, inline="always")
+def pack_head_nb(code, policy, reason, status, flags, count, index):  # type: ignore[no-untyped-def]
+    """``pack_head`` for kernels."""
+    return (
+        (code & 0xFFFF)
+        | (policy & 0xFF) << HEAD_POLICY_SHIFT
+        | (reason & 0xFF) << HEAD_REASON_SHIFT
+        | (status & 0xFF) << HEAD_STATUS_SHIFT
+        | (flags & 0xFF) << HEAD_FLAGS_SHIFT
+        | (count & 0xFF) << HEAD_COUNT_SHIFT
+        | (index & 0xFF) << HEAD_INDEX_SHIFT
+    )
+
+
+# Pure shift-and-mask readers: one definition, compiled for kernels as is.
+word2_kind_nb = njit(cache=True, inline="always")(word2_kind)
+word2_side_nb = njit(cache=True, inline="always")(word2_side)
+word2_flags_nb = njit(cache=True, inline="always")(word2_flags)
+head_code_nb = njit(cache=True, inline="always")(head_code)
+head_policy_nb = njit(cache=True, inline="always")(head_policy)
+head_reason_nb = njit(cache=True, inline="always")(head_reason)
+head_status_nb = njit(cache=True, inline="always")(head_status)
+head_flags_nb = njit(cache=True, inline="always")(head_flags)
+head_count_nb = njit(cache=True, inline="always")(head_count)
+head_index_nb = njit(cache=True, inline="always")(head_index)
 
 
 assert ORDER_DTYPE.itemsize == RECORD_BYTES

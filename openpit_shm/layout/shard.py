@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .handles import handle_shard_nb
-from .records import MSG_COMMIT, MSG_EXECUTE, MSG_ROLLBACK
+from .records import MSG_COMMIT, MSG_EXECUTE, MSG_FILL, MSG_ROLLBACK
 
 __all__ = [
     "SHARD_HASH_MULTIPLIER",
@@ -70,7 +70,7 @@ def record_shard_nb(account, kind, ref, n_shards):  # type: ignore[no-untyped-de
     ``kind`` is the record's message byte, ``ref`` its handle word. Callable
     from Python too (``ref`` as a Python int in int64 range).
     """
-    if kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
+    if kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK, MSG_FILL):
         named = handle_shard_nb(ref)
         return named if named < n_shards else 0
     return shard_of_nb(account, n_shards)

@@ -26,8 +26,7 @@ Header (``H_*``)::
 
       0 magic            1 version          2 scale            3 10**scale
       4 top (bump ptr)   5 cap (words)      6 n_policies       7 n_builtins
-      8..11 registration index per kind (KIND_*; -1 = absent)
-     12..15 kinds in registration order (n_builtins of them)
+      8..15 reserved (the 4-kind policy tables lived here before version 8)
      16 accounts table   17 account+asset table   18 groups table
      19 asset rows base  20 asset capacity
      21 instrument rows  22 instrument capacity    23 instruments registered
@@ -46,6 +45,10 @@ Header (``H_*``)::
             broker cap scales, #asset barriers, #account+asset barriers, a+a generation
      64..66 P&L kill switch: #broker barriers, #account+asset barriers, a+a generation
      68 assets registered   69 asset-name directory (``AN_*``, H_ASSET_CAP entries)
+     72..79 registration index per kind (``KIND`` of each kernel module; -1 = absent)
+     80..87 kinds in registration order (n_builtins of them; MAX_KINDS = 8)
+     88 redo entries pending (0: none)   89..126 the redo log: (arena word, new value) pairs
+        of the hold transition being applied (``kernels.holds``; REDO_MAX pairs)
 
 A **generation** tags account-keyed configuration: a row's barrier is live
 only while its ``*_GEN`` word equals the header's generation, so replacing a
@@ -104,9 +107,23 @@ Sliding-window log (``LG_*``, rate-limit account and account+asset axes)::
 A barrier's ``*_RL_GEN`` word packs ``generation << 8 | log size class`` (the
 class follows from ``max_orders``, see ``kernels.sliding_log``).
 
-Reservation slot (``RS_*``, 2 words): ``gen << 8 | client << 2 | state`` (``RES_*``), then
-the account (or the next free slot + 1 while free). ``gen`` counts the slot's uses (its
-handles' generation, ``layout.handles``), ``client`` is the client slot that owns it.
+Reservation slot (``RS_*``, 20 words)::
+
+     0 gen << 8 | client << 3 | state (RES_*)     1 account (next free slot + 1 while free)
+     2 lock price of the policy group              3 legs held (RS_LEG_MAX at most)
+     4.. RS_LEG_MAX legs of LEG_WORDS (``layout.view``): kind, held word, amount, basis
+         (while RES_REQUEST*: the started order's record, 8 words, for the main stage)
+
+``gen`` counts the slot's uses (its handles' generation, ``layout.handles``),
+``client`` is the client slot that owns it. A slot whose accept took holds stays live
+after commit (``RES_HELD``) until its final fill.
+
+Every hold transition (take, release, reconcile, and retiring the slot) is first
+written as absolute (word, new value) pairs to the arena's redo log (``H_REDO``),
+then published (``H_REDO_N``), applied, and cleared. Applying a pair twice writes
+the same value, so a worker that dies anywhere in between is made whole by
+re-applying the log (``kernels.holds.holds_recover``, run by every entry before it
+reads the arena): a hold is applied and released exactly once.
 
 Shared array
 ============
@@ -159,15 +176,15 @@ STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # (SH_N_BLOCKED, SH_ENGINE_BLOCK; H_ENGINE_BLOCK retired); 4: lock-free fixed windows (no
 # FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started); 5: H_SHARD_ID and
 # H_N_SHARDS; 6: SH_WRITERS; 7: reservation slots record their owning client (RS_OWNER_SHIFT)
-STATE_VERSION = 7
+# 8: 8 kinds (H_POLICY_INDEX, H_EXEC moved), 24-word reservation slots carrying holds,
+# 3 state bits (RES_HELD)
+STATE_VERSION = 8
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------
-KIND_ORDER_VALIDATION = 0
-KIND_RATE_LIMIT = 1
-KIND_ORDER_SIZE = 2
-KIND_PNL_BOUNDS = 3
-N_KINDS = 4
+# A builtin's kind id is the ``KIND`` constant of its kernel module (``kernels.dispatch``
+# lists them; ``builtins.kinds`` names each once for the Python side).
+MAX_KINDS = 8  #: kind ids are 0..MAX_KINDS-1 (the header's per-kind tables)
 
 # ---- arena header --------------------------------------------------------------------------
 H_MAGIC = 0
@@ -178,8 +195,6 @@ H_TOP = 4
 H_CAP = 5
 H_N_POLICIES = 6
 H_N_BUILTINS = 7
-H_POLICY_INDEX = 8  # + kind
-H_EXEC = 12  # + position
 H_T_ACC = 16
 H_T_AA = 17
 H_T_GRP = 18
@@ -219,6 +234,11 @@ H_PNL_N_AA = 65
 H_PNL_AA_GEN = 66
 H_N_ASSETS = 68
 H_ANAME_BASE = 69
+H_POLICY_INDEX = 72  # + kind (MAX_KINDS)
+H_EXEC = 80  # + position (MAX_KINDS)
+H_REDO_N = 88
+H_REDO = 89  # + 2 * entry: (word, value)
+REDO_MAX = 19
 H_SIZE = 128
 
 NO_POLICY = -1
@@ -329,8 +349,13 @@ GEN_SHIFT = 8  # *_RL_GEN = generation << GEN_SHIFT | log size class
 # ---- reservations --------------------------------------------------------------------------
 RS_GEN_STATE = 0
 RS_LINK = 1
-W_RES = 2
-RS_OWNER_SHIFT = 2  #: RS_GEN_STATE: the owning client slot, 6 bits above the 2 state bits
+RS_LOCK_PRICE = 2
+RS_N_LEGS = 3
+RS_LEGS = 4
+RS_LEG_MAX = 4  #: = layout.view.V_LEG_MAX
+W_RES = 20
+RS_STATE_MASK = 7
+RS_OWNER_SHIFT = 3  #: RS_GEN_STATE: the owning client slot, 5 bits above the 3 state bits
 RS_GEN_SHIFT = 8  #: RS_GEN_STATE: the slot's generation above the owner
 RES_FREE = 0
 RES_REQUEST = 1  #: started (MSG_START): waiting for MSG_EXECUTE
@@ -338,7 +363,9 @@ RES_RESERVED = 2  #: accepted: waiting for MSG_COMMIT / MSG_ROLLBACK
 #: started (MSG_START) by an order without an account: MSG_EXECUTE's gate re-check then
 #: answers "account could not be verified" while any block exists (openpit)
 RES_REQUEST_NO_ACCOUNT = 3
-RES_CAP_DEFAULT = 1 << 12
+#: committed with holds still live: waiting for MSG_FILL (the final one retires it)
+RES_HELD = 4
+RES_CAP_DEFAULT = 1 << 10
 
 # ---- shared array --------------------------------------------------------------------------
 SH_MAGIC = 0
@@ -370,5 +397,8 @@ def shared_words(asset_cap: int) -> int:
     """Length of the shared array for ``asset_cap`` assets."""
     return SH_ASSETS + W_SH_ASSET * asset_cap
 
+
+assert H_EXEC + MAX_KINDS <= H_REDO_N and H_REDO + 2 * REDO_MAX <= H_SIZE
+assert RS_LEGS + RS_LEG_MAX * 4 == W_RES
 
 __all__ = sorted(name for name in dir() if name.isupper() or name == "shared_words")

@@ -38,7 +38,9 @@ from ..layout.control import (
     CTL_S_STATE,
     CTL_S_STATS,
     OWNER_WORKER,
-    STAT_NAMES,
+    STAT_BATCHES,
+    STAT_CONTROL,
+    STAT_RECORDS,
     WORKER_READY,
     WORKER_RUNNING,
     WORKER_STARTING,
@@ -250,8 +252,8 @@ def _answer_objects(shard: _Shard, door: RecordDoor, slot: int) -> bool:
     if not _publish(shard, slot, written, first + decided):
         return False
     journal_close(ctl, base)
-    ctl[stats + STAT_NAMES.index("batches")] += 1
-    ctl[stats + STAT_NAMES.index("records")] += n
+    ctl[stats + STAT_BATCHES] += 1
+    ctl[stats + STAT_RECORDS] += n
     return True
 
 
@@ -321,7 +323,7 @@ def _control(shard: _Shard, conn: Connection) -> bool:
             conn.send((number, True, value))
         except Exception as exc:  # reported to the caller, who raises it
             conn.send((number, False, exc))
-        shard.ctl[shard.base + CTL_S_STATS + STAT_NAMES.index("control")] += 1
+        shard.ctl[shard.base + CTL_S_STATS + STAT_CONTROL] += 1
         if op == "stop":
             running = False
     shard.ctl[shard.base + CTL_S_CONTROL_ACK] = seq

@@ -105,7 +105,7 @@ def test_should_answer_malformed_records_with_errors_never_with_a_decision() -> 
         _rec(99),
         _rec(MSG_ORDER, instrument=7),
         _rec(MSG_ORDER, amount=-1),
-        _rec(MSG_ORDER, flags=ORDER_HAS_OPERATION | 1 << 9),
+        _rec(MSG_ORDER, flags=ORDER_HAS_OPERATION | 1 << 15),
         _rec(MSG_COMMIT, ref=12345),
     )
     assert [(r.status, r.reason) for r in bad] == [

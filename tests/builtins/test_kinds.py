@@ -26,7 +26,7 @@ from openpit_shm.builtins.texts import Description, Record
 from openpit_shm.engine import configure as engine_configure
 from openpit_shm.engine.builder import ReadyEngineBuilder
 from openpit_shm.engine.configure import Configurator
-from openpit_shm.layout.state import N_KINDS
+from openpit_shm.layout.state import MAX_KINDS
 
 
 def test_should_derive_every_builtin_list_from_the_registry() -> None:
@@ -40,7 +40,7 @@ def test_should_derive_every_builtin_list_from_the_registry() -> None:
         assert row.policy_class.describe is not BuiltinPolicy.describe
         assert hasattr(ReadyEngineBuilder, row.hook)
         assert Book.kind_row(row.name) is row
-        assert 0 <= row.kind_id < N_KINDS
+        assert 0 <= row.kind_id < MAX_KINDS
         for method, fn in row.configure.items():
             assert getattr(Configurator, method) is fn
             assert fn.__qualname__ == f"Configurator.{method}"
@@ -63,7 +63,7 @@ def test_should_refuse_a_table_with_clashing_rows() -> None:
     with pytest.raises(ValueError, match="share a kind id"):
         BuiltinKinds([row, _fake_row(kind_id=row.kind_id)])
     with pytest.raises(ValueError, match="outside the arena"):
-        BuiltinKinds([_fake_row(kind_id=N_KINDS)])
+        BuiltinKinds([_fake_row(kind_id=MAX_KINDS)])
 
 
 # ---- a new row, picked up everywhere -----------------------------------------------------------

@@ -37,6 +37,7 @@ from openpit_shm.layout.records import (
     CODE_NUMBER,
     MSG_COMMIT,
     MSG_EXECUTE,
+    MSG_KIND_MAX,
     MSG_ORDER,
     MSG_REPORT,
     MSG_ROLLBACK,
@@ -114,7 +115,8 @@ def _slot1_refusal(ref: int) -> int:
 
 # (record fields, expected (status, code name, reason) or None = "whatever openpit decides")
 BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
-    *[({"kind": k}, (STATUS_ERROR, "Other", RSN_BAD_KIND)) for k in (0, 9, 100, 255)],
+    *[({"kind": k}, (STATUS_ERROR, "Other", RSN_BAD_KIND))
+      for k in (0, MSG_KIND_MAX + 1, 100, 255)],
     *[({"side": s}, (STATUS_ERROR, "InvalidFieldValue", RSN_BAD_SIDE)) for s in (0, 3, 255)],
     *[({"amount": a}, (STATUS_ERROR, "InvalidFieldValue", RSN_BAD_AMOUNT))
       for a in (-1, -(10**8), I64_MIN)],
@@ -123,7 +125,7 @@ BAD_FIELDS: list[tuple[dict, tuple[int, str, int] | None]] = [
     *[({"instrument": i}, (STATUS_ERROR, "UnknownInstrument", RSN_BAD_INSTRUMENT))
       for i in (20, 999, -1, I32_MAX, I32_MIN)],
     *[({"flags": f}, (STATUS_ERROR, "InvalidFieldFormat", RSN_BAD_FLAGS))
-      for f in (1 << 8, 1 << 15, 0xFFFF, LIMIT | 1 << 9)],
+      for f in (1 << 12, 1 << 15, 0xFFFF, LIMIT | 1 << 13)],
     ({"kind": MSG_START, "flags": 1 << 12}, (STATUS_ERROR, "InvalidFieldFormat", RSN_BAD_FLAGS)),
     ({"kind": MSG_REPORT, "instrument": 77, "flags": ORDER_HAS_OPERATION | REPORT_HAS_FINANCIAL},
      (STATUS_ERROR, "UnknownInstrument", RSN_BAD_INSTRUMENT)),
