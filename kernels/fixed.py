@@ -27,15 +27,15 @@ LLVM lowers i128 division to the compiler-rt/libgcc routines ``__divti3`` and
 ones from ``libgcc_s`` with llvmlite at import time; every kernel module
 imports this module before any kernel is compiled or loaded from cache.
 
-Python API: ``to_fixed(value, scale)`` (exact or :class:`FixedPointError`) and
-``from_fixed(raw, scale)``.
+The Python side of fixed point (``to_fixed``, ``from_fixed``: exact or
+``FixedPointError``) is ``openpit_shm.param.fixed_point``: kernels know no
+Python value types.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import decimal
 from typing import Any
 
 import llvmlite.binding as ll
@@ -46,17 +46,13 @@ from numba.extending import intrinsic
 __all__ = [
     "I64_MAX",
     "I64_MIN",
-    "FixedPointError",
     "add_checked",
-    "from_fixed",
     "mul_checked",
     "mul_cmp",
     "mul_div",
     "mul_div_ceil",
     "mul_div_floor",
-    "pow10",
     "sub_checked",
-    "to_fixed",
 ]
 
 I64_MAX = (1 << 63) - 1
@@ -198,63 +194,3 @@ sub_checked = _make_overflow_op("ssub")
 sub_checked.__doc__ = "``(a - b, ok)``; ``ok == 0`` on int64 overflow."
 mul_checked = _make_overflow_op("smul")
 mul_checked.__doc__ = "``(a * b, ok)``; ``ok == 0`` on int64 overflow."
-
-
-# ---- Python boundary -------------------------------------------------------------------------
-
-try:  # the param package owns the error type once it exists; keep one class either way
-    from openpit_shm.param import FixedPointError  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the param package's progress
-
-    class FixedPointError(ValueError):  # type: ignore[no-redef]
-        """A decimal value is not exactly representable at the engine's fixed-point scale."""
-
-
-_POW10 = tuple(10**i for i in range(19))
-
-
-def pow10(scale: int) -> int:
-    """``10**scale`` for the scales an int64 can carry (0..18)."""
-    return _POW10[scale]
-
-
-def to_fixed(value: Any, scale: int, what: str = "value") -> int:
-    """``value * 10**scale`` as an int64, exactly, or :class:`FixedPointError`.
-
-    ``value`` is a ``decimal.Decimal``, an ``int``, a ``str`` or anything with a
-    ``.decimal`` property (the param value types). Rounding never happens: a
-    value with more fractional digits than ``scale`` or outside int64 raises,
-    naming ``what``, the value and the scale.
-    """
-    d = value.decimal if hasattr(value, "decimal") else value
-    if not isinstance(d, decimal.Decimal):
-        d = decimal.Decimal(d)
-    if not d.is_finite():
-        raise FixedPointError(f"{what} {d} is not finite and has no fixed-point form")
-    sign, digits, exponent = d.as_tuple()
-    mantissa = int("".join(map(str, digits))) if digits else 0
-    shift = exponent + scale
-    if shift >= 0:
-        raw = mantissa * 10**shift
-    else:
-        div, rem = divmod(mantissa, 10**-shift)
-        if rem:
-            raise FixedPointError(
-                f"{what} {d} is not representable at fixed-point scale {scale} "
-                f"(more than {scale} fractional digits)"
-            )
-        raw = div
-    if sign:
-        raw = -raw
-    if not I64_MIN <= raw <= I64_MAX:
-        raise FixedPointError(
-            f"{what} {d} is out of the int64 fixed-point range at scale {scale} "
-            f"(|value| must be below {decimal.Decimal(I64_MAX).scaleb(-scale)})"
-        )
-    return raw
-
-
-def from_fixed(raw: int, scale: int) -> decimal.Decimal:
-    """The exact decimal of a fixed-point int (normalized: no trailing zeros)."""
-    d = decimal.Decimal(int(raw)).scaleb(-scale)
-    return d.normalize() if d else decimal.Decimal(0)

@@ -12,8 +12,8 @@ import decimal
 import functools
 from typing import Any
 
-from openpit_shm.kernels.fixed import FixedPointError, to_fixed
 from openpit_shm.layout.state import SCALE_SHIFT
+from openpit_shm.param.fixed_point import FixedPointError, to_fixed
 
 __all__ = [
     "FixedPointError",

@@ -26,7 +26,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..kernels.fixed import FixedPointError, to_fixed
 from ..kernels.quotes import quote_clear, quote_read, quote_read_fresh, quote_write
 from ..layout.quotes import (
     QUOTE_BUSY,
@@ -46,6 +45,7 @@ from ..layout.quotes import (
     quote_table_bytes,
 )
 from ..layout.records import FIXED_SCALE_DEFAULT
+from ..param.fixed_point import FixedPointError, to_fixed
 from ..param.values import Price
 from .service import BUCKET_ACCOUNT, BUCKET_DEFAULT, BUCKET_GROUP
 from .values import Quote, make_quote

@@ -53,8 +53,6 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "openpit_shm"
 KERNELS = "openpit_shm.kernels"
@@ -87,16 +85,6 @@ RANKS: dict[str, int] = {
     "openpit_shm.layout": 0,
     "openpit_shm.include": 0,
 }
-
-#: Arrows that another branch of the same issue removes; each names the branch. The
-#: strict test below (``xfail``) checks the graph without them, so it passes (XPASS)
-#: once they are gone, and then this entry must go too.
-PENDING_ELSEWHERE: dict[tuple[str, str], str] = {
-    # kernels/fixed.py borrows param's FixedPointError at module level: a kernel module
-    # importing the value types (rank 1 -> 3). Kernels are the core engineer's files.
-    ("openpit_shm.kernels.fixed", "openpit_shm.param"): "branch i10-core (kernels/fixed.py)",
-}
-
 
 @dataclass(frozen=True)
 class Arrow:
@@ -306,10 +294,6 @@ def _describe_cycles(arrows: list[Arrow]) -> str:
     return "\n".join(lines)
 
 
-def _without_pending(arrows: list[Arrow]) -> list[Arrow]:
-    return [a for a in arrows if (a.source, a.target) not in PENDING_ELSEWHERE]
-
-
 def test_the_scan_sees_the_package() -> None:
     """Guards the scan itself: it finds both trees and the arrows everyone knows exist."""
     assert "openpit_shm.engine.engine" in MODULES
@@ -330,14 +314,14 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_no_import_cycles() -> None:
-    report = _describe_cycles(_without_pending(ARROWS))
+    report = _describe_cycles(ARROWS)
     assert not report, "import cycles:\n" + report
 
 
 def test_no_arrow_points_up_the_layers() -> None:
     upward = [
         f"{a}  [rank {rank_of(a.source)} -> {rank_of(a.target)}]"
-        for a in _without_pending(ARROWS)
+        for a in ARROWS
         if rank_of(a.target) > rank_of(a.source)
     ]
     assert not upward, "imports pointing up the layers:\n" + "\n".join(upward)
@@ -352,16 +336,3 @@ def test_lazy_imports_say_why_and_sit_in_functions() -> None:
         if not m.reason or not m.in_function
     ]
     assert not bad, "bad '# lazy:' marks:\n" + "\n".join(bad)
-
-
-def test_pending_exceptions_still_exist() -> None:
-    """An exception whose arrow is gone must leave PENDING_ELSEWHERE (no stale allowances)."""
-    pairs = {(a.source, a.target) for a in ARROWS}
-    stale = [f"{k} ({why})" for k, why in PENDING_ELSEWHERE.items() if k not in pairs]
-    assert not stale, "remove from PENDING_ELSEWHERE, fixed: " + ", ".join(stale)
-
-
-@pytest.mark.xfail(reason="; ".join(sorted(set(PENDING_ELSEWHERE.values()))), strict=False)
-def test_no_upward_arrow_even_pending_ones() -> None:
-    upward = [str(a) for a in ARROWS if rank_of(a.target) > rank_of(a.source)]
-    assert not upward, "\n".join(upward)

@@ -10,17 +10,15 @@ from numba import njit
 from openpit_shm.kernels.fixed import (
     I64_MAX,
     I64_MIN,
-    FixedPointError,
     add_checked,
-    from_fixed,
     mul_checked,
     mul_cmp,
     mul_div,
     mul_div_ceil,
     mul_div_floor,
     sub_checked,
-    to_fixed,
 )
+from openpit_shm.param.fixed_point import FixedPointError, from_fixed, to_fixed
 
 
 @njit(cache=True)

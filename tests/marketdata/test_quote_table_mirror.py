@@ -8,7 +8,6 @@ import random
 import pytest
 
 from openpit_shm.core import Instrument, InstrumentId
-from openpit_shm.kernels.fixed import FixedPointError
 from openpit_shm.layout.quotes import QUOTE_EMPTY, QUOTE_EXPIRED, QUOTE_OK
 from openpit_shm.marketdata import Quote, QuoteResolution, QuoteTtl
 from openpit_shm.marketdata.builder import market_data_builder
@@ -20,6 +19,7 @@ from openpit_shm.marketdata.table import (
     attach_mirror,
 )
 from openpit_shm.param import AccountGroupId, AccountId
+from openpit_shm.param.fixed_point import FixedPointError
 
 from .harness import SECOND, FakeClock
 
