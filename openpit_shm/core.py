@@ -42,6 +42,7 @@ from typing import Any
 from .instrument import Instrument, InstrumentId, _check_instrument, _py_opt
 from .param import (
     AccountId,
+    Asset,
     Fee,
     Leverage,
     MonetaryAmount,
@@ -67,6 +68,7 @@ from .param.lock import Lock
 from .param.values import coerce
 
 __all__ = [
+    "Asset",
     "ExecutionReport",
     "ExecutionReportFillDetails",
     "ExecutionReportOperation",

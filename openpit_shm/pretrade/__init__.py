@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing
 
+from ..param import Price
 from ..param.lock import Lock
 from . import policies
 from ._enum import RejectCode, RejectScope
@@ -66,6 +67,7 @@ __all__ = [
     "PolicyReject",
     "PostTradeContext",
     "PostTradeResult",
+    "Price",
     "Reject",
     "RejectCode",
     "RejectScope",
