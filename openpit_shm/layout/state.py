@@ -400,7 +400,8 @@ def shared_words(asset_cap: int) -> int:
     return SH_ASSETS + W_SH_ASSET * asset_cap
 
 
-assert H_KIND_ROOT + MAX_KINDS <= H_T_ACC and H_EXEC + MAX_KINDS <= H_REDO_N and H_REDO + 2 * REDO_MAX <= H_SIZE
+assert H_KIND_ROOT + MAX_KINDS <= H_T_ACC
+assert H_EXEC + MAX_KINDS <= H_REDO_N and H_REDO + 2 * REDO_MAX <= H_SIZE
 assert RS_LEGS + RS_LEG_MAX * 4 == W_RES
 
 __all__ = sorted(name for name in dir() if name.isupper() or name == "shared_words")
