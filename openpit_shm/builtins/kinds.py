@@ -17,8 +17,9 @@ from openpit_shm.kernels.order_size import KIND as ORDER_SIZE_ID
 from openpit_shm.kernels.order_validation import KIND as ORDER_VALIDATION_ID
 from openpit_shm.kernels.pnl_bounds import KIND as PNL_BOUNDS_ID
 from openpit_shm.kernels.rate_limit import KIND as RATE_LIMIT_ID
+from openpit_shm.kernels.restricted_instruments import KIND as RESTRICTED_INSTRUMENTS_ID
 
-from . import order_size, order_validation, pnl_bounds, rate_limit
+from . import order_size, order_validation, pnl_bounds, rate_limit, restricted_instruments
 from .kind_table import BuiltinKind, BuiltinKinds, builder_hooks
 
 __all__ = ["KINDS", "BuiltinHooks"]
@@ -59,6 +60,17 @@ KINDS = BuiltinKinds([
         configure={
             "pnl_bounds_killswitch": pnl_bounds.configure_pnl_bounds_killswitch,
             "set_account_pnl": pnl_bounds.configure_set_account_pnl,
+        },
+    ),
+    BuiltinKind(
+        name="restricted_instruments",
+        kind_id=RESTRICTED_INSTRUMENTS_ID,
+        policy_name="RestrictedInstrumentsPolicy",
+        policy_class=restricted_instruments.RestrictedInstrumentsPolicy,
+        parse_spec=restricted_instruments.parse_spec,
+        settings_type=restricted_instruments.SETTINGS_TYPE,
+        configure={
+            "restricted_instruments": restricted_instruments.configure_restricted_instruments
         },
     ),
 ])  # fmt: skip

@@ -26,7 +26,8 @@ Header (``H_*``)::
 
       0 magic            1 version          2 scale            3 10**scale
       4 top (bump ptr)   5 cap (words)      6 n_policies       7 n_builtins
-      8..15 reserved (the 4-kind policy tables lived here before version 8)
+      8..15 one word per kind (``H_KIND_ROOT + KIND``), its kernel module's own (zero until it
+            writes it; e.g. the offset of the kind's own config block)
      16 accounts table   17 account+asset table   18 groups table
      19 asset rows base  20 asset capacity
      21 instrument rows  22 instrument capacity    23 instruments registered
@@ -195,6 +196,7 @@ H_TOP = 4
 H_CAP = 5
 H_N_POLICIES = 6
 H_N_BUILTINS = 7
+H_KIND_ROOT = 8  # + kind (MAX_KINDS): one word each kind's kernel module owns
 H_T_ACC = 16
 H_T_AA = 17
 H_T_GRP = 18
@@ -398,6 +400,7 @@ def shared_words(asset_cap: int) -> int:
     return SH_ASSETS + W_SH_ASSET * asset_cap
 
 
+assert H_KIND_ROOT + MAX_KINDS <= H_T_ACC
 assert H_EXEC + MAX_KINDS <= H_REDO_N and H_REDO + 2 * REDO_MAX <= H_SIZE
 assert RS_LEGS + RS_LEG_MAX * 4 == W_RES
 

@@ -26,6 +26,7 @@ from ..param import Volume as _Volume
 
 if typing.TYPE_CHECKING:
     from .. import param
+    from ..instrument import Instrument
 
 DEFAULT_POLICY_GROUP_ID = 0
 
@@ -654,6 +655,92 @@ def build_order_validation() -> OrderValidationBuilder:
 
 
 # ---------------------------------------------------------------------------
+# Restricted-instrument list (ours: openpit 0.10 has no such builtin)
+# ---------------------------------------------------------------------------
+
+
+class RestrictedInstrumentsReadyBuilder:
+    """Fully-configured restricted-instrument list builder.
+
+    Obtain via :func:`build_restricted_instruments` followed by
+    :meth:`restrict`. Every method returns ``self`` for chaining. Pass to
+    ``SyncedEngineBuilder.builtin()`` or ``ReadyEngineBuilder.builtin()``.
+    """
+
+    def __init__(self) -> None:
+        self._instruments: list[typing.Any] = []
+        self._policy_group_id = DEFAULT_POLICY_GROUP_ID
+
+    def with_policy_group_id(self, policy_group_id: int) -> RestrictedInstrumentsReadyBuilder:
+        """Assign the policy group tag."""
+        self._policy_group_id = policy_group_id
+        return self
+
+    def restrict(self, *instruments: Instrument) -> RestrictedInstrumentsReadyBuilder:
+        """Append instruments to the list (duplicates are fine)."""
+        self._instruments.extend(instruments)
+        return self
+
+    def _build(self, builder: typing.Any) -> None:
+        """Contract hook invoked by ``builtin()`` to register this policy."""
+        builder._add_builtin_restricted_instruments(
+            policy_group_id=self._policy_group_id,
+            instruments=list(self._instruments),
+        )
+
+
+class RestrictedInstrumentsBuilder:
+    """Entry point for the restricted-instrument list builder.
+
+    Call :func:`build_restricted_instruments` to obtain an instance, then
+    :meth:`restrict` to obtain a :class:`RestrictedInstrumentsReadyBuilder`.
+    """
+
+    #: Registration name of the restricted-instrument list. Pass to
+    #: ``engine.configure().restricted_instruments`` to change the list at runtime.
+    NAME: str = "RestrictedInstrumentsPolicy"
+
+    def __init__(self) -> None:
+        self._ready = RestrictedInstrumentsReadyBuilder()
+
+    def with_policy_group_id(self, policy_group_id: int) -> RestrictedInstrumentsBuilder:
+        """Assign the policy group tag."""
+        self._ready.with_policy_group_id(policy_group_id)
+        return self
+
+    def restrict(self, *instruments: Instrument) -> RestrictedInstrumentsReadyBuilder:
+        """Add instruments to the list and return a ready builder."""
+        return self._ready.restrict(*instruments)
+
+
+def build_restricted_instruments() -> RestrictedInstrumentsBuilder:
+    """Return a new restricted-instrument list builder.
+
+    The policy (``RestrictedInstrumentsPolicy``, start stage) rejects every
+    order whose instrument is on its list: code ``InstrumentRestricted``,
+    order scope (the account is not blocked), reason "instrument restricted",
+    details "instrument AAPL/USD is restricted". An order without an
+    operation has no instrument and passes (order validation reports it).
+    An instrument is its (underlying, settlement) asset pair, so the list
+    applies whether or not (and however often) the instrument is registered.
+
+    ``restrict(*instruments)`` takes ``openpit_shm.Instrument`` objects and
+    returns the ready builder; ``restrict()`` with none registers an empty
+    list. Anything else in the list raises ``TypeError`` when the ready
+    builder is passed to ``builtin()`` (``'str' object is not an instance of
+    'Instrument'``), like openpit's builders' argument errors.
+
+    At runtime, ``engine.configure().restricted_instruments(NAME,
+    restrict=[...], allow=[...])`` adds ``restrict`` to the list and removes
+    ``allow`` (sequences of ``Instrument``; ``None`` changes nothing). One
+    instrument in both raises ``PolicyConfigureError`` (VALIDATION) and
+    changes nothing; a wrong type raises ``TypeError``. Sharded engines apply
+    it on every shard, and a restarted worker keeps the list.
+    """
+    return RestrictedInstrumentsBuilder()
+
+
+# ---------------------------------------------------------------------------
 
 __all__ = [
     "OrderSizeAccountAssetBarrier",
@@ -675,8 +762,11 @@ __all__ = [
     "RateLimitBrokerBarrier",
     "RateLimitBuilder",
     "RateLimitReadyBuilder",
+    "RestrictedInstrumentsBuilder",
+    "RestrictedInstrumentsReadyBuilder",
     "build_order_size_limit",
     "build_order_validation",
     "build_pnl_bounds_killswitch",
     "build_rate_limit",
+    "build_restricted_instruments",
 ]

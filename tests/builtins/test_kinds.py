@@ -31,7 +31,8 @@ from openpit_shm.layout.state import MAX_KINDS
 
 def test_should_derive_every_builtin_list_from_the_registry() -> None:
     names = kinds.KINDS.names()
-    assert names == ("order_validation", "rate_limit", "order_size_limit", "pnl_bounds_killswitch")
+    assert names == ("order_validation", "rate_limit", "order_size_limit", "pnl_bounds_killswitch",
+                     "restricted_instruments")  # fmt: skip
     assert {row.name: row.policy_name for row in kinds.KINDS} == specs.POLICY_NAMES
     assert names == specs.KIND_NAMES
     for row in kinds.KINDS:
@@ -47,7 +48,8 @@ def test_should_derive_every_builtin_list_from_the_registry() -> None:
         configurable = engine_configure._settings_type(row.name)
         assert (configurable is None) == (row.settings_type is None)
     assert sorted(m for row in kinds.KINDS for m in row.configure) == [
-        "order_size_limit", "pnl_bounds_killswitch", "rate_limit", "set_account_pnl",
+        "order_size_limit", "pnl_bounds_killswitch", "rate_limit", "restricted_instruments",
+        "set_account_pnl",
     ]  # fmt: skip
 
 
