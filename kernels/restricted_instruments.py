@@ -38,7 +38,6 @@ __all__ = [
     "RI_LIVE",
     "RI_TABLE",
     "RR_RESTRICTED",
-    "RSN_RI_RESTRICTED",
     "W_RI",
     "W_RR",
     "ri_check",
@@ -47,8 +46,6 @@ __all__ = [
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 7  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
 
-#: The reason variant of its reject (unique across builtins, ``kernels.codes``' numbering).
-RSN_RI_RESTRICTED = 70
 CODE_INSTRUMENT_RESTRICTED = CODE_NUMBER["InstrumentRestricted"]
 
 # ---- state words (this kind's own; see the module docstring) -------------------------------
@@ -69,7 +66,7 @@ def ri_check(state, out, n, pol, flags, underlying, settlement):  # type: ignore
     if row == 0 or state[row + RR_RESTRICTED] == 0:
         return n
     return write_reject(
-        out, n, CODE_INSTRUMENT_RESTRICTED, pol, RSN_RI_RESTRICTED, 0,
+        out, n, CODE_INSTRUMENT_RESTRICTED, pol, 0, 0,
         underlying, settlement, 0, 0, 0,
     )  # fmt: skip
 

@@ -357,12 +357,6 @@ static inline const char *opshm_reason_name(int reason) {
     }
 }
 
-/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */
-#define OPSHM_KIND_ORDER_VALIDATION 0
-#define OPSHM_KIND_RATE_LIMIT 1
-#define OPSHM_KIND_ORDER_SIZE 2
-#define OPSHM_KIND_PNL_BOUNDS 3
-#define OPSHM_KIND_RESTRICTED_INSTRUMENTS 7
 #define OPSHM_MAX_KINDS 8
 
 /* Shard block words of the control segment (openpit_shm/layout/control.py): word

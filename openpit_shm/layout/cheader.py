@@ -204,20 +204,13 @@ def _reason_defines() -> list[str]:
 
 
 def _kind_defines() -> list[str]:
-    """``OPSHM_KIND_<MODULE>``: each builtin's kind id, from ``kernels.dispatch.KIND_MODULES``.
+    """``OPSHM_MAX_KINDS``: the arena header's per-kind tables.
 
-    A result's ``policy`` byte is a registration index; a C reader that wants to know
-    which builtin a policy is needs the kind ids the engine's description carries.
+    The kinds themselves are not listed: the header then stays the same when a
+    builtin is added (``docs/internals.md``, "Adding a builtin policy"). A result's
+    ``policy`` byte is the registration index, which is what C readers match on.
     """
-    # Inside the function like ``_kernel_codes``: the kernels sit above layout, and only
-    # the generator reads them (importing dispatch compiles nothing).
-    from openpit_shm.kernels.dispatch import KIND_MODULES
-
-    out = ["/* Builtin kinds (openpit_shm/kernels/dispatch.py KIND_MODULES: each KIND). */"]
-    for module in sorted(KIND_MODULES, key=lambda m: m.KIND):
-        out.append(f"#define OPSHM_KIND_{module.__name__.rsplit('.', 1)[-1].upper()} {module.KIND}")
-    out.append(f"#define OPSHM_MAX_KINDS {state.MAX_KINDS}")
-    return out
+    return [f"#define OPSHM_MAX_KINDS {state.MAX_KINDS}"]
 
 
 def _stat_defines() -> list[str]:
