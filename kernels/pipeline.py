@@ -78,6 +78,7 @@ from openpit_shm.layout.records import (
     W2_SIDE_SHIFT,
     word2_instrument_nb,
 )
+from openpit_shm.layout.quotes import quote_table_slots
 from openpit_shm.layout.shard import shard_of_nb
 from openpit_shm.layout.state import (
     ENGINE_BLOCK_KILL_SWITCH,
@@ -132,6 +133,8 @@ from openpit_shm.layout.view import (
     V_RUN_GATE,
     V_SCALES,
     V_SETTLEMENT,
+    V_QUOTES_ADDR,
+    V_QUOTES_CAP,
     V_SHARED_ADDR,
     V_SIDE,
     V_STATE_ADDR,
@@ -751,7 +754,8 @@ def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: 
 
 @njit(cache=True)
 def process(  # type: ignore[no-untyped-def]
-    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at
+    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at,
+    quotes,
 ):
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
 
@@ -791,6 +795,11 @@ def process(  # type: ignore[no-untyped-def]
     redo_recover(state)  # a worker that died mid-transition: finish it before reading
     view = np.empty(VIEW_WORDS, dtype=np.int64)  # the request view, refilled per record
     v = as_ptr(view)
+    # The engine's quote table (``kernels.market_data``); an empty array: none. Its slot
+    # count comes from the array's length, never from the (writable by producers) header.
+    n_quotes = quotes.shape[0]
+    v[V_QUOTES_ADDR] = quotes.ctypes.data if n_quotes > 0 else 0
+    v[V_QUOTES_CAP] = quote_table_slots(n_quotes)
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
