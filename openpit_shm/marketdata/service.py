@@ -520,7 +520,8 @@ class MarketDataService:
         with self._lock:
             value = self._by_instrument.get(key)
             if value is None:
-                self._check_mirror([(self._next_free_id(), BUCKET_DEFAULT, 0)], q)
+                nid = self._next_free_id()
+                self._check_mirror([(nid, BUCKET_DEFAULT, 0), (nid, _QK_INSTRUMENT, 0)], q)
             iid = InstrumentId(value) if value is not None else self._register_auto(key, _UNSET)
             self._store(self._slots[iid._value], iid._value, [], [_DEFAULT_GROUP], q, age)
             return iid
