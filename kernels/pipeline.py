@@ -78,7 +78,7 @@ from openpit_shm.layout.records import (
     W2_SIDE_SHIFT,
     word2_instrument_nb,
 )
-from openpit_shm.layout.quotes import quote_table_slots
+from openpit_shm.layout.quotes import QT_HEADER_WORDS, QT_INDEX_WORDS, QUOTE_ROW_WORDS
 from openpit_shm.layout.shard import shard_of_nb
 from openpit_shm.layout.state import (
     ENGINE_BLOCK_KILL_SWITCH,
@@ -799,7 +799,9 @@ def process(  # type: ignore[no-untyped-def]
     # count comes from the array's length, never from the (writable by producers) header.
     n_quotes = quotes.shape[0]
     v[V_QUOTES_ADDR] = quotes.ctypes.data if n_quotes > 0 else 0
-    v[V_QUOTES_CAP] = quote_table_slots(n_quotes)
+    v[V_QUOTES_CAP] = (
+        (n_quotes - QT_HEADER_WORDS) // (QT_INDEX_WORDS + QUOTE_ROW_WORDS) if n_quotes > 0 else 0
+    )
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)
