@@ -89,7 +89,7 @@ def quote_segment(slots: int, scale: int, *, named: bool) -> Segment:
     words = quote_table_words(slots)
     seg = Segment.create(
         SEGMENT_KIND_QUOTES, array_segment_bytes(words), capacity=slots, fixed_scale=scale,
-        data_offset=ARRAY_OFFSET, tag="quotes", unnamed=not named,
+        data_offset=ARRAY_OFFSET, unnamed=not named,
     )  # fmt: skip
     QuoteTable(slots, scale, buffer=segment_array(seg)[:words])
     return seg
