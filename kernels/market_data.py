@@ -79,8 +79,8 @@ __all__ = [
     "qt_put",
     "qt_slot",
     "quote_for",
-    "quote_for_at",
     "quote_for_arr",
+    "quote_for_at",
 ]
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)

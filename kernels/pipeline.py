@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from openpit_shm.layout.quotes import QT_HEADER_WORDS, QT_INDEX_WORDS, QUOTE_ROW_WORDS
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
     CODE_INVALID_FIELD_FORMAT,
@@ -78,7 +79,6 @@ from openpit_shm.layout.records import (
     W2_SIDE_SHIFT,
     word2_instrument_nb,
 )
-from openpit_shm.layout.quotes import QT_HEADER_WORDS, QT_INDEX_WORDS, QUOTE_ROW_WORDS
 from openpit_shm.layout.shard import shard_of_nb
 from openpit_shm.layout.state import (
     ENGINE_BLOCK_KILL_SWITCH,
@@ -129,12 +129,12 @@ from openpit_shm.layout.view import (
     V_N_LEGS,
     V_NOW,
     V_PNL,
+    V_QUOTES_ADDR,
+    V_QUOTES_CAP,
     V_REF,
     V_RUN_GATE,
     V_SCALES,
     V_SETTLEMENT,
-    V_QUOTES_ADDR,
-    V_QUOTES_CAP,
     V_SHARED_ADDR,
     V_SIDE,
     V_STATE_ADDR,

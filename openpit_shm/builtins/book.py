@@ -43,6 +43,7 @@ from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
+from openpit_shm.layout.quotes import quote_table_slots
 from openpit_shm.layout.records import (
     MSG_ORDER,
     MSG_REPORT,
@@ -52,7 +53,6 @@ from openpit_shm.layout.records import (
     RESULT_DTYPE,
     RecordFormat,
 )
-from openpit_shm.layout.quotes import quote_table_slots
 from openpit_shm.layout.view import (
     V_QUOTES_ADDR,
     V_QUOTES_CAP,

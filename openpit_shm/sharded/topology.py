@@ -41,8 +41,8 @@ from ..layout.control import (
     control_scratch_offset,
     control_segment_bytes,
 )
-from ..layout.records import ORDER_DTYPE, RECORD_BYTES, RESULT_DTYPE
 from ..layout.quotes import quote_table_words
+from ..layout.records import ORDER_DTYPE, RECORD_BYTES, RESULT_DTYPE
 from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_QUOTES, SEGMENT_KIND_STATE
 from ..shm.ring import Ring
 from ..shm.segment import Segment

@@ -73,7 +73,8 @@ def test_should_let_workers_read_quotes_a_c_program_pushed(pusher: Path) -> None
             return engine._call(k, "quote_for", (instrument, account, -1, ALL, time.monotonic_ns()))
 
         assert read(0, 1)[0] == read(1, 1)[0] == QUOTE_EMPTY
-        assert _push(pusher, name, iid, QK_DEFAULT, 0, 100 * one, 99 * one, 101 * one, 0) == QUOTE_OK
+        prices = (100 * one, 99 * one, 101 * one)
+        assert _push(pusher, name, iid, QK_DEFAULT, 0, *prices, 0) == QUOTE_OK
         assert _push(pusher, name, iid, QK_ACCOUNT, 2, 105 * one, "-", "-", 0) == QUOTE_OK
         full = QUOTE_PRESENT | QUOTE_HAS_MARK | QUOTE_HAS_BID | QUOTE_HAS_ASK
         for k in range(2):
