@@ -533,7 +533,7 @@ class ShardedEngine(EngineFront):
             "result": list(names.result[slot]),
             "instruments": {f"{u}/{s}": iid for (u, s), iid in self._iids.items()},
             # The quote table a C producer pushes into (``opshm_quote_attach``/``_push``):
-            # named, 0600, only on engines with external client slots.
+            # named (0600) only with ``sharded(external_quotes=True)``, else "".
             "quotes": names.quotes,
             "quote_slots": names.quote_slots,
         }

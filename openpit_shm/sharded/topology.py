@@ -10,7 +10,7 @@ removes them all. Only what an external producer must open has a name:
 * ``state[k]``: shard ``k``'s Book arena (grown in place by ``ftruncate``) -- unnamed;
 * ``quotes``: the engine's quote table (``layout.quotes``), written by the host's
   ``MarketDataService`` mirror and read by every worker's kernels -- unnamed,
-  unless the engine has external client slots: then named
+  unless the engine was built with ``sharded(external_quotes=True)``: then named
   ``/dev/shm/opshm.<random>.quotes`` (0600) so a C producer can push quotes
   (``opshm_quote_push``); workers attach it by descriptor or by that name;
 * ``request[s][k]`` / ``result[s][k]``: the ring pair of client slot ``s`` and
@@ -148,7 +148,7 @@ class Topology:
     @classmethod
     def create(
         cls, *, n_shards: int, n_slots: int, capacity: int, scale: int, scratch_rows: int,
-        quote_slots: int = QUOTE_SLOTS_DEFAULT,
+        quote_slots: int = QUOTE_SLOTS_DEFAULT, named_quotes: bool = False,
     ) -> Topology:
         made: list = []
         try:
@@ -181,7 +181,7 @@ class Topology:
                         row.append(ring)
                 request.append(req_row)
                 result.append(res_row)
-            quotes = quote_segment(quote_slots, scale, named=n_slots > 1)
+            quotes = quote_segment(quote_slots, scale, named=named_quotes)
             made.append(quotes)
         except BaseException:
             for thing in reversed(made):

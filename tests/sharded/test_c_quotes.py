@@ -2,7 +2,7 @@
 
 The pusher is compiled with gcc against the generated header only; it
 attaches the quote table by the name ``external_client()`` gives (named only
-because the engine has an external client slot) and writes rows under the
+with ``sharded(external_quotes=True)``) and writes rows under the
 same seqlock as ``kernels/quotes.py``.
 """
 
@@ -56,7 +56,9 @@ def _push(exe: Path, name: str, *args: object) -> int:
 
 
 def test_should_let_workers_read_quotes_a_c_program_pushed(pusher: Path) -> None:
-    engine = c1_builder("account_sync").sharded(workers=2, external_clients=1).build()
+    engine = (
+        c1_builder("account_sync").sharded(workers=2, external_clients=1, external_quotes=True)
+    ).build()
     try:
         # The default clock: CLOCK_MONOTONIC, the one opshm_monotonic_ns reads.
         svc = market_data_builder(
@@ -93,10 +95,11 @@ def test_should_let_workers_read_quotes_a_c_program_pushed(pusher: Path) -> None
         engine.close()
 
 
-def test_should_keep_the_quote_table_unnamed_without_external_clients() -> None:
-    engine = c1_builder("account_sync").sharded(workers=2, external_clients=0).build()
+def test_should_keep_the_quote_table_unnamed_unless_external_quotes_are_asked_for() -> None:
+    engine = c1_builder("account_sync").sharded(workers=2, external_clients=1).build()
     try:
         assert engine._topology.names.quotes == ""
         assert engine._topology.quotes.unnamed
+        assert engine.external_client(1)["quotes"] == ""
     finally:
         engine.close()
