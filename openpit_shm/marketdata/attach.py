@@ -35,9 +35,7 @@ def engine_quote_table(engine: Any) -> QuoteTable:
     if topology is not None:  # sharded: the segment every worker maps
         table = getattr(topology, "quote_table", None)
         if table is None:
-            from ..sharded.topology import quote_words
-
-            words = quote_words(topology.quotes, topology.quote_slots)
+            words = topology.quote_words()
             table = QuoteTable(topology.quote_slots, topology.scale, buffer=words, fresh=False)
             topology.quote_table = table
         return table

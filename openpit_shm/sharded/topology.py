@@ -226,6 +226,11 @@ class Topology:
             quote_slots=self.quote_slots,
         )
 
+    def quote_words(self) -> np.ndarray:
+        """The quote table's words in this process (the host writes them)."""
+        assert self.quotes is not None
+        return quote_words(self.quotes, self.quote_slots)
+
     def shard_fds(self, k: int) -> list[int]:
         """The descriptors of shard ``k``'s unnamed segments, in ``SHARD_FDS`` order."""
         assert self.shared is not None, "the shard arenas are created first"
