@@ -126,7 +126,7 @@ def _must_return(ctl, base):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch):  # type: ignore[no-untyped-def]
+def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch, quotes):  # type: ignore[no-untyped-def]
     """One batch of one client slot: returns (records handled, status).
 
     Requests are decided in place in their ring slots (up to the wrap; the rest
@@ -158,7 +158,7 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     journal_open(ctl, base, slot, tail, ring_head(res_ctrl))
     done, written, status = process(
         state, shared, req_slots[start : start + n], scratch[:limit], now, False, slot,
-        ctl, base + CTL_S_JOURNAL + JOURNAL_PROGRESS,
+        ctl, base + CTL_S_JOURNAL + JOURNAL_PROGRESS, quotes,
     )  # fmt: skip
     # Counted before they are published: a client that sees its answers sees them counted.
     count_answers(ctl, base, scratch, written)
@@ -319,7 +319,7 @@ def _idle(ctl, base, rings, cap, room, idle, waiters, polls):  # type: ignore[no
 
 
 @njit(cache=True, nogil=True)
-def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, scratch):  # type: ignore[no-untyped-def]
+def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, scratch, quotes):  # type: ignore[no-untyped-def]
     """Serve every slot until control traffic, arena growth or a stop needs Python.
 
     ``ctl``: the control segment's words; ``base``: this shard's block (word
@@ -327,7 +327,8 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
     ``batch``: most records per ring per cycle; ``room``: result records one
     request may need (``n_policies + 2``); ``idle``: the idle strategy;
     ``waiters``: scratch ``int64[3 * (2 * n_slots + 1)]`` for ``futex_waitv``;
-    ``scratch``: ``int64[batch + room, 8]`` for results on their way to a ring.
+    ``scratch``: ``int64[batch + room, 8]`` for results on their way to a ring;
+    ``quotes``: the engine's quote table (``kernels.market_data``), mapped read-mostly.
     """
     idle_polls = 0
     while True:
@@ -341,7 +342,7 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
             if rings[slot, _ACTIVE] == 0:
                 continue
             done, status = _serve(
-                state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
+                state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch, quotes
             )
             worked += done
             if status == ST_NEED_SPACE:

@@ -118,7 +118,7 @@ GATE_AT = Entry("pipeline", "gate_at", (_I,) * 5, 1.0)
 #: Execution reports (P&L kill switch).
 REPORT_AT = Entry("pipeline", "report_at", (_I, _I, _B), 3.0)
 #: The batch door: every message kind over an ``ORDER_DTYPE`` array.
-PROCESS = Entry("pipeline", "process", (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I), 6.0)
+PROCESS = Entry("pipeline", "process", (_A1, _A1, _A2, _A2, _I, _B, _I, _A1, _I, _A1), 6.0)
 #: The one finalization of an in-process reservation (commit, rollback, fill of a hold).
 FINALIZE_AT = Entry("pipeline", "finalize_at", (_I, _I, _I), 2.0)
 #: The record door's field check (custom policies' record paths), per record.
@@ -152,7 +152,9 @@ PUMP_BATCH = Entry(
     "client", "pump_batch", (_A2, _I, _A2, _A1, _A1, _A1, _A1, _A2, _A2, _A1, _A1, _A1, _I), 2.0
 )
 #: A shard worker's all-builtin duty cycle (drain rings, decide, answer, idle).
-AGENT_RUN = Entry("agent", "agent_run", (_A1, _I, _A1, _A1, _A2, _I, _I, _I, _A1, _A1, _A2), 15.0)
+AGENT_RUN = Entry(
+    "agent", "agent_run", (_A1, _I, _A1, _A1, _A2, _I, _I, _I, _A1, _A1, _A2, _A1), 15.0
+)
 #: A shard worker's idle loop when records are decided in Python (custom policies).
 AGENT_WAIT = Entry("agent", "agent_wait", (_A1, _I, _A2, _I, _A1, _A1), 2.0)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from openpit_shm.layout.quotes import QT_HEADER_WORDS, QT_INDEX_WORDS, QUOTE_ROW_WORDS
 from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
     CODE_INVALID_FIELD_FORMAT,
@@ -128,6 +129,8 @@ from openpit_shm.layout.view import (
     V_N_LEGS,
     V_NOW,
     V_PNL,
+    V_QUOTES_ADDR,
+    V_QUOTES_CAP,
     V_REF,
     V_RUN_GATE,
     V_SCALES,
@@ -751,7 +754,8 @@ def _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa):  # type: 
 
 @njit(cache=True)
 def process(  # type: ignore[no-untyped-def]
-    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at
+    state_arr, shared_arr, records_arr, results_arr, now, first_only, client, journal, journal_at,
+    quotes,
 ):
     """Run ``records`` (``int64[n, 8]`` order records) into ``results`` (``int64[m, 8]``).
 
@@ -791,6 +795,13 @@ def process(  # type: ignore[no-untyped-def]
     redo_recover(state)  # a worker that died mid-transition: finish it before reading
     view = np.empty(VIEW_WORDS, dtype=np.int64)  # the request view, refilled per record
     v = as_ptr(view)
+    # The engine's quote table (``kernels.market_data``); an empty array: none. Its slot
+    # count comes from the array's length, never from the (writable by producers) header.
+    n_quotes = quotes.shape[0]
+    v[V_QUOTES_ADDR] = quotes.ctypes.data if n_quotes > 0 else 0
+    v[V_QUOTES_CAP] = (
+        (n_quotes - QT_HEADER_WORDS) // (QT_INDEX_WORDS + QUOTE_ROW_WORDS) if n_quotes > 0 else 0
+    )
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)

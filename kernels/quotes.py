@@ -27,6 +27,8 @@ are plain ``mov`` instructions; the compare-and-swap is one ``lock cmpxchg``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from openpit_shm.kernels.atomics import cpu_relax
 from openpit_shm.kernels.jit import njit
 from openpit_shm.kernels.ptr import as_ptr, p_cas, p_load_acquire, p_load_relaxed, p_store_release
@@ -55,6 +57,8 @@ __all__ = [
     "quote_read",
     "quote_read_fresh",
     "quote_write",
+    "row_read_p",
+    "row_write_p",
 ]
 
 _I64_MAX = (1 << 63) - 1
@@ -80,11 +84,9 @@ def quote_expired(pushed_ns, age_ns, ttl_ns, now):  # type: ignore[no-untyped-de
     return ttl_ns >= 0 and quote_age(pushed_ns, age_ns, now) >= ttl_ns
 
 
-@njit(cache=True)
-def quote_write(table, slot, flags, mark, bid, ask, pushed_ns, age_ns, instrument):  # type: ignore[no-untyped-def]
-    """Replace row ``slot`` under its seqlock; QUOTE_BUSY if another writer kept it."""
-    p = as_ptr(table)
-    base = slot * QUOTE_ROW_WORDS
+@njit(cache=True, inline="always")
+def row_write_p(p, base, flags, mark, bid, ask, pushed_ns, age_ns, instrument):  # type: ignore[no-untyped-def]
+    """Replace the row at word ``base`` of pointer ``p`` under its seqlock (the writer side)."""
     seq_at = base + QUOTE_W_SEQ
     for _ in range(QUOTE_WRITE_SPINS):
         seq = p_load_relaxed(p, seq_at)
@@ -103,17 +105,11 @@ def quote_write(table, slot, flags, mark, bid, ask, pushed_ns, age_ns, instrumen
     return QUOTE_BUSY
 
 
-@njit(cache=True)
-def quote_clear(table, slot, instrument):  # type: ignore[no-untyped-def]
-    """Write "no quote" into row ``slot`` (readers then see QUOTE_EMPTY)."""
-    return quote_write(table, slot, 0, 0, 0, 0, 0, 0, instrument)
-
-
-@njit(cache=True)
-def quote_read(table, slot, out):  # type: ignore[no-untyped-def]
-    """Copy row ``slot`` into ``out`` (int64[8]) only if no write overlapped the copy."""
-    p = as_ptr(table)
-    base = slot * QUOTE_ROW_WORDS
+@njit(cache=True, inline="always")
+def row_read_p(p, base):  # type: ignore[no-untyped-def]
+    """The row at word ``base`` of ``p``, copied only if no write overlapped the copy:
+    ``(code, seq, flags, mark, bid, ask, pushed_ns, age_ns, instrument)``, code
+    QUOTE_OK, QUOTE_EMPTY (flags 0) or QUOTE_BUSY (the other words then 0)."""
     for _ in range(QUOTE_READ_SPINS):
         before = p_load_acquire(p, base + QUOTE_W_SEQ)
         if before & 1:
@@ -130,16 +126,43 @@ def quote_read(table, slot, out):  # type: ignore[no-untyped-def]
         if p_load_relaxed(p, base + QUOTE_W_SEQ) != before:
             cpu_relax()
             continue
-        out[QUOTE_W_SEQ] = before
-        out[QUOTE_W_FLAGS] = flags
-        out[QUOTE_W_MARK] = mark
-        out[QUOTE_W_BID] = bid
-        out[QUOTE_W_ASK] = ask
-        out[QUOTE_W_PUSHED_NS] = pushed_ns
-        out[QUOTE_W_AGE_NS] = age_ns
-        out[QUOTE_W_INSTRUMENT] = instrument
-        return QUOTE_EMPTY if flags == 0 else QUOTE_OK
-    return QUOTE_BUSY
+        code = QUOTE_EMPTY if flags == 0 else QUOTE_OK
+        return code, before, flags, mark, bid, ask, pushed_ns, age_ns, instrument
+    z = np.int64(0)
+    return QUOTE_BUSY, z, z, z, z, z, z, z, z
+
+
+@njit(cache=True)
+def quote_write(table, slot, flags, mark, bid, ask, pushed_ns, age_ns, instrument):  # type: ignore[no-untyped-def]
+    """Replace row ``slot`` under its seqlock; QUOTE_BUSY if another writer kept it."""
+    return row_write_p(
+        as_ptr(table), slot * QUOTE_ROW_WORDS, flags, mark, bid, ask, pushed_ns, age_ns, instrument
+    )
+
+
+@njit(cache=True)
+def quote_clear(table, slot, instrument):  # type: ignore[no-untyped-def]
+    """Write "no quote" into row ``slot`` (readers then see QUOTE_EMPTY)."""
+    return quote_write(table, slot, 0, 0, 0, 0, 0, 0, instrument)
+
+
+@njit(cache=True)
+def quote_read(table, slot, out):  # type: ignore[no-untyped-def]
+    """Copy row ``slot`` into ``out`` (int64[8]) only if no write overlapped the copy."""
+    code, seq, flags, mark, bid, ask, pushed_ns, age_ns, instrument = row_read_p(
+        as_ptr(table), slot * QUOTE_ROW_WORDS
+    )
+    if code == QUOTE_BUSY:
+        return code
+    out[QUOTE_W_SEQ] = seq
+    out[QUOTE_W_FLAGS] = flags
+    out[QUOTE_W_MARK] = mark
+    out[QUOTE_W_BID] = bid
+    out[QUOTE_W_ASK] = ask
+    out[QUOTE_W_PUSHED_NS] = pushed_ns
+    out[QUOTE_W_AGE_NS] = age_ns
+    out[QUOTE_W_INSTRUMENT] = instrument
+    return code
 
 
 @njit(cache=True)

@@ -43,6 +43,7 @@ from openpit_shm.kernels import codes as K
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
+from openpit_shm.layout.quotes import quote_table_slots
 from openpit_shm.layout.records import (
     MSG_ORDER,
     MSG_REPORT,
@@ -52,7 +53,13 @@ from openpit_shm.layout.records import (
     RESULT_DTYPE,
     RecordFormat,
 )
-from openpit_shm.layout.view import V_SHARED_ADDR, V_STATE_ADDR, VIEW_WORDS
+from openpit_shm.layout.view import (
+    V_QUOTES_ADDR,
+    V_QUOTES_CAP,
+    V_SHARED_ADDR,
+    V_STATE_ADDR,
+    VIEW_WORDS,
+)
 
 from . import kinds
 from .book_arena import BookDescription
@@ -66,6 +73,7 @@ __all__ = ["Book", "BookDescription", "account_words"]
 #: The progress word ``process`` notes for a shard's supervisor (``kernels.journal``); in
 #: process nobody reads it.
 _NO_JOURNAL = np.zeros(1, dtype=np.int64)
+_NO_QUOTES = np.zeros(0, dtype=np.int64)  #: ``process``'s quote table when the engine has none
 _RECORD = ORDER_STRUCT  # how the object door writes its request view's record
 
 
@@ -119,6 +127,21 @@ class Book(BookBlocks, BookSnapshot):
             self._iid_of_ids: dict[tuple[int, int], int] = {}
         request[V_STATE_ADDR] = self._sa
         request[V_SHARED_ADDR] = self._ha
+        self._set_quote_words(getattr(self, "_quotes", _NO_QUOTES))
+
+    def _set_quote_words(self, words: np.ndarray) -> None:
+        self._quotes = words
+        self._request[V_QUOTES_ADDR] = words.ctypes.data if words.shape[0] else 0
+        self._request[V_QUOTES_CAP] = quote_table_slots(int(words.shape[0]))
+
+    def set_quote_table(self, words: np.ndarray | None) -> None:
+        """Let every door's kernels read the engine's quote table (``kernels.market_data``):
+        ``words`` is the keyed table's int64 array (kept alive by the caller), None: none."""
+        if words is None:
+            words = _NO_QUOTES
+        if words.dtype != np.int64 or words.ndim != 1 or not words.flags.c_contiguous:
+            raise TypeError("the quote table must be a C-contiguous int64 array")
+        self._set_quote_words(words)
 
     # The per-order fast path for callers that want to skip this class's ``start``: write
     # the order record (``write_order``, or ``RowMaker(book, requests=True).order``), then
@@ -295,7 +318,7 @@ class Book(BookBlocks, BookSnapshot):
         while done < recs.shape[0]:
             i, w, status = ep(
                 self.state, self.shared, recs[done:], res[written:], now, first_only, client,
-                _NO_JOURNAL, 0,
+                _NO_JOURNAL, 0, self._quotes,
             )
             done += i
             written += w

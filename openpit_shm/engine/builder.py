@@ -140,6 +140,7 @@ class _Sharding:
         external_clients: int = 1,
         timeout: float = 10.0,
         start_timeout: float = 300.0,
+        external_quotes: bool = False,
     ) -> Any:
         """Decide orders in ``workers`` processes, each owning the accounts of one shard.
 
@@ -150,7 +151,9 @@ class _Sharding:
         ``ring_capacity``: records per ring (a power of two); ``batch``: most
         records a worker takes from one ring per duty cycle; ``external_clients``:
         extra ring pairs for C producers; ``timeout``: the bound on any wait for
-        a shard (seconds).
+        a shard (seconds); ``external_quotes``: give the quote table a name
+        (``external_client()["quotes"]``) so C producers can push quotes
+        (``opshm_quote_push``); off, it is unnamed like the engine's state.
         """
         if self._settings.sync != SYNC_ACCOUNT:
             raise ValueError("a sharded engine is account_sync: call .account_sync() first")
@@ -164,6 +167,7 @@ class _Sharding:
             external_clients=external_clients,
             timeout=timeout,
             start_timeout=start_timeout,
+            external_quotes=external_quotes,
         )
         return self
 

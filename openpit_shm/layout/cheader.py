@@ -731,6 +731,155 @@ _EPILOGUE = r"""
 """
 
 
+def _quote_defines() -> list[str]:
+    """The keyed quote table's words, kinds, flags and codes (``layout.quotes``)."""
+    from . import quotes
+
+    out = ["/* Quote table (openpit_shm/layout/quotes.py): header, index, seqlocked rows. */"]
+    for name in sorted(quotes.__all__):
+        value = getattr(quotes, name)
+        if isinstance(value, int) and name.startswith(("QT_", "QK_", "QR_", "QUOTE_")):
+            out.append(f"#define OPSHM_{name} {value}")
+    return out
+
+
+_QUOTE_CODE = r"""
+/* ---- quote producers (the writer side of kernels/market_data.py) ------------------ */
+
+typedef struct opshm_quotes {
+    int64_t *words;     /* the table: header, index, rows (layout/quotes.py) */
+    int64_t capacity;   /* slots (a power of two) */
+    void *base;         /* the mapping */
+    size_t map_bytes;
+} opshm_quotes;
+
+/* Attach the quote table `name` (external_client()["quotes"]). */
+static inline int opshm_quotes_attach(const char *name, opshm_quotes *out) {
+    memset(out, 0, sizeof *out);
+    void *base;
+    size_t bytes;
+    int err = opshm_segment_attach(name, OPSHM_SEGMENT_KIND_QUOTES, &base, &bytes);
+    if (err != OPSHM_OK) return err;
+    const opshm_segment_header *h = (const opshm_segment_header *)base;
+    int64_t cap = h->capacity;
+    int64_t need = OPSHM_QT_HEADER_WORDS + cap * (OPSHM_QT_INDEX_WORDS + 8);
+    int64_t *w = (int64_t *)((uint8_t *)base + h->data_offset);
+    if (cap < 2 || (cap & (cap - 1)) != 0) err = OPSHM_ERR_CAPACITY;
+    else if ((size_t)(h->data_offset + need * 8) > bytes) err = OPSHM_ERR_SIZE;
+    else if (w[OPSHM_QT_CAPACITY] != cap || w[OPSHM_QT_VERSION] != OPSHM_QUOTE_TABLE_VERSION)
+        err = OPSHM_ERR_VERSION;
+    if (err != OPSHM_OK) { munmap(base, bytes); return err; }
+    out->words = w;
+    out->capacity = cap;
+    out->base = base;
+    out->map_bytes = bytes;
+    return OPSHM_OK;
+}
+
+static inline void opshm_quotes_detach(opshm_quotes *q) {
+    if (q->base) munmap(q->base, q->map_bytes);
+    memset(q, 0, sizeof *q);
+}
+
+static inline uint64_t opshm__fmix64(uint64_t h) {
+    h ^= h >> 33; h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33; h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+/* kernels/market_data.py qt_hash. */
+static inline uint64_t opshm_quote_hash(int64_t kind, uint64_t instrument, uint64_t key) {
+    uint64_t h = opshm__fmix64(instrument + UINT64_C(0x9e3779b97f4a7c15));
+    h = opshm__fmix64(h ^ key);
+    return opshm__fmix64(h ^ (uint64_t)kind);
+}
+
+/* The slot of key (kind, instrument, key), claimed if new: >= 0, or -1 full, -2 busy. */
+static inline int64_t opshm_quote_slot(opshm_quotes *q, int64_t kind, uint64_t instrument,
+                                       uint64_t key) {
+    int64_t *w = q->words, cap = q->capacity, mask = cap - 1, limit = cap - cap / 4;
+    int64_t i = (int64_t)(opshm_quote_hash(kind, instrument, key) & (uint64_t)mask);
+    for (int64_t n = 0; n < cap; n++, i = (i + 1) & mask) {
+        int64_t *e = w + OPSHM_QT_HEADER_WORDS + i * OPSHM_QT_INDEX_WORDS;
+        for (long spins = 0;; spins++) {
+            int64_t st = __atomic_load_n(&e[OPSHM_QT_I_STATE], __ATOMIC_ACQUIRE);
+            if (st == OPSHM_QT_ENTRY_EMPTY) {
+                if (__atomic_fetch_add(&w[OPSHM_QT_USED], 1, __ATOMIC_ACQ_REL) >= limit) {
+                    __atomic_fetch_sub(&w[OPSHM_QT_USED], 1, __ATOMIC_ACQ_REL);
+                    return -1;
+                }
+                int64_t expect = OPSHM_QT_ENTRY_EMPTY;
+                if (__atomic_compare_exchange_n(&e[OPSHM_QT_I_STATE], &expect,
+                                                OPSHM_QT_ENTRY_CLAIMING, 0, __ATOMIC_ACQ_REL,
+                                                __ATOMIC_ACQUIRE)) {
+                    __atomic_store_n(&e[OPSHM_QT_I_KIND], kind, __ATOMIC_RELEASE);
+                    __atomic_store_n(&e[OPSHM_QT_I_INSTRUMENT], (int64_t)instrument,
+                                     __ATOMIC_RELEASE);
+                    __atomic_store_n(&e[OPSHM_QT_I_KEY], (int64_t)key, __ATOMIC_RELEASE);
+                    __atomic_store_n(&e[OPSHM_QT_I_STATE], OPSHM_QT_ENTRY_READY, __ATOMIC_RELEASE);
+                    __atomic_fetch_or(&w[OPSHM_QT_KINDS_USED], (int64_t)1 << kind,
+                                      __ATOMIC_ACQ_REL);
+                    return i;
+                }
+                __atomic_fetch_sub(&w[OPSHM_QT_USED], 1, __ATOMIC_ACQ_REL);
+                continue;
+            }
+            if (st == OPSHM_QT_ENTRY_CLAIMING) {
+                if (spins >= OPSHM_QUOTE_WRITE_SPINS) return -2;
+                opshm_cpu_relax();
+                continue;
+            }
+            break;
+        }
+        if (__atomic_load_n(&e[OPSHM_QT_I_KIND], __ATOMIC_RELAXED) == kind &&
+            __atomic_load_n(&e[OPSHM_QT_I_INSTRUMENT], __ATOMIC_RELAXED) == (int64_t)instrument &&
+            __atomic_load_n(&e[OPSHM_QT_I_KEY], __ATOMIC_RELAXED) == (int64_t)key)
+            return i;
+    }
+    return -1;
+}
+
+/* Push a quote into bucket (kind, instrument, key): kind OPSHM_QK_DEFAULT (key 0),
+   OPSHM_QK_ACCOUNT (key = account id) or OPSHM_QK_GROUP (key = group id). flags:
+   OPSHM_QUOTE_PRESENT | OPSHM_QUOTE_HAS_{MARK,BID,ASK}; prices in fixed point at the
+   table's scale (words[OPSHM_QT_SCALE]); pushed_ns on the engine's clock
+   (opshm_monotonic_ns() for an engine on the default clock); age_ns = the source age.
+   The row is replaced under its seqlock exactly as kernels/quotes.py does: readers never
+   use a torn quote. Returns OPSHM_QUOTE_OK, OPSHM_QUOTE_FULL or OPSHM_QUOTE_BUSY. The
+   instrument must be registered with the engine's MarketDataService (kernels answer
+   "unknown instrument" otherwise); the service's own get() does not see C pushes. */
+static inline int opshm_quote_push(opshm_quotes *q, uint64_t instrument, int64_t kind,
+                                   uint64_t key, int64_t flags, int64_t mark, int64_t bid,
+                                   int64_t ask, int64_t pushed_ns, int64_t age_ns) {
+    if (kind < OPSHM_QK_DEFAULT || kind > OPSHM_QK_GROUP) return OPSHM_QUOTE_FULL;
+    int64_t slot = opshm_quote_slot(q, kind, instrument, key);
+    if (slot == -1) return OPSHM_QUOTE_FULL;
+    if (slot == -2) return OPSHM_QUOTE_BUSY;
+    int64_t *r = q->words + OPSHM_QT_HEADER_WORDS + q->capacity * OPSHM_QT_INDEX_WORDS + slot * 8;
+    if (age_ns < 0) age_ns = 0;
+    for (long n = 0; n < OPSHM_QUOTE_WRITE_SPINS; n++) {
+        int64_t seq = __atomic_load_n(&r[OPSHM_QUOTE_W_SEQ], __ATOMIC_RELAXED);
+        if ((seq & 1) == 0 &&
+            __atomic_compare_exchange_n(&r[OPSHM_QUOTE_W_SEQ], &seq, seq + 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_store_n(&r[OPSHM_QUOTE_W_FLAGS], flags, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_MARK], mark, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_BID], bid, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_ASK], ask, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_PUSHED_NS], pushed_ns, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_AGE_NS], age_ns, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_INSTRUMENT], (int64_t)instrument, __ATOMIC_RELEASE);
+            __atomic_store_n(&r[OPSHM_QUOTE_W_SEQ], seq + 2, __ATOMIC_RELEASE);
+            return OPSHM_QUOTE_OK;
+        }
+        opshm_cpu_relax();
+    }
+    return OPSHM_QUOTE_BUSY;
+}
+"""
+
+
 def generate() -> str:
     """The full text of ``openpit_shm.h``."""
     parts: list[str] = [_PRELUDE]
@@ -743,6 +892,7 @@ def generate() -> str:
     parts.append("\n".join(_reason_names()) + "\n\n")
     parts.append("\n".join(_kind_defines()) + "\n\n")
     parts.append("\n".join(_stat_defines()) + "\n\n")
+    parts.append("\n".join(_quote_defines()) + "\n\n")
     parts.append(
         "/* ---- segment header (openpit_shm/layout/segment.py) ---------------------- */\n"
     )
@@ -757,6 +907,7 @@ def generate() -> str:
     )
     parts.append("\n".join(_ring_ctrl_struct()) + "\n")
     parts.append(_CODE)
+    parts.append(_QUOTE_CODE)
     parts.append(_EPILOGUE)
     return "".join(parts)
 

@@ -28,6 +28,39 @@ Protocol (``kernels.quotes``):
 * **Age.** ``age = max(now - pushed_ns, 0) + age_ns`` (saturating); a quote
   has expired when ``ttl_ns >= 0`` and ``age >= ttl_ns``; ``QUOTE_TTL_INFINITE``
   (-1) never expires. Durations at or beyond 2**63 ns (292 years) saturate.
+
+The keyed table (``kernels.market_data``)
+-----------------------------------------
+
+An engine's quote table is one int64 region: a header, an open-addressing
+index of ``capacity`` keys (a power of two) and ``capacity`` rows; index
+entry ``i`` names row ``i``::
+
+    word 0              QT_CAPACITY      slots (power of two, >= 2)
+    word 1              QT_USED          slots claimed (atomic add; <= 3/4 of capacity)
+    word 2              QT_DEFAULT_TTL   tier 8, the service's default TTL (ns, -1 infinite)
+    word 3              QT_KINDS_USED    bit (1 << kind) once any key of that kind exists
+    word 4              QT_SCALE         fixed-point scale of mark/bid/ask
+    word 5              QT_VERSION       QUOTE_TABLE_VERSION
+    words 6-7           reserved
+    word 8 + 4*i        index entry i: state (0 empty, 1 claiming, 2 ready), kind,
+                        instrument (u64 bits), key (account or group id, 0 for none)
+    word 8 + 4*cap + 8*i  row i (the seqlocked row above)
+
+A key is ``(kind, instrument, key)``. Kinds 0-2 are quote buckets (the
+service's ``BUCKET_*``: the default bucket, an account's, a group's). The
+others are configuration rows, written under the same seqlock with
+``flags`` = ``QT_CFG_SET`` (and ``QT_CFG_REGISTERED`` for an instrument) and
+the TTL in the ``mark`` word: the instrument (registered, tier 7),
+(instrument, account) tier 1, (instrument, group) tiers 2-3, account
+(instrument 0) tier 4, group (instrument 0) tiers 5-6. Keys are never
+removed: a cleared quote or TTL rewrites its row with flags 0.
+
+Inserting (any writer, host or C producer): probe from ``hash & (cap - 1)``;
+an empty entry is claimed by CAS 0 -> 1, its key words stored, then state 2
+is release-stored; a claiming entry is waited for (bounded: ``QUOTE_BUSY``).
+Readers take only ready entries and stop at an empty one, so an entry being
+claimed reads as "not there yet": the same as a push that has not happened.
 """
 
 from __future__ import annotations
@@ -35,10 +68,40 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "QK_ACCOUNT",
+    "QK_DEFAULT",
+    "QK_GROUP",
+    "QK_INSTRUMENT",
+    "QK_TTL_ACCOUNT",
+    "QK_TTL_GROUP",
+    "QK_TTL_INSTRUMENT_ACCOUNT",
+    "QK_TTL_INSTRUMENT_GROUP",
+    "QR_ACCOUNT_ONLY",
+    "QR_ACCOUNT_THEN_GROUP",
+    "QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT",
+    "QT_CAPACITY",
+    "QT_CFG_REGISTERED",
+    "QT_CFG_SET",
+    "QT_DEFAULT_TTL",
+    "QT_ENTRY_CLAIMING",
+    "QT_ENTRY_EMPTY",
+    "QT_ENTRY_READY",
+    "QT_HEADER_WORDS",
+    "QT_INDEX_WORDS",
+    "QT_I_INSTRUMENT",
+    "QT_I_KEY",
+    "QT_I_KIND",
+    "QT_I_STATE",
+    "QT_KINDS_USED",
+    "QT_NO_GROUP",
+    "QT_SCALE",
+    "QT_USED",
+    "QT_VERSION",
     "QUOTE_BUSY",
     "QUOTE_DTYPE",
     "QUOTE_EMPTY",
     "QUOTE_EXPIRED",
+    "QUOTE_FULL",
     "QUOTE_HAS_ASK",
     "QUOTE_HAS_BID",
     "QUOTE_HAS_MARK",
@@ -47,7 +110,9 @@ __all__ = [
     "QUOTE_READ_SPINS",
     "QUOTE_ROW_BYTES",
     "QUOTE_ROW_WORDS",
+    "QUOTE_TABLE_VERSION",
     "QUOTE_TTL_INFINITE",
+    "QUOTE_UNKNOWN_INSTRUMENT",
     "QUOTE_WRITE_SPINS",
     "QUOTE_W_AGE_NS",
     "QUOTE_W_ASK",
@@ -58,6 +123,10 @@ __all__ = [
     "QUOTE_W_PUSHED_NS",
     "QUOTE_W_SEQ",
     "quote_table_bytes",
+    "quote_table_max_keys",
+    "quote_table_rows_at",
+    "quote_table_slots",
+    "quote_table_words",
 ]
 
 QUOTE_ROW_WORDS = 8
@@ -93,6 +162,76 @@ QUOTE_EXPIRED = 3  # read fine, but aged past the TTL (the stale quote is in ``o
 QUOTE_READ_SPINS = 1 << 16
 #: Spins a writer waits for another writer to leave the row.
 QUOTE_WRITE_SPINS = 1 << 16
+
+#: The keyed table's code for a read of an instrument nobody registered.
+QUOTE_UNKNOWN_INSTRUMENT = 4
+#: A writer found no free slot (the table holds 3/4 of ``capacity`` keys).
+QUOTE_FULL = 5
+
+# ---- the keyed table (see the module docstring) ----
+QUOTE_TABLE_VERSION = 1
+QT_CAPACITY = 0
+QT_USED = 1
+QT_DEFAULT_TTL = 2
+QT_KINDS_USED = 3
+QT_SCALE = 4
+QT_VERSION = 5
+QT_HEADER_WORDS = 8
+QT_INDEX_WORDS = 4  #: per index entry
+QT_I_STATE = 0
+QT_I_KIND = 1
+QT_I_INSTRUMENT = 2
+QT_I_KEY = 3
+QT_ENTRY_EMPTY = 0
+QT_ENTRY_CLAIMING = 1
+QT_ENTRY_READY = 2
+
+# Key kinds. 0-2 are the service's quote buckets (``marketdata.service.BUCKET_*``).
+QK_DEFAULT = 0  #: the default ("everyone else") bucket of an instrument, key 0
+QK_ACCOUNT = 1  #: an account's bucket, key = account id
+QK_GROUP = 2  #: a group's bucket, key = group id (>= 1)
+QK_INSTRUMENT = 3  #: registration + tier 7 TTL, key 0
+QK_TTL_INSTRUMENT_ACCOUNT = 4  #: tier 1, key = account id
+QK_TTL_INSTRUMENT_GROUP = 5  #: tier 2 (key = group) and tier 3 (key 0, the DEFAULT group)
+QK_TTL_ACCOUNT = 6  #: tier 4, instrument 0, key = account id
+QK_TTL_GROUP = 7  #: tier 5 (key = group) and tier 6 (key 0), instrument 0
+
+# Configuration-row flags (kinds 3..7).
+QT_CFG_SET = 1  #: the row's TTL (``mark`` word) is set
+QT_CFG_REGISTERED = 2  #: QK_INSTRUMENT: the instrument is registered
+
+# Resolution tiers (``QuoteResolution`` values).
+QR_ACCOUNT_ONLY = 0
+QR_ACCOUNT_THEN_GROUP = 1
+QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT = 2
+
+#: ``group`` argument of ``quote_for`` for an account in no group (``account_group`` None).
+QT_NO_GROUP = -1
+
+
+def quote_table_words(capacity: int) -> int:
+    """int64 words of a keyed table of ``capacity`` slots (header, index, rows)."""
+    if capacity < 2 or capacity & (capacity - 1):
+        raise ValueError("quote table capacity must be a power of two >= 2")
+    return QT_HEADER_WORDS + capacity * (QT_INDEX_WORDS + QUOTE_ROW_WORDS)
+
+
+def quote_table_slots(words: int) -> int:
+    """Slots of a keyed table of ``words`` int64 (0 for an empty array: no table)."""
+    if words < QT_HEADER_WORDS:
+        return 0
+    return (words - QT_HEADER_WORDS) // (QT_INDEX_WORDS + QUOTE_ROW_WORDS)
+
+
+def quote_table_rows_at(capacity: int) -> int:
+    """Word offset of row 0 in a keyed table."""
+    return QT_HEADER_WORDS + capacity * QT_INDEX_WORDS
+
+
+def quote_table_max_keys(capacity: int) -> int:
+    """Keys a table of ``capacity`` slots accepts (3/4 load keeps probe chains short)."""
+    return capacity - capacity // 4
+
 
 QUOTE_DTYPE = np.dtype(
     {

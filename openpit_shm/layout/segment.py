@@ -50,6 +50,7 @@ __all__ = [
     "SEGMENT_HEADER_DTYPE",
     "SEGMENT_KIND_CONTROL",
     "SEGMENT_KIND_NAMES",
+    "SEGMENT_KIND_QUOTES",
     "SEGMENT_KIND_RING",
     "SEGMENT_KIND_SHARED",
     "SEGMENT_KIND_STATE",
@@ -73,11 +74,13 @@ SEGMENT_KIND_RING = 1  #: one SPSC ring (``openpit_shm.layout.ring``)
 SEGMENT_KIND_STATE = 2  #: a shard's kernel state arena (``openpit_shm.layout.state``)
 SEGMENT_KIND_SHARED = 3  #: cross-shard counters (broker/asset-wide windows)
 SEGMENT_KIND_CONTROL = 4  #: the control channel of a sharded engine
+SEGMENT_KIND_QUOTES = 5  #: the engine's keyed quote table (``openpit_shm.layout.quotes``)
 SEGMENT_KIND_NAMES: dict[int, str] = {
     SEGMENT_KIND_RING: "ring",
     SEGMENT_KIND_STATE: "state",
     SEGMENT_KIND_SHARED: "shared",
     SEGMENT_KIND_CONTROL: "control",
+    SEGMENT_KIND_QUOTES: "quotes",
 }
 
 _FIELDS = (

@@ -24,6 +24,9 @@ workers keep one per ``process`` call and refill it per record. Words::
      ---- holds proposed by main stages, applied together if the order is accepted --------
     24 lock price of the policy group (0: none)   25 legs proposed (V_LEG_MAX at most)
     26.. V_LEG_MAX legs of LEG_WORDS: kind, held word (arena offset), amount, basis
+     ---- market data (set once per view by its owner, never by view_open) ----------------
+    42 quote table address (0: the engine has none)   43 its slot count
+       (``kernels.market_data.quote_for(view, ...)`` reads quotes through these)
 
 Words 0..7 are the record itself (``ORDER_W_*`` indexes), so ``view[V_PRICE]`` is
 the order's price whichever door wrote it.
@@ -85,7 +88,9 @@ LEG_AMOUNT = 2  #: amount still held
 LEG_BASIS = 3  #: what a fill consumes from it (HOLD_BASIS_*)
 LEG_WORDS = 4
 V_LEG_MAX = 4
-VIEW_WORDS = V_LEGS + V_LEG_MAX * LEG_WORDS  # 42
+V_QUOTES_ADDR = V_LEGS + V_LEG_MAX * LEG_WORDS  # 42
+V_QUOTES_CAP = V_QUOTES_ADDR + 1
+VIEW_WORDS = V_QUOTES_CAP + 1  # 44
 
 #: Fill reconciliation bases: a fill of q at price p consumes from a leg ...
 HOLD_BASIS_QUANTITY = 0  #: ... q (an underlying held by a sell)

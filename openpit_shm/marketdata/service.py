@@ -60,7 +60,14 @@ from .errors import (
 )
 from .values import Quote, QuoteResolution, QuoteTtl, argument_error, timedelta_ns
 
-__all__ = ["BUCKET_ACCOUNT", "BUCKET_DEFAULT", "BUCKET_GROUP", "MarketDataService", "new_service"]
+__all__ = [
+    "BUCKET_ACCOUNT",
+    "BUCKET_DEFAULT",
+    "BUCKET_GROUP",
+    "UNSET",
+    "MarketDataService",
+    "new_service",
+]
 
 #: Bucket kinds as a mirror (``table.QuoteTableMirror``) sees them: (instrument, kind, key).
 BUCKET_DEFAULT, BUCKET_ACCOUNT, BUCKET_GROUP = 0, 1, 2
@@ -184,6 +191,12 @@ class _Slot:
 
 
 _UNSET: Any = object()
+#: A TTL tier that is not set (a mirror's ``on_config`` gets it for a cleared tier).
+UNSET: Any = _UNSET
+
+# Configuration keys as a mirror sees them (``layout.quotes.QK_*``).
+_QK_INSTRUMENT, _QK_TTL_INSTRUMENT_ACCOUNT, _QK_TTL_INSTRUMENT_GROUP = 3, 4, 5
+_QK_TTL_ACCOUNT, _QK_TTL_GROUP = 6, 7
 
 
 def _sig(stub: Callable[..., Any]) -> Callable[[Any], Any]:
@@ -266,7 +279,14 @@ class MarketDataService:
 
     # ------------------------------------------------------------------ registration
 
+    def _config(self, kind: int, instrument: int, key: int, ttl: Any) -> None:
+        """Write a registration or TTL tier through to the mirror (before the service changes:
+        a mirror that cannot take it raises and nothing changes)."""
+        if self._mirror is not None:
+            self._mirror.on_config(kind, instrument, key, ttl)
+
     def _add(self, key: tuple[str, str], value: int, ttl: Any) -> InstrumentId:
+        self._config(_QK_INSTRUMENT, value, 0, ttl)
         self._by_instrument[key] = value
         self._slots[value] = _Slot(ttl)
         if self._next_auto_id == value:
@@ -352,6 +372,7 @@ class MarketDataService:
         ns = _ttl(ttl)
         acct = _account(account_id)
         with self._lock:
+            self._config(_QK_TTL_ACCOUNT, 0, acct, ns)
             self._account_ttls[acct] = ns
 
     @_sig(lambda self, /, account_id: None)
@@ -360,6 +381,7 @@ class MarketDataService:
         _too_many("clear_account_ttl", 1, extra)
         acct = _account(account_id)
         with self._lock:
+            self._config(_QK_TTL_ACCOUNT, 0, acct, _UNSET)
             self._account_ttls.pop(acct, None)
 
     @_sig(lambda self, /, account_group_id, ttl: None)
@@ -369,6 +391,7 @@ class MarketDataService:
         ns = _ttl(ttl)
         group = _group(account_group_id)
         with self._lock:
+            self._config(_QK_TTL_GROUP, 0, group, ns)
             self._group_ttls[group] = ns
 
     @_sig(lambda self, /, account_group_id: None)
@@ -377,6 +400,7 @@ class MarketDataService:
         _too_many("clear_account_group_ttl", 1, extra)
         group = _group(account_group_id)
         with self._lock:
+            self._config(_QK_TTL_GROUP, 0, group, _UNSET)
             self._group_ttls.pop(group, None)
 
     # ------------------------------------------------------------ TTL tiers 1-3, 7 (per instrument)
@@ -393,7 +417,9 @@ class MarketDataService:
         _too_many("set_instrument_ttl", 2, extra)
         value, ns = _instrument_id(instrument_id), _ttl(ttl)
         with self._lock:
-            self._slot(value).ttl = ns
+            slot = self._slot(value)
+            self._config(_QK_INSTRUMENT, value, 0, ns)
+            slot.ttl = ns
 
     @_sig(lambda self, /, instrument_id: None)
     def clear_instrument_ttl(self, instrument_id: InstrumentId, *extra: Any) -> None:
@@ -401,7 +427,9 @@ class MarketDataService:
         _too_many("clear_instrument_ttl", 1, extra)
         value = _instrument_id(instrument_id)
         with self._lock:
-            self._slot(value).ttl = _UNSET
+            slot = self._slot(value)
+            self._config(_QK_INSTRUMENT, value, 0, _UNSET)
+            slot.ttl = _UNSET
 
     @_sig(lambda self, /, instrument_id, account_id, ttl: None)
     def set_instrument_account_ttl(
@@ -412,7 +440,9 @@ class MarketDataService:
         value, ns = _instrument_id(instrument_id), _ttl(ttl)
         acct = _account(account_id)
         with self._lock:
-            self._slot(value).account_ttls[acct] = ns
+            slot = self._slot(value)
+            self._config(_QK_TTL_INSTRUMENT_ACCOUNT, value, acct, ns)
+            slot.account_ttls[acct] = ns
 
     @_sig(lambda self, /, instrument_id, account_id: None)
     def clear_instrument_account_ttl(
@@ -423,7 +453,9 @@ class MarketDataService:
         value = _instrument_id(instrument_id)
         acct = _account(account_id)
         with self._lock:
-            self._slot(value).account_ttls.pop(acct, None)
+            slot = self._slot(value)
+            self._config(_QK_TTL_INSTRUMENT_ACCOUNT, value, acct, _UNSET)
+            slot.account_ttls.pop(acct, None)
 
     @_sig(lambda self, /, instrument_id, account_group_id, ttl: None)
     def set_instrument_account_group_ttl(
@@ -434,7 +466,9 @@ class MarketDataService:
         value, ns = _instrument_id(instrument_id), _ttl(ttl)
         group = _group(account_group_id)
         with self._lock:
-            self._slot(value).group_ttls[group] = ns
+            slot = self._slot(value)
+            self._config(_QK_TTL_INSTRUMENT_GROUP, value, group, ns)
+            slot.group_ttls[group] = ns
 
     @_sig(lambda self, /, instrument_id, account_group_id: None)
     def clear_instrument_account_group_ttl(
@@ -445,7 +479,9 @@ class MarketDataService:
         value = _instrument_id(instrument_id)
         group = _group(account_group_id)
         with self._lock:
-            self._slot(value).group_ttls.pop(group, None)
+            slot = self._slot(value)
+            self._config(_QK_TTL_INSTRUMENT_GROUP, value, group, _UNSET)
+            slot.group_ttls.pop(group, None)
 
     # ------------------------------------------------------------------ quotes
 
@@ -484,7 +520,8 @@ class MarketDataService:
         with self._lock:
             value = self._by_instrument.get(key)
             if value is None:
-                self._check_mirror([(self._next_free_id(), BUCKET_DEFAULT, 0)], q)
+                nid = self._next_free_id()
+                self._check_mirror([(nid, BUCKET_DEFAULT, 0), (nid, _QK_INSTRUMENT, 0)], q)
             iid = InstrumentId(value) if value is not None else self._register_auto(key, _UNSET)
             self._store(self._slots[iid._value], iid._value, [], [_DEFAULT_GROUP], q, age)
             return iid

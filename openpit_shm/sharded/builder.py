@@ -42,6 +42,7 @@ class ShardedSettings:
     external_clients: int
     timeout: float
     start_timeout: float
+    external_quotes: bool = False  #: a named quote table C producers can push to
 
     @classmethod
     def of(
@@ -54,6 +55,7 @@ class ShardedSettings:
         external_clients: int,
         timeout: float,
         start_timeout: float,
+        external_quotes: bool = False,
     ) -> ShardedSettings:
         if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
             raise ValueError(f"workers must be an integer in 1..={_MAX_WORKERS}")
@@ -82,6 +84,7 @@ class ShardedSettings:
             external_clients,
             float(timeout),
             float(start_timeout),
+            bool(external_quotes),
         )
 
 
@@ -151,6 +154,7 @@ def build_sharded(registrations: list[Registration], settings: Any) -> Any:
         capacity=s.ring_capacity,
         scale=settings.scale,
         scratch_rows=answer_scratch_rows(s.batch, n_policies),
+        named_quotes=s.external_quotes,
     )
     supervisor = None
     try:

@@ -510,7 +510,8 @@ class ShardedEngine(EngineFront):
         """What a C program needs to feed shard rings from client slot ``slot`` (1..).
 
         Returns the ring names per shard (requests it produces, results it
-        consumes), the ring capacity, the shard count, the fixed-point scale,
+        consumes), the quote table's name and slots, the ring capacity, the shard
+        count, the fixed-point scale,
         the engine's record ``tag`` (every order and report record carries it:
         ``opshm_order_ref(tag)`` in the C header) and the instrument ids;
         ``opshm_shard_of`` in the C header routes accounts exactly as Python does.
@@ -531,6 +532,10 @@ class ShardedEngine(EngineFront):
             "request": list(names.request[slot]),
             "result": list(names.result[slot]),
             "instruments": {f"{u}/{s}": iid for (u, s), iid in self._iids.items()},
+            # The quote table a C producer pushes into (``opshm_quote_attach``/``_push``):
+            # named (0600) only with ``sharded(external_quotes=True)``, else "".
+            "quotes": names.quotes,
+            "quote_slots": names.quote_slots,
         }
 
     @property

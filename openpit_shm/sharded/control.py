@@ -166,6 +166,10 @@ def apply_control(shard: _Shard, op: str, args: Any) -> Any:
         return None
     if op == "adjust":
         return _adjust(engine, *args)
+    if op == "quote_for":  # diagnostics and tests: what this worker's kernels read
+        from ..kernels.market_data import quote_for
+
+        return tuple(int(x) for x in quote_for(shard.book._request, *args))
     if op == "stats":
         return _stats(shard)
     if op == "snapshot":

@@ -8,6 +8,11 @@ removes them all. Only what an external producer must open has a name:
   scratch (``answer_scratch``) -- unnamed;
 * ``shared``: the cross-shard array of every shard's Book (rate windows) -- unnamed;
 * ``state[k]``: shard ``k``'s Book arena (grown in place by ``ftruncate``) -- unnamed;
+* ``quotes``: the engine's quote table (``layout.quotes``), written by the host's
+  ``MarketDataService`` mirror and read by every worker's kernels -- unnamed,
+  unless the engine was built with ``sharded(external_quotes=True)``: then named
+  ``/dev/shm/opshm.<random>.quotes`` (0600) so a C producer can push quotes
+  (``opshm_quote_push``); workers attach it by descriptor or by that name;
 * ``request[s][k]`` / ``result[s][k]``: the ring pair of client slot ``s`` and
   shard ``k``: slot 0 is the engine's own client -- unnamed; slots 1.. are
   for external producers -- named ``/dev/shm/opshm.<random>.ring.{req,res}``,
@@ -36,8 +41,9 @@ from ..layout.control import (
     control_scratch_offset,
     control_segment_bytes,
 )
+from ..layout.quotes import quote_table_words
 from ..layout.records import ORDER_DTYPE, RECORD_BYTES, RESULT_DTYPE
-from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_STATE
+from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_QUOTES, SEGMENT_KIND_STATE
 from ..shm.ring import Ring
 from ..shm.segment import Segment
 
@@ -63,8 +69,35 @@ def segment_array(seg: Segment) -> np.ndarray:
     return seg.words[ARRAY_OFFSET // 8 :]
 
 
-#: The unnamed segments worker ``k`` attaches, in the order ``Topology.shard_fds(k)`` sends them.
+#: The unnamed segments worker ``k`` attaches, in the order ``Topology.shard_fds(k)`` sends them
+#: (then the quote table's, when it is unnamed: ``shard_fd_count``).
 SHARD_FDS = ("control", "shared", "state", "request", "result")
+
+#: Slots of a sharded engine's quote table (3/4 hold keys: quote buckets, registrations, TTLs).
+QUOTE_SLOTS_DEFAULT = 4096
+
+
+def shard_fd_count(names: TopologyNames) -> int:
+    """Descriptors a worker receives: ``SHARD_FDS``, plus the quote table's if unnamed."""
+    return len(SHARD_FDS) + (0 if names.quotes else 1)
+
+
+def quote_segment(slots: int, scale: int, *, named: bool) -> Segment:
+    """A new quote table segment (header written, every key empty)."""
+    from ..marketdata.table import QuoteTable
+
+    words = quote_table_words(slots)
+    seg = Segment.create(
+        SEGMENT_KIND_QUOTES, array_segment_bytes(words), capacity=slots, fixed_scale=scale,
+        data_offset=ARRAY_OFFSET, unnamed=not named,
+    )  # fmt: skip
+    QuoteTable(slots, scale, buffer=segment_array(seg)[:words])
+    return seg
+
+
+def quote_words(seg: Segment, slots: int) -> np.ndarray:
+    """The quote table's int64 words in its segment."""
+    return segment_array(seg)[: quote_table_words(slots)]
 
 
 def answer_scratch(control: Segment, shard: int) -> np.ndarray:
@@ -91,6 +124,8 @@ class TopologyNames:
     scale: int
     request: tuple[tuple[str, ...], ...]  # [slot][shard]
     result: tuple[tuple[str, ...], ...]  # [slot][shard]
+    quotes: str = ""  #: the quote table's name ("": unnamed, sent by descriptor)
+    quote_slots: int = 0  #: its slot count (``layout.quotes``)
 
 
 @dataclass
@@ -107,10 +142,13 @@ class Topology:
     result: list[list[Ring]]
     shared: Segment | None = None
     state: list[Segment] = field(default_factory=list)
+    quotes: Segment | None = None
+    quote_slots: int = 0
 
     @classmethod
     def create(
-        cls, *, n_shards: int, n_slots: int, capacity: int, scale: int, scratch_rows: int
+        cls, *, n_shards: int, n_slots: int, capacity: int, scale: int, scratch_rows: int,
+        quote_slots: int = QUOTE_SLOTS_DEFAULT, named_quotes: bool = False,
     ) -> Topology:
         made: list = []
         try:
@@ -143,11 +181,16 @@ class Topology:
                         row.append(ring)
                 request.append(req_row)
                 result.append(res_row)
+            quotes = quote_segment(quote_slots, scale, named=named_quotes)
+            made.append(quotes)
         except BaseException:
             for thing in reversed(made):
                 thing.close()
             raise
-        return cls(n_shards, n_slots, capacity, scale, control, request, result)
+        return cls(
+            n_shards, n_slots, capacity, scale, control, request, result,
+            quotes=quotes, quote_slots=quote_slots,
+        )  # fmt: skip
 
     def array_segment(self, kind: int, words: int, shard: int = 0) -> Segment:
         """Create a state (``shard``) or shared segment holding ``words`` int64 after its header."""
@@ -179,7 +222,14 @@ class Topology:
             scale=self.scale,
             request=named(self.request),
             result=named(self.result),
+            quotes="" if self.quotes is None or self.quotes.unnamed else self.quotes.name,
+            quote_slots=self.quote_slots,
         )
+
+    def quote_words(self) -> np.ndarray:
+        """The quote table's words in this process (the host writes them)."""
+        assert self.quotes is not None
+        return quote_words(self.quotes, self.quote_slots)
 
     def shard_fds(self, k: int) -> list[int]:
         """The descriptors of shard ``k``'s unnamed segments, in ``SHARD_FDS`` order."""
@@ -191,13 +241,16 @@ class Topology:
             self.request[0][k].segment,
             self.result[0][k].segment,
         )
-        return [seg.fileno() for seg in segments]
+        fds = [seg.fileno() for seg in segments]
+        if self.quotes is not None and self.quotes.unnamed:
+            fds.append(self.quotes.fileno())  # a named table is attached by its name
+        return fds
 
     def close(self) -> None:
         """Unmap and unlink every segment (idempotent)."""
         for row in self.request + self.result:
             for ring in row:
                 ring.close()
-        for seg in (*self.state, self.shared, self.control):
+        for seg in (*self.state, self.shared, self.control, self.quotes):
             if seg is not None:
                 seg.close()

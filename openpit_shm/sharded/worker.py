@@ -50,9 +50,14 @@ from ..layout.control import (
 )
 from ..layout.records import ORDER_DTYPE, RESULT_DTYPE, RESULT_TEXTS
 from ..layout.ring import RING_W_HEAD, RING_W_TAIL
-from ..layout.segment import SEGMENT_KIND_CONTROL, SEGMENT_KIND_SHARED, SEGMENT_KIND_STATE
+from ..layout.segment import (
+    SEGMENT_KIND_CONTROL,
+    SEGMENT_KIND_QUOTES,
+    SEGMENT_KIND_SHARED,
+    SEGMENT_KIND_STATE,
+)
 from ..shm.handoff import recv_fds
-from .topology import SHARD_FDS, TopologyNames
+from .topology import SHARD_FDS, TopologyNames, shard_fd_count
 
 if TYPE_CHECKING:
     from ..engine.record_door import Answer, RecordDoor
@@ -97,7 +102,7 @@ class _Shard:
         from ..shm.segment import Segment
 
         names, k = spec.names, spec.shard
-        control_fd, shared_fd, state_fd, request_fd, result_fd = fds
+        control_fd, shared_fd, state_fd, request_fd, result_fd = fds[: len(SHARD_FDS)]
         self.spec = spec
         self.control = Segment.attach(control_fd, kind=SEGMENT_KIND_CONTROL)
         self.ctl = self.control.words
@@ -131,6 +136,13 @@ class _Shard:
         from .book_io import attach_book
 
         self.book = attach_book(spec, self.state_seg, self.shared_seg, registrations)
+        # The engine's quote table: the host writes it, the kernels here only read it.
+        from .topology import quote_words
+
+        source = names.quotes or fds[len(SHARD_FDS)]
+        self.quotes_seg = Segment.attach(source, kind=SEGMENT_KIND_QUOTES)
+        self.quotes = quote_words(self.quotes_seg, names.quote_slots)
+        self.book.set_quote_table(self.quotes)
         from ..engine.engine import build_engine_over
 
         self.engine = build_engine_over(registrations, self.book)
@@ -157,7 +169,7 @@ class _Shard:
     def close(self) -> None:
         for ring in self.requests + self.results:
             ring.close()
-        for seg in (self.state_seg, self.shared_seg, self.control):
+        for seg in (self.quotes_seg, self.state_seg, self.shared_seg, self.control):
             seg.close()
 
 
@@ -186,7 +198,7 @@ def _serve_kernels(shard: _Shard) -> int:
         why = agent_run(
             shard.ctl, shard.base, book.state, book.shared, shard.rings,
             shard.spec.names.capacity, shard.spec.batch, shard.room, shard.idle,
-            shard.waiters, shard.scratch,
+            shard.waiters, shard.scratch, shard.quotes,
         )  # fmt: skip
         if why != AGENT_NEED_SPACE:
             return why
@@ -378,7 +390,7 @@ def worker_main(conn: Connection) -> None:
     shard = None
     try:
         spec: WorkerSpec = conn.recv()
-        shard = _Shard(spec, recv_fds(conn, len(SHARD_FDS)))
+        shard = _Shard(spec, recv_fds(conn, shard_fd_count(spec.names)))
         _compile_serving(shard)
         shard.set_state(WORKER_READY)
         # The supervisor answers the last requests itself meanwhile, and first sends the

@@ -46,9 +46,10 @@ def test_should_write_every_bucket_through_to_its_row() -> None:
     assert default.pushed_ns == clock.now and default.age_ns == 0
     assert table.read(mirror.row_of(0, BUCKET_ACCOUNT, 9)).quote == Quote(ask="-0.5")
     assert table.read(mirror.row_of(0, BUCKET_GROUP, 4)).quote == Quote(ask="-0.5")
+    rows = [mirror.row_of(0, k, key) for k, key in ((0, 0), (1, 9), (2, 4))]
     svc.clear(iid)
-    assert all(table.read(r).code == QUOTE_EMPTY for r in range(3))
-    assert table.read(3).code == QUOTE_EMPTY  # never assigned
+    assert all(table.read(r).code == QUOTE_EMPTY for r in rows)
+    assert mirror.row_of(1, BUCKET_DEFAULT, 0) is None  # never written
 
 
 def test_should_keep_service_and_table_expiry_in_step() -> None:
@@ -81,17 +82,18 @@ def test_should_refuse_a_price_the_table_cannot_hold_before_changing_anything() 
     info = type("Info", (), {"account_group": None})()
     res = QuoteResolution.ACCOUNT_THEN_GROUP_THEN_DEFAULT
     assert svc.get(iid, AccountId.from_int(1), info, res) == Quote(mark="1.5")
-    assert mirror.table.read(0).quote == Quote(mark="1.5")
+    assert mirror.table.read(mirror.row_of(0, BUCKET_DEFAULT, 0)).quote == Quote(mark="1.5")
 
 
 def test_should_refuse_a_push_when_the_table_is_full_before_changing_anything() -> None:
-    svc, mirror, _ = _mirrored(capacity=2)
-    assert mirror.table.capacity == 2
-    svc.push_by_instrument(Instrument("A", "USD"), Quote(mark=1), td(0))
-    accounts = [AccountId.from_int(1), AccountId.from_int(2)]
+    svc, mirror, _ = _mirrored(capacity=8)
+    assert mirror.table.keys_max == 6
+    svc.push_by_instrument(Instrument("A", "USD"), Quote(mark=1), td(0))  # 2 keys
+    accounts = [AccountId.from_int(n) for n in range(1, 6)]
     with pytest.raises(QuoteTableFull):
         svc.push_for(InstrumentId(0), Quote(mark=2), td(0), accounts, [])
-    svc.push_by_instrument(Instrument("C", "USD"), Quote(mark=1), td(0))  # the last row
+    svc.push_by_instrument(Instrument("C", "USD"), Quote(mark=1), td(0))  # 4 keys
+    svc.push_by_instrument(Instrument("D", "USD"), Quote(mark=1), td(0))  # 6 keys: the last
     with pytest.raises(QuoteTableFull):
         svc.push_by_instrument(Instrument("B", "USD"), Quote(mark=1), td(0))
     assert svc.resolve(Instrument("B", "USD")) is None  # not even registered
@@ -120,7 +122,10 @@ def test_should_mirror_random_pushes_exactly(seed: int) -> None:
             svc.push_for(iid, q, age, rng.sample(accounts, 1), rng.sample(groups, 1))
         else:
             svc.clear(iid)
-    for (instrument, kind, key), row in mirror._slots.items():
+    index = mirror.table.index()
+    for entry in index[(index[:, 0] == 2) & (index[:, 1] <= BUCKET_GROUP)]:
+        kind, instrument, key = (int(w) for w in entry[1:])
+        row = mirror.row_of(instrument, kind, key)
         slot = svc._slots[instrument]
         if kind == BUCKET_ACCOUNT:
             state = slot.account_quotes.get(key)

@@ -173,8 +173,9 @@ def test_should_keep_unnamed_segments_across_a_restart_grown_and_release_them_on
     with engine:
         iid = engine.register_instrument(op.Instrument("S000", "USD"))
         held = memfd_segments() - before
-        # control, shared, 2 state arenas, 2 x 2 own rings (mmap keeps a duplicate of each)
-        assert len({ino for _, ino in held}) == 1 + 1 + 2 + 4
+        # control, shared, 2 state arenas, 2 x 2 own rings, the quote table (mmap keeps a
+        # duplicate of each)
+        assert len({ino for _, ino in held}) == 1 + 1 + 2 + 4 + 1
         state = engine._topology.state[0]
         built = os.fstat(state.fileno()).st_size
         # Open reservations fill shard 0's arena until its worker grows it.
