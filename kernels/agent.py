@@ -19,11 +19,10 @@
 It returns an ``AGENT_*`` code: control traffic is pending (``control_seq``
 moved), the arena must grow (``ST_NEED_SPACE``), or the shard is stopping.
 
-``rings`` is ``int64[n_slots, 5]``: ``(active, req_ctrl, req_slots, res_ctrl,
-res_slots)``, ``active`` 0 (no ring), ``SLOT_SERVED`` or ``SLOT_REFUSED``, then the
-addresses of each slot's two ring segments (``ctrl`` pages of
-512 words, ``slots`` of ``capacity`` 8-word records); the caller keeps the
-segments mapped for the whole call.
+``rings`` is a rings table (``layout.link``), one row per client slot:
+``active`` 0 (no ring), ``SLOT_SERVED`` or ``SLOT_REFUSED``, then the addresses
+of the slot's two ring segments; the caller keeps the segments mapped for the
+whole call.
 """
 
 from __future__ import annotations
@@ -49,6 +48,14 @@ from openpit_shm.layout.control import (
     STAT_RECORDS,
     STAT_WAKEUPS,
     WORKER_STOPPING,
+)
+from openpit_shm.layout.link import (
+    RINGS_COLUMNS,
+    RINGS_W_ACTIVE,
+    RINGS_W_REQ_CTRL,
+    RINGS_W_REQ_SLOTS,
+    RINGS_W_RES_CTRL,
+    RINGS_W_RES_SLOTS,
 )
 from openpit_shm.layout.records import CODE_OTHER, POLICY_ENGINE, STATUS_ERROR
 from openpit_shm.layout.ring import (
@@ -95,7 +102,6 @@ __all__ = [
     "AGENT_CONTROL",
     "AGENT_NEED_SPACE",
     "AGENT_STOP",
-    "RING_COLUMNS",
     "SLOT_REFUSED",
     "SLOT_SERVED",
     "admit",
@@ -109,8 +115,6 @@ AGENT_CONTROL = 1  #: control requests are waiting (``control_seq != control_ack
 AGENT_NEED_SPACE = 2  #: the state arena must grow before the next record
 AGENT_STOP = 3  #: the shard's state says STOPPING
 
-RING_COLUMNS = 5
-_ACTIVE, _REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 0, 1, 2, 3, 4
 SLOT_SERVED = 1  #: ``rings[slot, 0]``: the slot's requests are served
 SLOT_REFUSED = 2  #: its producer's cursor is impossible: nothing is served until it is not
 
@@ -140,10 +144,10 @@ def _serve(state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch
     avail = admit(rings, slot, cap, ctl, base, state[H_SHARD_ID])
     if avail <= 0:
         return 0, 0
-    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
-    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
-    res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
-    res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+    req_ctrl = carray(addr_ptr(rings[slot, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, RINGS_W_REQ_SLOTS]), (cap, 8))
+    res_ctrl = carray(addr_ptr(rings[slot, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(rings[slot, RINGS_W_RES_SLOTS]), (cap, 8))
     # Ask for just enough room: the cached view of the client's cursor usually says
     # so without touching its cache line; a bigger batch then takes a second pass.
     free = ring_writable(res_ctrl, res_slots, room)
@@ -198,17 +202,17 @@ def admit(rings, slot, cap, ctl, base, shard):  # type: ignore[no-untyped-def]
     The first time, the producer is answered (``refuse_cursor``) and the slot is marked
     refused; it is served again once its cursor is back in step.
     """
-    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
-    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+    req_ctrl = carray(addr_ptr(rings[slot, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, RINGS_W_REQ_SLOTS]), (cap, 8))
     avail = _queued(req_ctrl, req_slots)
     if 0 <= avail <= cap:
-        rings[slot, _ACTIVE] = SLOT_SERVED
+        rings[slot, RINGS_W_ACTIVE] = SLOT_SERVED
         return avail
-    if rings[slot, _ACTIVE] == SLOT_SERVED:
-        res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
-        res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+    if rings[slot, RINGS_W_ACTIVE] == SLOT_SERVED:
+        res_ctrl = carray(addr_ptr(rings[slot, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
+        res_slots = carray(addr_ptr(rings[slot, RINGS_W_RES_SLOTS]), (cap, 8))
         refuse_cursor(req_ctrl, res_ctrl, res_slots, shard)
-        rings[slot, _ACTIVE] = SLOT_REFUSED
+        rings[slot, RINGS_W_ACTIVE] = SLOT_REFUSED
         count_error(ctl, base, RSN_BAD_CURSOR)
     return -1
 
@@ -238,18 +242,18 @@ def refuse_cursor(req_ctrl, res_ctrl, res_slots, shard):  # type: ignore[no-unty
 @njit(cache=True)
 def _readable(rings, slot, cap):  # type: ignore[no-untyped-def]
     """The slot has requests to serve, or an impossible cursor not yet refused."""
-    req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
-    req_slots = carray(addr_ptr(rings[slot, _REQ_SLOTS]), (cap, 8))
+    req_ctrl = carray(addr_ptr(rings[slot, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(rings[slot, RINGS_W_REQ_SLOTS]), (cap, 8))
     avail = _queued(req_ctrl, req_slots)
-    if rings[slot, _ACTIVE] == SLOT_REFUSED:
+    if rings[slot, RINGS_W_ACTIVE] == SLOT_REFUSED:
         return 0 < avail <= cap
     return avail != 0
 
 
 @njit(cache=True)
 def _has_room(rings, slot, cap, room):  # type: ignore[no-untyped-def]
-    res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
-    res_slots = carray(addr_ptr(rings[slot, _RES_SLOTS]), (cap, 8))
+    res_ctrl = carray(addr_ptr(rings[slot, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(rings[slot, RINGS_W_RES_SLOTS]), (cap, 8))
     return ring_writable(res_ctrl, res_slots, room) >= room
 
 
@@ -257,7 +261,7 @@ def _has_room(rings, slot, cap, room):  # type: ignore[no-untyped-def]
 def _any_servable(rings, cap, room):  # type: ignore[no-untyped-def]
     """A slot has requests, and room for their results (``room`` 0: requests are enough)."""
     for slot in range(rings.shape[0]):
-        if rings[slot, _ACTIVE] == 0:
+        if rings[slot, RINGS_W_ACTIVE] == 0:
             continue
         if _readable(rings, slot, cap) and (room == 0 or _has_room(rings, slot, cap, room)):
             return True
@@ -276,14 +280,14 @@ def _park(ctl, base, rings, cap, room, waiters, park_ns):  # type: ignore[no-unt
     """
     k = 0
     for slot in range(rings.shape[0]):
-        if rings[slot, _ACTIVE] == 0:
+        if rings[slot, RINGS_W_ACTIVE] == 0:
             continue
-        req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+        req_ctrl = carray(addr_ptr(rings[slot, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
         store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
         futex_waiter(waiters, k, req_ctrl, RING_W_CONSUMER_SLEEPING, 1)
         k += 1
         if room > 0 and _readable(rings, slot, cap):
-            res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+            res_ctrl = carray(addr_ptr(rings[slot, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
             store_relaxed(res_ctrl, RING_W_PRODUCER_SLEEPING, 1)
             futex_waiter(waiters, k, res_ctrl, RING_W_PRODUCER_SLEEPING, 1)
             k += 1
@@ -296,10 +300,10 @@ def _park(ctl, base, rings, cap, room, waiters, park_ns):  # type: ignore[no-unt
         futex_waitv(waiters, k, monotonic_ns() + park_ns)
     store_relaxed(ctl, base + CTL_S_SLEEPING, 0)
     for slot in range(rings.shape[0]):
-        if rings[slot, _ACTIVE] != 0:
-            req_ctrl = carray(addr_ptr(rings[slot, _REQ_CTRL]), (RING_CTRL_WORDS,))
+        if rings[slot, RINGS_W_ACTIVE] != 0:
+            req_ctrl = carray(addr_ptr(rings[slot, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
             store_relaxed(req_ctrl, RING_W_CONSUMER_SLEEPING, 0)
-            res_ctrl = carray(addr_ptr(rings[slot, _RES_CTRL]), (RING_CTRL_WORDS,))
+            res_ctrl = carray(addr_ptr(rings[slot, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
             store_relaxed(res_ctrl, RING_W_PRODUCER_SLEEPING, 0)
 
 
@@ -339,7 +343,7 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
         store_release(ctl, base + CTL_S_HEARTBEAT, now)
         worked = 0
         for slot in range(rings.shape[0]):
-            if rings[slot, _ACTIVE] == 0:
+            if rings[slot, RINGS_W_ACTIVE] == 0:
                 continue
             done, status = _serve(
                 state, shared, rings, slot, cap, batch, room, now, ctl, base, scratch, quotes
@@ -355,7 +359,7 @@ def agent_run(ctl, base, state, shared, rings, cap, batch, room, idle, waiters, 
 
 def rings_table(n_slots: int) -> np.ndarray:
     """An empty ``rings`` table (every slot inactive)."""
-    return np.zeros((n_slots, RING_COLUMNS), dtype=np.int64)
+    return np.zeros((n_slots, RINGS_COLUMNS), dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)

@@ -17,7 +17,9 @@ the shards answer in. Only a request's first result record is kept
 (``count`` says how many rejects it got); ``STATUS_TEXT`` records are skipped
 (batch callers read numbers).
 
-``exchange`` is one synchronous request: push, wait, copy its answer out.
+``exchange`` is one synchronous request: push, wait, copy its answer out. It
+reads everything from the link's descriptor (``layout.link``): Python writes the
+request record there with one ``ORDER_STRUCT.pack_into`` and passes one address.
 
 Both hand *stale* answers (anything not answering the current call) that
 need the client's attention to the caller (``needs_settling``): an accepted
@@ -33,7 +35,21 @@ from __future__ import annotations
 import numpy as np
 from numba import carray
 
+from openpit_shm.layout.link import (
+    LINK_W_CANCEL,
+    LINK_W_CAPACITY,
+    LINK_W_IDLE,
+    LINK_W_OUT,
+    LINK_W_OUT_ROWS,
+    LINK_W_RECORD,
+    LINK_W_TIMEOUT_NS,
+    RINGS_W_REQ_CTRL,
+    RINGS_W_REQ_SLOTS,
+    RINGS_W_RES_CTRL,
+    RINGS_W_RES_SLOTS,
+)
 from openpit_shm.layout.records import (
+    ORDER_W_SEQ,
     POLICY_ENGINE,
     RESULT_TEXTS,
     RESULT_W_HEAD,
@@ -68,9 +84,12 @@ from .ring import (
 
 __all__ = [
     "EXCHANGE_CLOSED",
+    "EXCHANGE_PUSH",
+    "EXCHANGE_PUSH_WAIT",
     "EXCHANGE_RING_FULL",
     "EXCHANGE_STALE_FULL",
     "EXCHANGE_STALLED",
+    "EXCHANGE_WAIT",
     "PUMP_CLOSED",
     "PUMP_DONE",
     "PUMP_STALE_FULL",
@@ -83,7 +102,6 @@ __all__ = [
     "pump_batch",
 ]
 
-_REQ_CTRL, _REQ_SLOTS, _RES_CTRL, _RES_SLOTS = 1, 2, 3, 4
 #: ``out[i, 2]`` (the head word) before record ``i`` is answered; the caller fills it.
 _UNANSWERED = -1
 UNANSWERED = _UNANSWERED
@@ -96,12 +114,17 @@ PUMP_STALE_FULL = 1  #: ``stale`` is full: settle its rows, reset ``counters[1]`
 PUMP_STALLED = 2  #: a shard with records outstanding made no progress for the timeout
 PUMP_CLOSED = 3  #: the client is closing (``cancel[0] != 0``)
 
+# ``exchange`` modes.
+EXCHANGE_WAIT = 0  #: only wait for the answer (after ``EXCHANGE_STALE_FULL``)
+EXCHANGE_PUSH_WAIT = 1  #: push the descriptor's record, then wait for its answer
+EXCHANGE_PUSH = 2  #: push the descriptor's record and return (its answer is read later)
+
 # ``exchange`` outcomes (>= 1: the answer is complete, that many records copied).
 EXCHANGE_RING_FULL = -1  #: the request ring stayed full (the request was not sent)
 EXCHANGE_STALLED = -2  #: no progress for the timeout (the request is abandoned)
 EXCHANGE_CLOSED = -4  #: the client is closing (the request, if sent, is abandoned)
 #: ``out`` filled up with stale records to settle before the answer came: the return value
-#: is ``EXCHANGE_STALE_FULL - copied``; settle them and call again with ``push = 0``.
+#: is ``EXCHANGE_STALE_FULL - copied``; settle them and call again with ``EXCHANGE_WAIT``.
 EXCHANGE_STALE_FULL = -16
 #: ``out`` rows an exchange keeps free for the answer itself: 255 records and 255 text chunks.
 _ANSWER_ROOM = 512
@@ -143,8 +166,8 @@ def pump_batch(  # type: ignore[no-untyped-def]
 ):  # fmt: skip
     """Send ``records`` (``int64[n, 8]``) to their shards; write each first answer to ``out``.
 
-    ``rings``: ``int64[n_shards, 5]`` ring addresses of this client's slot (see
-    ``kernels.agent``); ``order``: record indexes grouped by shard, shard ``k``
+    ``rings``: a rings table (``layout.link``), one row per shard: this client
+    slot's ring pairs; ``order``: record indexes grouped by shard, shard ``k``
     owning ``order[starts[k]:starts[k + 1]]``; ``seqs[k]``: the sequence number
     of shard ``k``'s first record; ``sent[k]``: how many of them were sent
     (0 at first); ``out``: ``int64[n, 8]`` with every head word (column 2) set
@@ -168,8 +191,8 @@ def pump_batch(  # type: ignore[no-untyped-def]
             return PUMP_CLOSED
         progressed = False
         for k in range(n_shards):
-            req_ctrl = carray(addr_ptr(rings[k, _REQ_CTRL]), (RING_CTRL_WORDS,))
-            req_slots = carray(addr_ptr(rings[k, _REQ_SLOTS]), (cap, 8))
+            req_ctrl = carray(addr_ptr(rings[k, RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
+            req_slots = carray(addr_ptr(rings[k, RINGS_W_REQ_SLOTS]), (cap, 8))
             first = starts[k]
             left = starts[k + 1] - first - sent[k]
             if left > 0:
@@ -186,8 +209,8 @@ def pump_batch(  # type: ignore[no-untyped-def]
                     ring_publish(req_ctrl, head + m)
                     sent[k] += m
                     progressed = True
-            res_ctrl = carray(addr_ptr(rings[k, _RES_CTRL]), (RING_CTRL_WORDS,))
-            res_slots = carray(addr_ptr(rings[k, _RES_SLOTS]), (cap, 8))
+            res_ctrl = carray(addr_ptr(rings[k, RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
+            res_slots = carray(addr_ptr(rings[k, RINGS_W_RES_SLOTS]), (cap, 8))
             avail = ring_readable(res_ctrl, res_slots, 1)
             if avail <= 0:
                 continue
@@ -256,35 +279,43 @@ def group_by_shard(records, n_shards, order, starts):  # type: ignore[no-untyped
 
 
 @njit(cache=True, nogil=True)
-def exchange(  # type: ignore[no-untyped-def]
-    req_ctrl_addr, req_slots_addr, res_ctrl_addr, res_slots_addr, cap,
-    w0, w1, w2, w3, w4, w5, w6, w7, out_addr, out_cap, idle_addr, timeout_ns, push, cancel_addr,
-):  # fmt: skip
-    """One synchronous request: push one record, wait, copy its answer out; all in one call.
+def exchange(link_addr, mode):  # type: ignore[no-untyped-def]
+    """One synchronous request: push the link's record, wait, copy its answer out; one call.
 
-    The request is the 8 words ``w0..w7`` (``w0`` its seq, unique on this ring
-    pair). Result records are copied to ``out`` (``int64[out_cap, 8]`` at
-    ``out_addr``, ``out_cap > 512``) in ring order, up to and including the
-    last record answering ``w0`` (``index + 1 == count``, or ``count == 0``)
-    and the ``STATUS_TEXT`` records that follow it when it is flagged
-    ``RESULT_TEXTS``. Stale records that arrive first are copied too when they
-    need settling (``needs_settling``), else dropped. Python pays one call
-    per order instead of a push, a wait and a release.
+    ``link_addr``: the address of a link descriptor (``layout.link``): the ring
+    pair, the ``out`` array (``int64[rows, 8]``, ``rows > 512``), the idle
+    strategy, the close flag, the timeout, and the request record (its ``seq``
+    unique on this ring pair). ``mode``:
 
-    ``push = 0`` only waits (a call after ``EXCHANGE_STALE_FULL``).
-    ``timeout_ns`` bounds the time without progress; ``cancel_addr`` points at
-    the client's close flag. Returns the number of records copied (>= 1), or
-    an ``EXCHANGE_*`` outcome.
+    * ``EXCHANGE_PUSH_WAIT``: push the record, then wait for its answer;
+    * ``EXCHANGE_WAIT``: only wait (a call after ``EXCHANGE_STALE_FULL``);
+    * ``EXCHANGE_PUSH``: only push (a finalization whose answer is read later, as a
+      stale record); returns 0 once it is on the ring.
+
+    Result records are copied to ``out`` in ring order, up to and including the
+    last record answering the record's ``seq`` (``index + 1 == count``, or
+    ``count == 0``) and the ``STATUS_TEXT`` records that follow it when it is
+    flagged ``RESULT_TEXTS``. Stale records that arrive first are copied too
+    when they need settling (``needs_settling``), else dropped. Python pays one
+    call per order instead of a push, a wait and a release.
+
+    The timeout bounds the time without progress. Returns the number of
+    records copied (>= 1), 0 after ``EXCHANGE_PUSH``, or an ``EXCHANGE_*`` outcome.
     """
-    req_ctrl = carray(addr_ptr(req_ctrl_addr), (RING_CTRL_WORDS,))
-    req_slots = carray(addr_ptr(req_slots_addr), (cap, 8))
-    res_ctrl = carray(addr_ptr(res_ctrl_addr), (RING_CTRL_WORDS,))
-    res_slots = carray(addr_ptr(res_slots_addr), (cap, 8))
-    out = carray(addr_ptr(out_addr), (out_cap, 8))
-    idle = carray(addr_ptr(idle_addr), (4,))
-    cancel = carray(addr_ptr(cancel_addr), (1,))
+    link = addr_ptr(link_addr)
+    cap = link[LINK_W_CAPACITY]
+    req_ctrl = carray(addr_ptr(link[RINGS_W_REQ_CTRL]), (RING_CTRL_WORDS,))
+    req_slots = carray(addr_ptr(link[RINGS_W_REQ_SLOTS]), (cap, 8))
+    res_ctrl = carray(addr_ptr(link[RINGS_W_RES_CTRL]), (RING_CTRL_WORDS,))
+    res_slots = carray(addr_ptr(link[RINGS_W_RES_SLOTS]), (cap, 8))
+    out_cap = link[LINK_W_OUT_ROWS]
+    out = carray(addr_ptr(link[LINK_W_OUT]), (out_cap, 8))
+    idle = carray(addr_ptr(link[LINK_W_IDLE]), (4,))
+    cancel = carray(addr_ptr(link[LINK_W_CANCEL]), (1,))
+    timeout_ns = link[LINK_W_TIMEOUT_NS]
+    seq = link[LINK_W_RECORD + ORDER_W_SEQ]
     deadline = monotonic_ns() + timeout_ns
-    if push != 0:
+    if mode != EXCHANGE_WAIT:
         polls = 0
         while ring_writable(req_ctrl, req_slots, 1) < 1:
             polls += 1
@@ -293,15 +324,11 @@ def exchange(  # type: ignore[no-untyped-def]
             sched_yield()
         head = ring_head(req_ctrl)
         slot = head & (cap - 1)
-        req_slots[slot, 0] = w0
-        req_slots[slot, 1] = w1
-        req_slots[slot, 2] = w2
-        req_slots[slot, 3] = w3
-        req_slots[slot, 4] = w4
-        req_slots[slot, 5] = w5
-        req_slots[slot, 6] = w6
-        req_slots[slot, 7] = w7
+        for w in range(8):
+            req_slots[slot, w] = link[LINK_W_RECORD + w]
         ring_publish(req_ctrl, head + 1)
+        if mode == EXCHANGE_PUSH:
+            return 0
         deadline = monotonic_ns() + timeout_ns
     n = 0
     texts = False  # reading the text records that follow the answer
@@ -331,7 +358,7 @@ def exchange(  # type: ignore[no-untyped-def]
                     ring_release(res_ctrl, tail + j + 1)
                     return n
                 continue
-            if res_slots[s, 0] != w0:  # stale: an earlier request's answer, or its texts
+            if res_slots[s, 0] != seq:  # stale: an earlier request's answer, or its texts
                 if needs_settling(res_slots, s):
                     if n >= out_cap - _ANSWER_ROOM:
                         ring_release(res_ctrl, tail + j)

@@ -144,7 +144,7 @@ RING_WAIT_READABLE = Entry("ring", "ring_wait_readable", (_A1, _A2, _I, _A1, _I)
 RING_POP_BATCH = Entry("ring", "ring_pop_batch", (_A1, _A2, _A2, _I, _I), 0.5)
 RING_PUSH_BATCH = Entry("ring", "ring_push_batch", (_A1, _A2, _A2, _I, _I), 0.5)
 #: A sharded engine's synchronous request to one shard, and its control-word wake-up.
-EXCHANGE = Entry("client", "exchange", (_I,) * 19, 3.0)
+EXCHANGE = Entry("client", "exchange", (_I, _I), 3.0)
 NOTIFY = Entry("client", "notify", (_A1, _I, _I, _I), 0.5)
 #: A sharded engine's batch door.
 GROUP_BY_SHARD = Entry("client", "group_by_shard", (_A2, _I, _A1, _A1), 1.0)

@@ -179,7 +179,6 @@ class ShardedEngine(EngineFront):
             # All-builtin engines hold nothing in a reservation: commit in the kernel
             # and hand out a bare one, sparing a finalization message per order.
             flags |= ORDER_AUTO_COMMIT
-        word2 = (instrument & 0xFFFFFFFF) | kind << 32 | side << 40 | flags << 48
         if kind not in _HANDLE_KINDS:  # the engine's record tag (``layout.records``)
             ref |= self._order_ref
         with link.lock:
@@ -187,7 +186,9 @@ class ShardedEngine(EngineFront):
                 raise closed_error()
             if link.retry:
                 link.send_retries()
-            return link.exchange(_s64(account), _s64(word2), price, amount, pnl, fee, ref)
+            return link.exchange(
+                _s64(account), instrument, kind, side, flags, price, amount, pnl, fee, ref
+            )
 
     def _finalizer(self, shard: int, handle: int) -> Any:
         """``finalize(commit, defer=False)`` of a reservation the worker holds.
@@ -446,8 +447,6 @@ class ShardedEngine(EngineFront):
         group_by_shard(words, self._n, order, starts)
         links = self._links
         for link in links:
-            if link.stale:
-                link.resync()
             if link.retry:
                 link.send_retries()
         seqs = np.array([link.next_seqs(int(starts[k + 1] - starts[k]))
@@ -465,9 +464,8 @@ class ShardedEngine(EngineFront):
             counters[1] = 0
             if code != PUMP_STALE_FULL:
                 break
-        for k, link in enumerate(links):
-            link.stale = True
-            if code == PUMP_DONE:
+        if code == PUMP_DONE:
+            for k, link in enumerate(links):
                 link.answered_below(int(seqs[k]))
         return code, counters
 

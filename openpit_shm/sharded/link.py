@@ -18,11 +18,17 @@ stale records unless they need settling (``kernels.client.needs_settling``):
 Answers come back in the order requests went out, so once request ``seq``
 is answered every message numbered below it has been too
 (``answered_below``).
+
+Every message goes out through the link's descriptor (``layout.link``): one
+``ORDER_STRUCT.pack_into`` writes the record, and one ``kernels.client.exchange``
+call on the descriptor's address pushes it (waiting, bounded, while the ring is
+full) and, for a request, waits for and copies its answer.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -32,20 +38,38 @@ from ..builtins.record import Record
 from ..errors import EngineClosedError, ShardUnavailableError
 from ..kernels.client import (
     EXCHANGE_CLOSED,
+    EXCHANGE_PUSH,
+    EXCHANGE_PUSH_WAIT,
     EXCHANGE_RING_FULL,
     EXCHANGE_STALE_FULL,
+    EXCHANGE_WAIT,
 )
 from ..kernels.codes import RSN_OUTCOME_UNKNOWN, RSN_SHARD_DOWN
 from ..kernels.entries import EXCHANGE
+from ..layout.link import (
+    LINK_RECORD_OFFSET,
+    LINK_W_CANCEL,
+    LINK_W_CAPACITY,
+    LINK_W_IDLE,
+    LINK_W_OUT,
+    LINK_W_OUT_ROWS,
+    LINK_W_TIMEOUT_NS,
+    LINK_WORDS,
+    RINGS_W_REQ_CTRL,
+    RINGS_W_REQ_SLOTS,
+    RINGS_W_RES_CTRL,
+    RINGS_W_RES_SLOTS,
+)
 from ..layout.records import (
     MSG_COMMIT,
     MSG_ROLLBACK,
+    ORDER_STRUCT,
     POLICY_ENGINE,
     RESULT_TEXTS,
     STATUS_OK,
     STATUS_TEXT,
 )
-from ..layout.ring import RING_W_HEAD
+from ..layout.ring import RING_W_PRODUCER_PID
 from ..shm.ring import Ring
 from .texts import decode_texts
 
@@ -56,6 +80,8 @@ log = logging.getLogger(__name__)
 #: ``out`` rows of one exchange: the answer (at most 255 records and 255 text chunks) and
 #: stale records to settle that arrived before it.
 _OUT_ROWS = 1024
+_pack = ORDER_STRUCT.pack_into  # one record into the descriptor, at byte _AT
+_AT = LINK_RECORD_OFFSET
 
 
 def closed_error() -> EngineClosedError:
@@ -72,31 +98,35 @@ class ShardLink:
     def __init__(
         self, request: Ring, result: Ring, idle: np.ndarray, timeout: float, cancel: np.ndarray
     ) -> None:
-        self.producer = request.producer(idle=idle, timeout=timeout)
         self.shard = int(request.segment.header.shard_id)
-        self.request_ring = request
         self.timeout = timeout
         self.lock = threading.Lock()
         self.seq = 1  #: the number of the next message
-        self.stale = False  # a kernel moved the request cursor under ``producer``
         #: seq -> (handle, commit) of finalizations sent without waiting for their answers.
         self.unsettled: dict[int, tuple[int, bool]] = {}
         #: finalizations to send ahead of the next message: (handle, commit)
         self.retry: list[tuple[int, bool]] = []
         self.rolled_back = 0  #: reservations of abandoned requests rolled back
         self.out = np.zeros((_OUT_ROWS, 8), dtype=np.int64)
+        # Every kernel pushing on the request ring (this link's exchange, the batch
+        # pump) reads the cursors from the ring itself: no Python producer caches them.
+        request.ctrl[RING_W_PRODUCER_PID] = os.getpid()
+        #: The link descriptor (``layout.link``); the arrays it points at live as long.
+        self.desc = desc = np.zeros(LINK_WORDS, dtype=np.int64)
+        desc[RINGS_W_REQ_CTRL] = request.ctrl.ctypes.data
+        desc[RINGS_W_REQ_SLOTS] = request.slots.ctypes.data
+        desc[RINGS_W_RES_CTRL] = result.ctrl.ctypes.data
+        desc[RINGS_W_RES_SLOTS] = result.slots.ctypes.data
+        desc[LINK_W_CAPACITY] = result.capacity
+        desc[LINK_W_OUT] = self.out.ctypes.data
+        desc[LINK_W_OUT_ROWS] = _OUT_ROWS
+        desc[LINK_W_IDLE] = idle.ctypes.data
+        desc[LINK_W_CANCEL] = cancel.ctypes.data
+        desc[LINK_W_TIMEOUT_NS] = int(timeout * 1e9)
+        self._keep = (idle, cancel)  # (the descriptor holds their addresses)
+        self._record = memoryview(desc).cast("B")  # ``_pack(self._record, _AT, ...)``
+        self._desc_addr = desc.ctypes.data
         self._exchange = EXCHANGE.compile()
-        self._addrs = (
-            request.ctrl.ctypes.data,
-            request.slots.ctypes.data,
-            result.ctrl.ctypes.data,
-            result.slots.ctypes.data,
-            result.capacity,
-        )
-        self._out_addr = self.out.ctypes.data
-        self._idle_addr = idle.ctypes.data
-        self._cancel_addr = cancel.ctypes.data
-        self._timeout_ns = int(timeout * 1e9)
 
     def next_seqs(self, count: int) -> int:
         """Reserve ``count`` sequence numbers (a batch's records); the first one."""
@@ -104,31 +134,31 @@ class ShardLink:
         self.seq = first + count
         return first
 
-    def exchange(self, w1: int, w2: int, w3: int, w4: int, w5: int, w6: int, w7: int
-                 ) -> tuple[list[Record], Any]:  # fmt: skip
-        """Send one request (its words after ``seq``) and return its records and texts payload.
+    def exchange(
+        self, account: int, instrument: int, kind: int, side: int, flags: int, price: int,
+        amount: int, pnl: int, fee: int, ref: int,
+    ) -> tuple[list[Record], Any]:  # fmt: skip
+        """Send one request (``ORDER_DTYPE`` fields after ``seq``, ``account`` as an int64)
+        and return its records and texts payload.
 
-        One compiled call pushes, waits and copies; stale answers that arrive
-        first are settled here.
+        The record is written into the link's descriptor; one compiled call
+        pushes it, waits and copies the answer; stale answers that arrive first
+        are settled here.
         """
         seq = self.seq
         self.seq = seq + 1
-        req_ctrl, req_slots, res_ctrl, res_slots, cap = self._addrs
-        push = 1
+        _pack(self._record, _AT, seq, account, instrument, kind, side, flags, price, amount,
+              pnl, fee, ref)  # fmt: skip
+        mode = EXCHANGE_PUSH_WAIT
         while True:
-            n = self._exchange(
-                req_ctrl, req_slots, res_ctrl, res_slots, cap, seq, w1, w2, w3, w4, w5, w6, w7,
-                self._out_addr, _OUT_ROWS, self._idle_addr, self._timeout_ns, push,
-                self._cancel_addr,
-            )  # fmt: skip
-            self.stale = True  # the request cursor moved under the Python producer
+            n = self._exchange(self._desc_addr, mode)
             if n > 0:
                 break
             if n > EXCHANGE_STALE_FULL:
                 raise self._failure(n)
             for i in range(EXCHANGE_STALE_FULL - n):
                 self.settle(Record.at(self.out, i))
-            push = 0
+            mode = EXCHANGE_WAIT
         if n == 1:  # the usual answer: one record, ours, no texts
             rec = Record.at(self.out, 0)
             if rec[0] == seq and rec[5] != STATUS_TEXT and not rec[6] & RESULT_TEXTS:
@@ -162,14 +192,20 @@ class ShardLink:
         return ShardUnavailableError(f"shard unavailable: {why} (stuck worker, busy host)")
 
     def send_finalization(self, handle: int, commit: bool) -> None:
-        """Commit or roll back ``handle`` without waiting for the answer."""
+        """Commit or roll back ``handle`` without waiting for the answer.
+
+        If it cannot be sent (the request ring stayed full, the engine is closing)
+        it stays queued for the next message, and the failure is raised.
+        """
         seq = self.seq
         self.seq = seq + 1
-        self.unsettled[seq] = (handle, commit)
-        if self.stale:
-            self.resync()
         kind = MSG_COMMIT if commit else MSG_ROLLBACK
-        self.producer.push((seq, 0, 0, kind, 0, 0, 0, 0, 0, 0, handle))
+        _pack(self._record, _AT, seq, 0, 0, kind, 0, 0, 0, 0, 0, 0, handle)
+        code = self._exchange(self._desc_addr, EXCHANGE_PUSH)
+        if code != 0:
+            self.retry.append((handle, commit))
+            raise self._failure(code)
+        self.unsettled[seq] = (handle, commit)
 
     def send_retries(self) -> None:
         """Send the finalizations queued to go out ahead of the next message."""
@@ -193,9 +229,3 @@ class ShardLink:
         (the ones that needed settling were settled on the way)."""
         for s in [s for s in self.unsettled if s < seq]:
             del self.unsettled[s]
-
-    def resync(self) -> None:
-        """Re-read the request cursor after a kernel (exchange, batch pump) pushed on it."""
-        self.stale = False
-        producer = self.producer
-        producer._head = producer._limit = int(self.request_ring.ctrl[RING_W_HEAD])
