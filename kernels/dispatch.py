@@ -28,7 +28,7 @@ arena header or the C header (``OPSHM_KIND_*``) names a kind.
 
 from __future__ import annotations
 
-from . import order_size, order_validation, pnl_bounds, rate_limit
+from . import order_size, order_validation, pnl_bounds, rate_limit, spot_funds
 from .jit import njit
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: Every builtin kernel module, by kind id order (``KIND`` of each; at most MAX_KINDS).
-KIND_MODULES = (order_validation, rate_limit, order_size, pnl_bounds)
+KIND_MODULES = (order_validation, rate_limit, order_size, pnl_bounds, spot_funds)
 #: What every module in ``KIND_MODULES`` defines besides ``KIND`` (each dispatched below).
 LIFECYCLE = ("start", "main", "report", "finalize", "fill")
 
@@ -52,6 +52,8 @@ def start_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untyp
         return order_size.start(state, shared, view, out, n, pol)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.start(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.start(state, shared, view, out, n, pol)
     return n
 
 
@@ -65,6 +67,8 @@ def main_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untype
         return order_size.main(state, shared, view, out, n, pol)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.main(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.main(state, shared, view, out, n, pol)
     return n
 
 
@@ -78,6 +82,8 @@ def report_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-unty
         return order_size.report(state, shared, view, out, n, pol)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.report(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.report(state, shared, view, out, n, pol)
     return n
 
 
@@ -91,6 +97,8 @@ def finalize_kind(kind, state, hold, commit):  # type: ignore[no-untyped-def]
         return order_size.finalize(state, hold, commit)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.finalize(state, hold, commit)
+    if kind == spot_funds.KIND:
+        return spot_funds.finalize(state, hold, commit)
     return 0
 
 
@@ -104,4 +112,6 @@ def fill_kind(kind, state, shared, hold, view):  # type: ignore[no-untyped-def]
         return order_size.fill(state, shared, hold, view)
     if kind == pnl_bounds.KIND:
         return pnl_bounds.fill(state, shared, hold, view)
+    if kind == spot_funds.KIND:
+        return spot_funds.fill(state, shared, hold, view)
     return 0
