@@ -48,6 +48,7 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import AccountsState
+from .holding import holding_door
 from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batch, run_adjustments
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
@@ -88,6 +89,7 @@ class Engine(EngineFront):
         "_book",
         "_clock",
         "_customs",
+        "_holding",
         "_entries",
         "_order_type",
         "_out",
@@ -126,6 +128,8 @@ class Engine(EngineFront):
         if not isinstance(order, self._order_type):
             raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
+        if self._holding is not None and not self._customs:
+            return self._holding.execute(self, order)
         if not self._customs:
             # The hot path: one compiled call for gate + every builtin's start stage.
             book = self._book
@@ -526,6 +530,7 @@ def _assemble(
     engine._record_door = None
     engine._order_type = Order
     engine._report_type = ExecutionReport
+    engine._holding = holding_door(engine, registrations, book)
     return engine
 
 
