@@ -20,7 +20,6 @@ from typing import Any
 
 from openpit_shm.kernels import control as KC
 from openpit_shm.kernels import spot_funds as SF
-from openpit_shm.layout import state as L
 
 from .base import BuiltinPolicy, validation_error
 from .book_rows import BookRows, signed

@@ -48,11 +48,11 @@ from ..pretrade.results import (
     start_result,
 )
 from .accounts import AccountsState
-from .holding import holding_door
 from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batch, run_adjustments
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
 from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
+from .holding import holding_door
 from .outcomes import (
     FINALIZER_ENGINE_CAUSE,
     RecordReader,
@@ -89,8 +89,8 @@ class Engine(EngineFront):
         "_book",
         "_clock",
         "_customs",
-        "_holding",
         "_entries",
+        "_holding",
         "_order_type",
         "_out",
         "_out_addr",

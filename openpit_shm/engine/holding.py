@@ -17,11 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from ..layout.records import MSG_COMMIT, MSG_ROLLBACK, ORDER_DTYPE, SIDE_BUY
+from ..layout.records import MSG_COMMIT, MSG_ROLLBACK, ORDER_DTYPE, RECORD_TAG_SHIFT, SIDE_BUY
+from ..layout.state import SH_RECORD_TAG
 from ..param import Price
 from ..param.lock import Lock
 from ..pretrade.request import held_reservation
-from ..pretrade.results import AccountAdjustmentOutcome, AccountOutcomeEntry, OutcomeAmount, execute_result
+from ..pretrade.results import (
+    AccountAdjustmentOutcome,
+    AccountOutcomeEntry,
+    OutcomeAmount,
+    execute_result,
+)
 
 __all__ = ["HoldingDoor", "holding_door"]
 
@@ -40,6 +46,7 @@ class HoldingDoor:
     def execute(self, engine: Any, order: Any) -> Any:
         book = self.book
         self.record.view(np.uint8)[:] = np.frombuffer(book.request_record, dtype=np.uint8)[:64]
+        self.record["ref"] = int(book.shared[SH_RECORD_TAG]) << RECORD_TAG_SHIFT
         op = order._operation
         assets: tuple[str, str] = ("", "")
         account = 0
