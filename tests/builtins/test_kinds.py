@@ -31,7 +31,8 @@ from openpit_shm.layout.state import MAX_KINDS
 
 def test_should_derive_every_builtin_list_from_the_registry() -> None:
     names = kinds.KINDS.names()
-    assert names == ("order_validation", "rate_limit", "order_size_limit", "pnl_bounds_killswitch")
+    assert names == ("order_validation", "rate_limit", "order_size_limit", "pnl_bounds_killswitch",
+                     "spot_funds")
     assert {row.name: row.policy_name for row in kinds.KINDS} == specs.POLICY_NAMES
     assert names == specs.KIND_NAMES
     for row in kinds.KINDS:
