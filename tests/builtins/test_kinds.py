@@ -48,7 +48,7 @@ def test_should_derive_every_builtin_list_from_the_registry() -> None:
         configurable = engine_configure._settings_type(row.name)
         assert (configurable is None) == (row.settings_type is None)
     assert sorted(m for row in kinds.KINDS for m in row.configure) == [
-        "order_size_limit", "pnl_bounds_killswitch", "rate_limit", "set_account_pnl",
+        "order_size_limit", "pnl_bounds_killswitch", "rate_limit", "set_account_pnl", "spot_funds",
     ]  # fmt: skip
 
 
