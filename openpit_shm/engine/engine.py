@@ -52,7 +52,7 @@ from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batc
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
 from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
-from .holding import holding_door
+from .holding import fill_post_trade, holding_door
 from .outcomes import (
     FINALIZER_ENGINE_CAUSE,
     RecordReader,
@@ -297,7 +297,7 @@ class Engine(EngineFront):
         row = self._rows.report(report)
         account, underlying, settlement, side, flags, pnl, fee, scales = row
         has_account = _has_account(flags)
-        if not self._customs:
+        if not self._customs and self._holding is None:
             n = self._book.apply_report(
                 self._out, account, underlying, settlement, side, flags, pnl, fee, has_account,
                 scales,
@@ -314,6 +314,8 @@ class Engine(EngineFront):
         kernel_blocks = self._reader.blocks(n, report) if n else []
         ctx = post_trade_context(self._group_id(row[0]) if has_account else None)
         custom = custom_post_trade(self._customs, ctx, report)
+        if self._holding is not None:  # Spot Funds' fill (engine.holding.report_fill)
+            fill_post_trade(self._holding, report, self._accounts, row[0], has_account, custom)
         merged = sorted(kernel_blocks + custom.blocks, key=lambda pair: pair[0])
         blocks = [b for _, b in merged]
         if blocks:

@@ -39,6 +39,7 @@ class HoldingDoor:
         self.book = book
         self.policy = policy
         self.record = np.zeros(1, dtype=ORDER_DTYPE)
+        self.position = 0  #: the registration index (orders the post-trade results)
 
     def _snapshot(self, account: int, assets: tuple[str, str]) -> dict[str, tuple[int, int, int]]:
         return {a: self.policy.holdings(self.book, account, a) for a in assets}
@@ -119,5 +120,162 @@ def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoo
             entry.adjust = lambda ctx, account_id, item, p=policy: adjust(
                 p, book, account_id.value, item
             )
-            return HoldingDoor(book, policy)
+            door = HoldingDoor(book, policy)
+            door.position = entry.index
+            return door
     return None
+
+
+# ---- post-trade: an execution report's fill (kernels.spot_fill) ------------------------------
+
+_REASONS = ("ARITHMETIC_OVERFLOW", "MISSING_ACCOUNT_CURRENCY", "MISSING_FX",
+            "MISSING_COST_BASIS", "MISSING_INITIAL_PNL")  # fmt: skip
+
+
+def _block(code: str, reason: str, details: str) -> Any:
+    from ..pretrade import AccountBlock
+
+    return AccountBlock(policy="SpotFundsPolicy", code=code, reason=reason, details=details)
+
+
+def _missing(what: str, field: str) -> Any:
+    return _block("MissingRequiredField", f"failed to access required field '{what}'",
+                  f"failed to access field '{field}'")  # fmt: skip
+
+
+def report_fill(door: HoldingDoor, report: Any, currency: str | None) -> tuple[list, list, list]:
+    """Spot Funds' part of ``apply_execution_report``: (blocks, account P&Ls, adjustments).
+
+    The report ties itself to the held funds by its lock (this policy group's one
+    price), its account, instrument and side, as in openpit: balances move per
+    (account, asset); no reservation slot is involved.
+    """
+    from ..kernels import spot_fill as K
+
+    book, policy = door.book, door.policy
+    gid = policy.policy_group_id
+    op = report._operation
+    if op is None or op._account_id is None:
+        return [_missing("account ID", "operation.account_id")], [], []
+    fill = report._fill
+    if fill is None or fill._remaining_reserved_quantity is None:
+        return [_missing("remaining reserved quantity", "fill.remaining_reserved_quantity")], [], []
+    if fill._is_final is None:
+        return [_missing("order finality", "fill.is_final")], [], []
+    trade, fee = fill._last_trade, fill._fee
+    scale = book.scale
+    remaining = fill._remaining_reserved_quantity._to_fixed(scale)
+    final = bool(fill._is_final)
+    prices = fill._lock.prices_of(gid)
+    lock_block = None
+    if len(prices) != 1 and (trade is not None or (final and remaining != 0)):
+        purpose = "settlement fill" if trade is not None else "settlement release"
+        if prices:
+            lock_block = _block("Other", f"pre-trade lock has multiple prices for {purpose}; two "
+                                "SpotFundsPolicies share a group_id", f"group {gid}")  # fmt: skip
+        else:
+            lock_block = _block("MissingRequiredField",
+                                f"pre-trade lock has no price for {purpose}", f"group {gid}")
+        if trade is not None:
+            return [lock_block], [], []
+        final = False
+    underlying, settlement = (str(x) for x in op._instrument._key)
+    p = np.zeros(K.P_WORDS, dtype=np.int64)
+    p[K.P_ACCOUNT] = op._account_id.value if op._account_id.value < 1 << 63 else \
+        op._account_id.value - (1 << 64)  # fmt: skip
+    p[K.P_UNDERLYING] = book.asset_id(underlying)
+    p[K.P_SETTLEMENT] = book.asset_id(settlement)
+    p[K.P_BUY] = 1 if int(_side_code(op._side)) == SIDE_BUY else 0
+    if trade is not None:
+        p[K.P_HAS_TRADE] = 1
+        p[K.P_PRICE] = trade.price._to_fixed(scale)
+        p[K.P_QTY] = trade.quantity._to_fixed(scale)
+    if fee is not None:
+        p[K.P_HAS_FEE] = 1
+        p[K.P_FEE_ASSET] = book.asset_id(str(fee.currency))
+        p[K.P_FEE] = fee.amount._to_fixed(scale)
+    p[K.P_REMAINING] = remaining
+    p[K.P_FINAL] = 1 if final else 0
+    p[K.P_LOCK] = prices[0]._to_fixed(scale) if len(prices) == 1 else 0
+    p[K.P_CCY] = -1 if currency is None else book.asset_id(currency)
+    o = np.zeros(K.O_WORDS, dtype=np.int64)
+    status = K.execution_report(book.state, p, o)
+    if status != 0:
+        return [_block("ArithmeticOverflow", "arithmetic overflow",
+                       f"fill overflow: asset {settlement}")], [], []  # fmt: skip
+    adjustments = [a for a in (_leg_outcome(book, gid, o, leg) for leg in range(3)) if a]
+    pnls = []
+    acc = K.O_ACCOUNT
+    if o[acc] != 0:
+        from ..pretrade.results import AccountPnlOutcome
+
+        pnls.append(AccountPnlOutcome(policy_group_id=gid, account_id=op._account_id,
+                                      **_pnl_fields(o[acc], o[acc + 1], o[acc + 2], o[acc + 3],
+                                                    scale)))  # fmt: skip
+    return [lock_block] if lock_block is not None else [], pnls, adjustments
+
+
+def _side_code(side: Any) -> int:
+    from ..engine.rows import _SIDES
+
+    return _SIDES.get(side, 0)
+
+
+def _pnl_fields(kind: int, delta: int, absolute: int, reason: int, scale: int) -> dict:
+    from ..param import Pnl
+    from ..param.halt import PnlHaltReason
+    from ..pretrade.results import PnlOutcomeAmount
+
+    if kind == 2:
+        return {"halt_reason": getattr(PnlHaltReason, _REASONS[int(reason)])}
+    dec = lambda raw: Pnl(str(_dec(raw, scale)))  # noqa: E731
+    return {"pnl": PnlOutcomeAmount(delta=dec(delta), absolute=dec(absolute))}
+
+
+def _dec(raw: int, scale: int) -> Any:
+    from ..builtins.numbers import fixed_to_decimal
+
+    return fixed_to_decimal(int(raw), scale).normalize() + 0
+
+
+def _leg_outcome(book: Any, gid: int, o: np.ndarray, leg: int) -> Any:
+    from ..kernels import spot_fill as K
+    from ..pretrade.results import PnlOutcome
+
+    g = leg * K.O_LEG
+    if o[g + K.OL_TOUCHED] == 0:
+        return None
+    scale = book.scale
+    fields: dict[str, Any] = {}
+    for name, d, a in (("balance", K.OL_BAL_D, K.OL_AVAIL), ("held", K.OL_HELD_D, K.OL_HELD),
+                       ("incoming", K.OL_INC_D, K.OL_INC)):  # fmt: skip
+        if o[g + d] != 0:
+            fields[name] = _amount(int(o[g + d]), int(o[g + a]), scale)
+    if leg == K.LEG_UNDERLYING:
+        kind = int(o[g + K.OL_PNL_KIND])
+        if kind:
+            fields["realized_pnl"] = PnlOutcome(**_pnl_fields(
+                kind, o[g + K.OL_PNL_D], o[g + K.OL_PNL_ABS], o[g + K.OL_PNL_REASON], scale))
+        if kind != 2 and o[g + K.OL_AVG_SET]:
+            fields["average_entry_price"] = Price(str(_dec(o[g + K.OL_AVG], scale)))
+    if not fields:
+        return None
+    entry = AccountOutcomeEntry(asset=book.asset_name(int(o[g + K.OL_ASSET])), **fields)
+    return AccountAdjustmentOutcome(policy_group_id=gid, entry=entry)
+
+
+def fill_post_trade(door: HoldingDoor, report: Any, accounts: Any, account: int,
+                    has_account: bool, out: Any) -> None:  # fmt: skip
+    """Add Spot Funds' report results to ``out`` (the custom policies' pairs), in its slot."""
+    currency = None
+    if has_account:
+        currency = accounts.currency.get(account)
+        if currency is None:
+            gid = accounts.group_of.get(account)
+            if gid is not None:
+                currency = accounts.group_currency.get(gid)
+    blocks, pnls, adjustments = report_fill(door, report, currency)
+    i = door.position
+    out.blocks.extend((i, b) for b in blocks)
+    out.pnls.extend((i, p) for p in pnls)
+    out.adjustments.extend((i, a) for a in adjustments)
