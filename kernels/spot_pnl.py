@@ -172,6 +172,14 @@ def leg_pnl_realize(state, o, row, flow, price, priced):  # type: ignore[no-unty
     closes = realizing(owned, flow)
     if owned == 0:
         new_has, new_avg = flow != 0, price
+    elif not has_avg:
+        # openpit 0.10 (probed): a non-flat position without a cost basis halts
+        # MISSING_COST_BASIS whichever way the fill goes (an adjustment-seeded balance)
+        if pnl_state < PNL_HALTED:
+            _set_state(state, row, PNL_HALTED + RSN_MISSING_COST_BASIS, False, 0)
+            _touch(state, o, row)
+            _record(o, 2, 0, 0, RSN_MISSING_COST_BASIS, False, 0)
+        return acc
     elif not closes:
         if has_avg:
             a, ok1 = mul_div(owned, avg, new_owned)
