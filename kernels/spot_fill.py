@@ -53,7 +53,7 @@ from .spot_pnl import (
     select,
 )
 
-__all__ = ["execution_report", "P_WORDS", "O_WORDS"]
+__all__ = ["O_WORDS", "P_WORDS", "execution_report"]
 
 # ---- inputs ---------------------------------------------------------------------------------
 P_ACCOUNT = 0
@@ -327,7 +327,7 @@ def execution_report(state, p, o):  # type: ignore[no-untyped-def]
             s_inc = at_lock if at_lock > 0 else 0
             if not _leg_move(state, o, LEG_UNDERLYING, ur, under, rem, -rem, 0):
                 return ST_OVERFLOW
-        if s_held != 0 or s_inc != 0:
-            if not _leg_move(state, o, LEG_SETTLEMENT, sr, settle, s_held, -s_held, -s_inc):
-                return ST_OVERFLOW
+        moves = s_held != 0 or s_inc != 0
+        if moves and not _leg_move(state, o, LEG_SETTLEMENT, sr, settle, s_held, -s_held, -s_inc):
+            return ST_OVERFLOW
     return 0

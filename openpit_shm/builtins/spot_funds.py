@@ -58,7 +58,7 @@ def parse_spec(
 
 
 def configure_spot_funds(self: Any, name: str, **settings: Any) -> None:
-    """``configure().spot_funds(name, *, global_limit_mode=..., account_limit_modes=[...], ...)``."""
+    """``configure().spot_funds(name, *, global_limit_mode=..., account_limit_modes=..., ...)``."""
     self._apply(name, "spot_funds", "spot_funds", **settings)
 
 

@@ -105,7 +105,9 @@ class HoldingDoor:
 def _amount(delta: int, absolute: int, scale: int) -> OutcomeAmount:
     from ..builtins.spot_funds import _position_size
 
-    return OutcomeAmount(delta=_position_size(delta, scale), absolute=_position_size(absolute, scale))
+    return OutcomeAmount(
+        delta=_position_size(delta, scale), absolute=_position_size(absolute, scale)
+    )
 
 
 def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoor | None:

@@ -48,7 +48,8 @@ def _run(mod: Any, seed: int, steps: int, currency: bool = False) -> list[Any]:
             items = [adj(rng.choice(["USD", "AAPL"]), rng.randint(-500, 3000), rng.random() < 0.2,
                          0 if rng.random() < 0.5 else None) for _ in range(rng.randint(1, 3))]
             r = eng.apply_account_adjustment(acc, items)
-            log.append(("adj", r.ok, r.failed_index, [repr(x) for x in r.rejects], outs(r.outcomes)))
+            rejects = [repr(x) for x in r.rejects]
+            log.append(("adj", r.ok, r.failed_index, rejects, outs(r.outcomes)))
         elif op < 0.75:
             side = pm.Side.BUY if rng.random() < 0.6 else pm.Side.SELL
             vol = rng.random() < 0.25
