@@ -362,6 +362,7 @@ static inline const char *opshm_reason_name(int reason) {
 #define OPSHM_KIND_RATE_LIMIT 1
 #define OPSHM_KIND_ORDER_SIZE 2
 #define OPSHM_KIND_PNL_BOUNDS 3
+#define OPSHM_KIND_SPOT_FUNDS 5
 #define OPSHM_MAX_KINDS 8
 
 /* Shard block words of the control segment (openpit_shm/layout/control.py): word
