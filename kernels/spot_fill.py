@@ -31,10 +31,12 @@ and of held by ``h`` moves total by ``a + h``.
 
 from __future__ import annotations
 
-from openpit_shm.layout.state import H_POW10
+from openpit_shm.layout.state import H_POW10, RES_HELD, RS_GEN_STATE, RS_N_LEGS, RS_STATE_MASK
 
 from .fixed import add_checked, mul_div_floor
 from .jit import njit
+from .redo import redo_apply, redo_put
+from .reservations import res_release_redo
 from .spot_funds import SF_HELD, SF_INCOMING, SF_TOTAL, sf_row
 from .spot_pnl import (
     NO_REASON,
@@ -53,7 +55,7 @@ from .spot_pnl import (
     select,
 )
 
-__all__ = ["O_WORDS", "P_WORDS", "execution_report"]
+__all__ = ["O_WORDS", "P_WORDS", "execution_report", "retire_committed"]
 
 # ---- inputs ---------------------------------------------------------------------------------
 P_ACCOUNT = 0
@@ -331,3 +333,19 @@ def execution_report(state, p, o):  # type: ignore[no-untyped-def]
         if moves and not _leg_move(state, o, LEG_SETTLEMENT, sr, settle, s_held, -s_held, -s_inc):
             return ST_OVERFLOW
     return 0
+
+
+@njit(cache=True)
+def retire_committed(state, s):  # type: ignore[no-untyped-def]
+    """Retire committed slot ``s``, its counters staying held: 1, or 0 if not committed.
+
+    openpit's object API reconciles fills through execution reports that carry
+    the lock (``execution_report``), never a reservation: after a commit the
+    object door has no use for the slot, and keeping it live would leak one slot
+    per order. One journaled transition (``kernels.redo``), like every hold step.
+    """
+    if state[s + RS_GEN_STATE] & RS_STATE_MASK != RES_HELD:
+        return 0
+    k = redo_put(state, 0, s + RS_N_LEGS, 0)
+    redo_apply(state, res_release_redo(state, s, k))
+    return 1

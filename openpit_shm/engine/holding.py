@@ -85,9 +85,20 @@ class HoldingDoor:
         def remote(commit: bool, defer: bool = False) -> None:
             scratch = np.zeros(len(out), dtype=out.dtype)
             book.finalize(scratch, handle, MSG_COMMIT if commit else MSG_ROLLBACK)
+            if commit and handle != 0:
+                self._retire(handle)
 
         reservation = held_reservation(None, [], lock, outcomes, remote)
         return execute_result(reservation, [])
+
+    def _retire(self, handle: int) -> None:
+        """The committed slot of ``handle`` retires; its holds stay in the rows (openpit)."""
+        from ..kernels.spot_fill import retire_committed
+        from ..layout.handles import handle_index
+        from ..layout.state import H_RES_BASE, W_RES
+
+        st = self.book.state
+        retire_committed(st, int(st[H_RES_BASE]) + handle_index(handle) * W_RES)
 
     def _lock_price(self, handle: int) -> Any:
         """The lock price the main stage recorded in the reservation slot of ``handle``."""
