@@ -42,7 +42,7 @@ def _entries(result: Any) -> dict[str, str]:
     return {a.entry.asset: repr(a.entry) for a in result.account_adjustments}
 
 
-def test_should_reconcile_a_partial_fill_at_the_lock_price_and_release_the_rest_when_final() -> None:
+def test_should_reconcile_a_fill_at_the_lock_price_and_release_the_rest_when_final() -> None:
     eng = _engine()
     res = _buy(eng, 10, 100)
     lock = res.lock
@@ -60,7 +60,8 @@ def test_should_reconcile_a_partial_fill_at_the_lock_price_and_release_the_rest_
 def test_should_block_the_account_on_a_report_without_remaining_quantity_or_lock_price() -> None:
     eng = _engine()
     r = eng.apply_execution_report(_report(op.pretrade.Lock(), 1, 99, None, False))
-    assert r.account_blocks[0].reason == "failed to access required field 'remaining reserved quantity'"
+    want = "failed to access required field 'remaining reserved quantity'"
+    assert r.account_blocks[0].reason == want
     eng.accounts().unblock(ACC)
     r = eng.apply_execution_report(_report(op.pretrade.Lock(), 1, 99, 0, False))
     assert (r.account_blocks[0].reason, r.account_blocks[0].details) == (
