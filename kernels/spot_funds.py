@@ -317,13 +317,15 @@ def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
     view[V_LOCK_PRICE] = price
     # Two legs, always (a zero amount is a no-op counter move): the first one's basis
     # says the side to the fill hook. A SELL at a negative price owes settlement
-    # (``s_held``): not held here (see the module notes).
+    # (``s_held``, openpit holds it): a third leg, which only the fill hook ignores.
     if buy:
         propose_leg(view, KIND, sr + SF_HELD, s_held, HOLD_BASIS_NOTIONAL)
         propose_leg(view, KIND, ur + SF_INCOMING, u_inc, HOLD_BASIS_QUANTITY)
     else:
         propose_leg(view, KIND, ur + SF_HELD, u_held, HOLD_BASIS_QUANTITY)
         propose_leg(view, KIND, sr + SF_INCOMING, s_inc, HOLD_BASIS_NOTIONAL)
+        if s_held != 0:
+            propose_leg(view, KIND, sr + SF_HELD, s_held, HOLD_BASIS_NOTIONAL)
     return n
 
 
