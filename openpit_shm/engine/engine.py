@@ -162,6 +162,8 @@ class Engine(EngineFront):
         if not isinstance(order, self._order_type):
             raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
+        if self._holding is not None and not self._customs:
+            return self._holding.dry(self, order)  # the kernels' dry run, Spot Funds included
         rejects, block = self._dry_start(order, row)
         if rejects:
             return dry_run_report(rejects, self._new_lock(), [], block)

@@ -91,6 +91,66 @@ class HoldingDoor:
         reservation = held_reservation(None, [], lock, outcomes, remote)
         return execute_result(reservation, [])
 
+    def dry(self, engine: Any, order: Any) -> Any:
+        """``execute_pre_trade_dry_run``: the kernels' dry decision, then the holds it would take.
+
+        The decision is the pipeline's ``MSG_DRY_ORDER`` (no state change, nothing
+        latched). For a pass, Spot Funds' main stage proposes its legs into a scratch
+        request view (taking them is the pipeline's job, which a view alone never
+        reaches): they give openpit's would-be lock and outcomes.
+        """
+        from ..kernels import spot_funds as SF
+        from ..kernels.pipeline import view_open
+        from ..layout.records import MSG_DRY_ORDER
+        from ..layout.view import LEG_AMOUNT, LEG_AT, LEG_WORDS, V_LEGS, V_LOCK_PRICE, VIEW_WORDS
+        from ..layout.view import V_N_LEGS as N_LEGS
+        from ..pretrade.results import dry_run_report
+
+        book = self.book
+        self.record.view(np.uint8)[:] = np.frombuffer(book.request_record, dtype=np.uint8)[:64]
+        self.record["ref"] = int(book.shared[SH_RECORD_TAG]) << RECORD_TAG_SHIFT
+        self.record["kind"] = MSG_DRY_ORDER
+        out = engine._out
+        now = engine._clock()
+        _, n = book.process(self.record, out, now)
+        if int(out[0]["code"]) != 0 or int(out[0]["count"]) != 0:
+            rejects = [r for _, r in engine._reader.rejects(n, order)]
+            row = engine._rows.order(order)
+            return dry_run_report(rejects, Lock(), [], engine._would_block(row, rejects))
+        view = np.zeros(VIEW_WORDS, dtype=np.int64)
+        view_open(book.state, view, self.record.view(np.int64), now, False, 0)
+        view[N_LEGS] = 0
+        scratch = np.zeros(len(out), dtype=out.dtype).view(np.int64).reshape(-1, 8)
+        SF.main(book.state, book.shared, view, scratch, 0, 0)
+        lock = Lock()
+        gid = self.policy.policy_group_id
+        if int(view[N_LEGS]):
+            lock.push(gid, _price(int(view[V_LOCK_PRICE]), book.scale))
+        outcomes = []
+        legs = [(int(view[V_LEGS + i * LEG_WORDS + LEG_AT]),
+                 int(view[V_LEGS + i * LEG_WORDS + LEG_AMOUNT])) for i in range(int(view[N_LEGS]))]
+        for asset in self._assets(order):
+            row = self.policy.row(book, order._operation._account_id.value, asset)
+            avail, held, inc = self.policy.holdings(book, order._operation._account_id.value, asset)
+            fields: dict[str, Any] = {}
+            hold = sum(a for at, a in legs if at == row + SF.SF_HELD)
+            coming = sum(a for at, a in legs if at == row + SF.SF_INCOMING)
+            if hold:
+                fields["balance"] = _amount(-hold, avail - hold, book.scale)
+                fields["held"] = _amount(hold, held + hold, book.scale)
+            if coming:
+                fields["incoming"] = _amount(coming, inc + coming, book.scale)
+            if fields:
+                entry = AccountOutcomeEntry(asset=asset, **fields)
+                outcomes.append(AccountAdjustmentOutcome(policy_group_id=gid, entry=entry))
+        return dry_run_report(None, lock, outcomes, None)
+
+    def _assets(self, order: Any) -> tuple[str, ...]:
+        """The order's assets in openpit's outcome order (BUY: settlement first)."""
+        underlying, settlement = (str(x) for x in order._operation._instrument._key)
+        buy = int(self.record["side"][0]) == SIDE_BUY
+        return (settlement, underlying) if buy else (underlying, settlement)
+
     def _retire(self, handle: int) -> None:
         """The committed slot of ``handle`` retires; its holds stay in the rows (openpit)."""
         from ..kernels.spot_fill import retire_committed
@@ -111,6 +171,12 @@ class HoldingDoor:
         st = self.book.state
         raw = int(st[int(st[H_RES_BASE]) + handle_index(handle) * W_RES + RS_LOCK_PRICE])
         return Price(str(fixed_to_decimal(raw, self.book.scale).normalize() + 0))
+
+
+def _price(raw: int, scale: int) -> Any:
+    from ..builtins.numbers import fixed_to_decimal
+
+    return Price(str(fixed_to_decimal(raw, scale).normalize() + 0))
 
 
 def _amount(delta: int, absolute: int, scale: int) -> OutcomeAmount:
@@ -180,17 +246,24 @@ def report_fill(door: HoldingDoor, report: Any, currency: str | None) -> tuple[l
     remaining = fill._remaining_reserved_quantity._to_fixed(scale)
     final = bool(fill._is_final)
     prices = fill._lock.prices_of(gid)
-    lock_block = None
-    if len(prices) != 1 and (trade is not None or (final and remaining != 0)):
-        purpose = "settlement fill" if trade is not None else "settlement release"
-        if prices:
-            lock_block = _block("Other", f"pre-trade lock has multiple prices for {purpose}; two "
-                                "SpotFundsPolicies share a group_id", f"group {gid}")  # fmt: skip
-        else:
-            lock_block = _block("MissingRequiredField",
-                                f"pre-trade lock has no price for {purpose}", f"group {gid}")
+    lock_blocks = []
+    if len(prices) != 1:
+        # each step that needs the lock price blocks on its own (openpit): a trade
+        # (then its fee is not applied either), and the final release
+        purposes = ["settlement fill"] if trade is not None else []
+        if final and remaining != 0:
+            purposes.append("settlement release")
+        for purpose in purposes:
+            if prices:
+                lock_blocks.append(_block(
+                    "Other", f"pre-trade lock has multiple prices for {purpose}; two "
+                    "SpotFundsPolicies share a group_id", f"group {gid}"))  # fmt: skip
+            else:
+                lock_blocks.append(_block("MissingRequiredField",
+                                          f"pre-trade lock has no price for {purpose}",
+                                          f"group {gid}"))  # fmt: skip
         if trade is not None:
-            return [lock_block], [], []
+            return lock_blocks, [], []
         final = False
     underlying, settlement = (str(x) for x in op._instrument._key)
     p = np.zeros(K.P_WORDS, dtype=np.int64)
@@ -225,7 +298,7 @@ def report_fill(door: HoldingDoor, report: Any, currency: str | None) -> tuple[l
         pnls.append(AccountPnlOutcome(policy_group_id=gid, account_id=op._account_id,
                                       **_pnl_fields(o[acc], o[acc + 1], o[acc + 2], o[acc + 3],
                                                     scale)))  # fmt: skip
-    return [lock_block] if lock_block is not None else [], pnls, adjustments
+    return lock_blocks, pnls, adjustments
 
 
 def _side_code(side: Any) -> int:

@@ -1,7 +1,7 @@
 """Spot Funds (object door) decides, locks and reports outcomes as openpit 0.10.
 
 A seeded stream of adjustments (some failing on bounds), limit buys and sells by
-quantity and volume, commits and rollbacks, and execution reports of committed
+quantity and volume, commits and rollbacks, dry runs, SELLs at a negative price, and execution reports of committed
 orders (partial and final fills, price improvement, fees in the settlement
 currency or another one, reports with missing fields or an empty lock), with
 and without an account currency (average entry price, realized and account
@@ -57,7 +57,12 @@ def _run(mod: Any, seed: int, steps: int, currency: bool = False) -> list[Any]:
             amount = pm.TradeAmount.volume(q * 10) if vol else pm.TradeAmount.quantity(q)
             order = mod.Order(operation=mod.OrderOperation(
                 instrument=mod.Instrument("AAPL", "USD"), account_id=acc, side=side,
-                trade_amount=amount, price=pm.Price(rng.choice([10, 20, 50, 100]))))
+                trade_amount=amount, price=pm.Price(rng.choice([10, 20, 50, 100, -10]))))
+            if rng.random() < 0.15:
+                d = eng.execute_pre_trade_dry_run(order)
+                log.append(("dry", d.is_pass, [repr(x) for x in d.rejects or []], repr(d.lock),
+                            outs(d.account_adjustments)))
+                continue
             r = eng.execute_pre_trade(order)
             if r.ok:
                 res = r.reservation
