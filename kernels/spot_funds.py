@@ -1,14 +1,15 @@
 """Spot Funds (openpit ``SpotFundsPolicy``): per-(account, asset) solvency on spot holdings.
 
 State (``SF_*`` rows of this module's own tables, created by the policy's
-``install``; their roots are header words 8..11, the reserved range)::
+``install``; their roots are header words 8..11, see ``layout.state``)::
 
     (account, asset) row, W_SF = 8 words:
       0 total (= available + held)  1 held  2 incoming  3 average entry price (0: none)
-      4 realized P&L (account currency)  5 P&L halt (0: none, else PnlHaltReason + 1)
+      4 realized P&L (account currency)  5 P&L state + AVG_SET bit (``kernels.spot_pnl``)
       6 position limit set (0/1)  7 position limit (inclusive, on the worst-case position)
     account row, W_SFA = 4 words:
-      0 limit-mode pin (MODE_*, 0: none)  1 account P&L  2 account P&L halt  3 unused
+      0 limit-mode pin (MODE_*, 0: none)  1 account P&L  2 account P&L halt (0, else
+      reason + 1, ``kernels.spot_pnl``)  3 unused
     group row, W_SFG = 2 words: 0 limit-mode pin
 
 ``available`` is not stored: it is ``total - held``. That is what lets the
@@ -26,8 +27,10 @@ price ``p_l``: the leg releases ``p_l*q`` of held while total drops by
   ``p*q``), the limit mode (account pin -> group pin -> global), the funds
   gate ``available >= requested`` (ENFORCE), then the position limit of the
   side the order moves toward. Rejects carry the asset id and raw amounts.
-* **Fill** (``fill``): stages the total deltas of a fill of slot ``hold``
+* **Fill** (``fill``): stages the total deltas of a ``MSG_FILL`` of slot ``hold``
   (trade and fee); the generic reconcile releases held/incoming at the lock price.
+  openpit's own post-trade path (an execution report carrying the lock, balances
+  per (account, asset)) is ``kernels.spot_fill`` with ``kernels.spot_pnl``.
 * **Finalize**: nothing of its own (the generic release does it).
 """
 
@@ -82,7 +85,7 @@ CODE_INSUFFICIENT_FUNDS = CODE_NUMBER["InsufficientFunds"]
 CODE_POSITION_LIMIT_EXCEEDED = CODE_NUMBER["PositionLimitExceeded"]
 CODE_UNSUPPORTED_ORDER_TYPE = CODE_NUMBER["UnsupportedOrderType"]
 
-# ---- header words (the reserved range 8..15 of ``layout.state``) -----------------------------
+# ---- header words 8..11 (documented in ``layout.state``, STATE_VERSION 9) ---------------------
 H_SF_T = 8  #: (account, asset) -> SF row table
 H_SF_ACC_T = 9  #: account -> SFA row table
 H_SF_GRP_T = 10  #: group -> SFG row table

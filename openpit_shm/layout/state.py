@@ -26,7 +26,9 @@ Header (``H_*``)::
 
       0 magic            1 version          2 scale            3 10**scale
       4 top (bump ptr)   5 cap (words)      6 n_policies       7 n_builtins
-      8..15 reserved (the 4-kind policy tables lived here before version 8)
+      8..11 Spot Funds (``kernels.spot_funds`` H_SF_*): 8 (account, asset) row table
+            9 account row table  10 group row table  11 global limit mode (since version 9)
+     12..15 reserved (the 4-kind policy tables lived at 8..15 before version 8)
      16 accounts table   17 account+asset table   18 groups table
      19 asset rows base  20 asset capacity
      21 instrument rows  22 instrument capacity    23 instruments registered
@@ -177,8 +179,9 @@ STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started); 5: H_SHARD_ID and
 # H_N_SHARDS; 6: SH_WRITERS; 7: reservation slots record their owning client (RS_OWNER_SHIFT)
 # 8: 8 kinds (H_POLICY_INDEX, H_EXEC moved), 24-word reservation slots carrying holds,
-# 3 state bits (RES_HELD)
-STATE_VERSION = 8
+# 3 state bits (RES_HELD); 9: Spot Funds' table roots in header words 8..11 and its rows
+# (kernels.spot_funds, P&L state word of kernels.spot_pnl)
+STATE_VERSION = 9
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------

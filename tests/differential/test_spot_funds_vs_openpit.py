@@ -1,12 +1,12 @@
 """Spot Funds (object door) decides, locks and reports outcomes as openpit 0.10.
 
 A seeded stream of adjustments (some failing on bounds), limit buys and sells by
-quantity and volume, commits and rollbacks, dry runs, SELLs at a negative price, and execution reports of committed
-orders (partial and final fills, price improvement, fees in the settlement
-currency or another one, reports with missing fields or an empty lock), with
-and without an account currency (average entry price, realized and account
-P&L, halts); every decision, reject text, lock and outcome compared, and
-balances read back through zero-delta adjustments.
+quantity and volume, commits and rollbacks, dry runs, SELLs at a negative price,
+and execution reports of committed orders (partial and final fills, price
+improvement, fees in the settlement currency or another one, reports with
+missing fields or an empty lock), with and without an account currency (average
+entry price, realized and account P&L, halts); every decision, reject text, lock
+and outcome compared, and balances read back through zero-delta adjustments.
 """
 
 from __future__ import annotations
