@@ -28,7 +28,14 @@ arena header or the C header (``OPSHM_KIND_*``) names a kind.
 
 from __future__ import annotations
 
-from . import order_size, order_validation, pnl_bounds, rate_limit, restricted_instruments
+from . import (
+    order_size,
+    order_validation,
+    pnl_bounds,
+    rate_limit,
+    restricted_instruments,
+    spot_funds,
+)
 from .jit import njit
 
 __all__ = [
@@ -37,7 +44,9 @@ __all__ = [
 ]  # fmt: skip
 
 #: Every builtin kernel module, by kind id order (``KIND`` of each; at most MAX_KINDS).
-KIND_MODULES = (order_validation, rate_limit, order_size, pnl_bounds, restricted_instruments)
+KIND_MODULES = (
+    order_validation, rate_limit, order_size, pnl_bounds, spot_funds, restricted_instruments,
+)
 #: What every module in ``KIND_MODULES`` defines besides ``KIND`` (each dispatched below).
 LIFECYCLE = ("start", "main", "report", "finalize", "fill")
 
@@ -54,6 +63,8 @@ def start_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untyp
         return pnl_bounds.start(state, shared, view, out, n, pol)
     if kind == restricted_instruments.KIND:
         return restricted_instruments.start(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.start(state, shared, view, out, n, pol)
     return n
 
 
@@ -69,6 +80,8 @@ def main_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-untype
         return pnl_bounds.main(state, shared, view, out, n, pol)
     if kind == restricted_instruments.KIND:
         return restricted_instruments.main(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.main(state, shared, view, out, n, pol)
     return n
 
 
@@ -84,6 +97,8 @@ def report_kind(kind, state, shared, view, out, n, pol):  # type: ignore[no-unty
         return pnl_bounds.report(state, shared, view, out, n, pol)
     if kind == restricted_instruments.KIND:
         return restricted_instruments.report(state, shared, view, out, n, pol)
+    if kind == spot_funds.KIND:
+        return spot_funds.report(state, shared, view, out, n, pol)
     return n
 
 
@@ -99,6 +114,8 @@ def finalize_kind(kind, state, hold, commit):  # type: ignore[no-untyped-def]
         return pnl_bounds.finalize(state, hold, commit)
     if kind == restricted_instruments.KIND:
         return restricted_instruments.finalize(state, hold, commit)
+    if kind == spot_funds.KIND:
+        return spot_funds.finalize(state, hold, commit)
     return 0
 
 
@@ -114,4 +131,6 @@ def fill_kind(kind, state, shared, hold, view):  # type: ignore[no-untyped-def]
         return pnl_bounds.fill(state, shared, hold, view)
     if kind == restricted_instruments.KIND:
         return restricted_instruments.fill(state, shared, hold, view)
+    if kind == spot_funds.KIND:
+        return spot_funds.fill(state, shared, hold, view)
     return 0

@@ -54,6 +54,7 @@ from openpit_shm.layout.view import (
 from .dispatch import fill_kind, finalize_kind
 from .fixed import mul_div
 from .jit import njit
+from .legs import propose_fill_delta, propose_leg
 from .redo import redo_apply, redo_put
 from .reservations import res_release_redo
 
@@ -69,31 +70,6 @@ __all__ = [
 ]
 
 assert RS_LEG_MAX == V_LEG_MAX
-
-
-@njit(cache=True, inline='always')
-def propose_leg(view, kind, at, amount, basis):  # type: ignore[no-untyped-def]
-    """A main stage's hold of ``amount`` on counter word ``at``; 0 if the view is full."""
-    n = view[V_N_LEGS]
-    if n >= V_LEG_MAX:
-        return 0
-    g = V_LEGS + n * LEG_WORDS
-    view[g + LEG_KIND] = kind
-    view[g + LEG_AT] = at
-    view[g + LEG_AMOUNT] = amount
-    view[g + LEG_BASIS] = basis
-    view[V_N_LEGS] = n + 1
-    return 1
-
-
-@njit(cache=True, inline='always')
-def propose_fill_delta(view, kind, at, delta):  # type: ignore[no-untyped-def]
-    """A fill hook's change of counter word ``at`` by ``delta``, applied with the fill.
-
-    During ``MSG_FILL`` the view's leg area holds these (``LEG_AMOUNT``: the delta;
-    ``LEG_BASIS`` unused); 0 if the view is full.
-    """
-    return propose_leg(view, kind, at, delta, 0)
 
 
 @njit(cache=True, inline='always')

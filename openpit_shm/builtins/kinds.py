@@ -18,8 +18,16 @@ from openpit_shm.kernels.order_validation import KIND as ORDER_VALIDATION_ID
 from openpit_shm.kernels.pnl_bounds import KIND as PNL_BOUNDS_ID
 from openpit_shm.kernels.rate_limit import KIND as RATE_LIMIT_ID
 from openpit_shm.kernels.restricted_instruments import KIND as RESTRICTED_INSTRUMENTS_ID
+from openpit_shm.kernels.spot_funds import KIND as SPOT_FUNDS_ID
 
-from . import order_size, order_validation, pnl_bounds, rate_limit, restricted_instruments
+from . import (
+    order_size,
+    order_validation,
+    pnl_bounds,
+    rate_limit,
+    restricted_instruments,
+    spot_funds,
+)
 from .kind_table import BuiltinKind, BuiltinKinds, builder_hooks
 
 __all__ = ["KINDS", "BuiltinHooks"]
@@ -61,6 +69,15 @@ KINDS = BuiltinKinds([
             "pnl_bounds_killswitch": pnl_bounds.configure_pnl_bounds_killswitch,
             "set_account_pnl": pnl_bounds.configure_set_account_pnl,
         },
+    ),
+    BuiltinKind(
+        name="spot_funds",
+        kind_id=SPOT_FUNDS_ID,
+        policy_name="SpotFundsPolicy",
+        policy_class=spot_funds.SpotFunds,
+        parse_spec=spot_funds.parse_spec,
+        settings_type=spot_funds.SETTINGS_TYPE,
+        configure={"spot_funds": spot_funds.configure_spot_funds},
     ),
     BuiltinKind(
         name="restricted_instruments",

@@ -52,6 +52,7 @@ from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batc
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
 from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
+from .holding import fill_post_trade, holding_door
 from .outcomes import (
     FINALIZER_ENGINE_CAUSE,
     RecordReader,
@@ -89,6 +90,7 @@ class Engine(EngineFront):
         "_clock",
         "_customs",
         "_entries",
+        "_holding",
         "_order_type",
         "_out",
         "_out_addr",
@@ -126,6 +128,8 @@ class Engine(EngineFront):
         if not isinstance(order, self._order_type):
             raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
+        if self._holding is not None and not self._customs:
+            return self._holding.execute(self, order)
         if not self._customs:
             # The hot path: one compiled call for gate + every builtin's start stage.
             book = self._book
@@ -158,6 +162,8 @@ class Engine(EngineFront):
         if not isinstance(order, self._order_type):
             raise TypeError(ORDER_TYPE_ERROR)
         row = self._rows.order(order)
+        if self._holding is not None and not self._customs:
+            return self._holding.dry(self, order)  # the kernels' dry run, Spot Funds included
         rejects, block = self._dry_start(order, row)
         if rejects:
             return dry_run_report(rejects, self._new_lock(), [], block)
@@ -293,7 +299,7 @@ class Engine(EngineFront):
         row = self._rows.report(report)
         account, underlying, settlement, side, flags, pnl, fee, scales = row
         has_account = _has_account(flags)
-        if not self._customs:
+        if not self._customs and self._holding is None:
             n = self._book.apply_report(
                 self._out, account, underlying, settlement, side, flags, pnl, fee, has_account,
                 scales,
@@ -310,6 +316,8 @@ class Engine(EngineFront):
         kernel_blocks = self._reader.blocks(n, report) if n else []
         ctx = post_trade_context(self._group_id(row[0]) if has_account else None)
         custom = custom_post_trade(self._customs, ctx, report)
+        if self._holding is not None:  # Spot Funds' fill (engine.holding.report_fill)
+            fill_post_trade(self._holding, report, self._accounts, row[0], has_account, custom)
         merged = sorted(kernel_blocks + custom.blocks, key=lambda pair: pair[0])
         blocks = [b for _, b in merged]
         if blocks:
@@ -526,6 +534,7 @@ def _assemble(
     engine._record_door = None
     engine._order_type = Order
     engine._report_type = ExecutionReport
+    engine._holding = holding_door(engine, registrations, book)
     return engine
 
 

@@ -178,8 +178,9 @@ STATE_MAGIC = int.from_bytes(b"OPITSTAT", "little")
 # FW_LOCK or FW_STARTED: count 0 or start FW_NOT_STARTED = not started); 5: H_SHARD_ID and
 # H_N_SHARDS; 6: SH_WRITERS; 7: reservation slots record their owning client (RS_OWNER_SHIFT)
 # 8: 8 kinds (H_POLICY_INDEX, H_EXEC moved), 24-word reservation slots carrying holds,
-# 3 state bits (RES_HELD)
-STATE_VERSION = 8
+# 3 state bits (RES_HELD); 9: Spot Funds' table roots in header words 8..11 and its rows
+# (kernels.spot_funds, P&L state word of kernels.spot_pnl)
+STATE_VERSION = 9
 SHARED_MAGIC = int.from_bytes(b"OPITSHRD", "little")
 
 # ---- policy kinds ------------------------------------------------------------------------------

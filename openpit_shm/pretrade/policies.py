@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import enum
 import typing
 
 from ..param import Quantity as _Quantity
@@ -75,8 +76,131 @@ class OrderSizeLimit:
         return f"<openpit.pretrade.policies.OrderSizeLimit object at {id(self):#x}>"
 
 
-# Spot Funds builders (build_spot_funds, build_spot_funds_pnl_bounds_killswitch) are out of
-# scope for now and deliberately not exported.
+# ---------------------------------------------------------------------------
+# Spot Funds (build_spot_funds; the P&L-bounds preset is not built yet)
+# ---------------------------------------------------------------------------
+
+
+class SpotFundsPricingSource(enum.StrEnum):
+    """Market-data quote field used for market-order pricing."""
+
+    MARK = "Mark"
+    BOOK_TOP = "BookTop"
+
+
+class SpotFundsLimitMode(enum.StrEnum):
+    """ENFORCE rejects an order exceeding available funds; TRACK_ONLY records it anyway."""
+
+    ENFORCE = "Enforce"
+    TRACK_ONLY = "TrackOnly"
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsLimitModeAccountEntry:
+    """An account's limit-mode pin (``mode=None`` clears it)."""
+
+    account_id: typing.Any
+    mode: SpotFundsLimitMode | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsLimitModeAccountGroupEntry:
+    """An account group's limit-mode pin (``mode=None`` clears it)."""
+
+    account_group_id: typing.Any
+    mode: SpotFundsLimitMode | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsPositionLimitEntry:
+    """Inclusive worst-case position bound of (account, asset); ``limit=None`` clears it."""
+
+    account_id: typing.Any
+    asset: typing.Any
+    limit: typing.Any
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsOverrideTargetInstrument:
+    instrument: typing.Any
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsOverrideTargetInstrumentAccount:
+    instrument: typing.Any
+    account_id: typing.Any
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsOverrideTargetInstrumentAccountGroup:
+    instrument: typing.Any
+    account_group_id: typing.Any
+
+
+SpotFundsOverrideTarget = (
+    SpotFundsOverrideTargetInstrument
+    | SpotFundsOverrideTargetInstrumentAccount
+    | SpotFundsOverrideTargetInstrumentAccountGroup
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsOverride:
+    slippage_bps: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SpotFundsOverrideEntry:
+    target: typing.Any
+    override: SpotFundsOverride
+
+
+class SpotFundsReadyBuilder:
+    """A configured Spot Funds builder: pass it to ``builtin()``."""
+
+    def __init__(self, group: int, market_data: typing.Any = None, slippage: int = 0,
+                 source: SpotFundsPricingSource = SpotFundsPricingSource.MARK,
+                 overrides: typing.Any = ()) -> None:  # fmt: skip
+        self._policy_group_id = group
+        self._market_data = market_data
+        self._global_slippage_bps = slippage
+        self._pricing_source = source
+        self._overrides = list(overrides)
+
+    def _build(self, builder: typing.Any) -> None:
+        builder._add_builtin_spot_funds(
+            policy_group_id=self._policy_group_id,
+            market_data=self._market_data,
+            global_slippage_bps=self._global_slippage_bps,
+            pricing_source=None if self._market_data is None else self._pricing_source.value,
+            overrides=self._overrides,
+        )
+
+
+class SpotFundsBuilder(SpotFundsReadyBuilder):
+    """Entry point of Spot Funds: limit orders only until ``market_data`` is given."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def with_policy_group_id(self, policy_group_id: int) -> SpotFundsBuilder:
+        self._policy_group_id = policy_group_id
+        return self
+
+    def market_data(self, service: typing.Any, global_slippage_bps: int,
+                    pricing_source: SpotFundsPricingSource = SpotFundsPricingSource.MARK,
+                    overrides: typing.Any = ()) -> SpotFundsReadyBuilder:  # fmt: skip
+        if not isinstance(global_slippage_bps, int) or not 0 <= global_slippage_bps <= 10_000:
+            raise ValueError(
+                f"slippage {global_slippage_bps} bps is out of range (must be <= 10 000 bps)"
+            )
+        return SpotFundsReadyBuilder(self._policy_group_id, service, global_slippage_bps,
+                                     pricing_source, overrides)  # fmt: skip
+
+
+def build_spot_funds() -> SpotFundsBuilder:
+    """Spot Funds (``SpotFundsPolicy``): holds available funds of each order's legs."""
+    return SpotFundsBuilder()
 
 # ---------------------------------------------------------------------------
 # Rate limit
@@ -764,9 +888,23 @@ __all__ = [
     "RateLimitReadyBuilder",
     "RestrictedInstrumentsBuilder",
     "RestrictedInstrumentsReadyBuilder",
+    "SpotFundsBuilder",
+    "SpotFundsLimitMode",
+    "SpotFundsLimitModeAccountEntry",
+    "SpotFundsLimitModeAccountGroupEntry",
+    "SpotFundsOverride",
+    "SpotFundsOverrideEntry",
+    "SpotFundsOverrideTarget",
+    "SpotFundsOverrideTargetInstrument",
+    "SpotFundsOverrideTargetInstrumentAccount",
+    "SpotFundsOverrideTargetInstrumentAccountGroup",
+    "SpotFundsPositionLimitEntry",
+    "SpotFundsPricingSource",
+    "SpotFundsReadyBuilder",
     "build_order_size_limit",
     "build_order_validation",
     "build_pnl_bounds_killswitch",
     "build_rate_limit",
     "build_restricted_instruments",
+    "build_spot_funds",
 ]

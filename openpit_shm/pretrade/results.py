@@ -347,6 +347,10 @@ class AccountPnlOutcome:
         )
 
 
+def _some_text(v: object) -> str:
+    return "None" if v is None else f'Some("{v}")'
+
+
 class AccountOutcomeEntry:
     """Account position outcome for one asset."""
 
@@ -393,7 +397,8 @@ class AccountOutcomeEntry:
             f'AccountOutcomeEntry(asset="{self._asset}", balance={some(self._balance)}, '
             f"held={some(self._held)}, incoming={some(self._incoming)}, "
             f"realized_pnl={some(self._realized_pnl)}, "
-            f"average_entry_price={some(self._average_entry_price)})"
+            # openpit prints the price as its decimal text: Some("110")
+            f"average_entry_price={_some_text(self._average_entry_price)})"
         )
 
 

@@ -168,7 +168,7 @@ def test_should_expose_openpits_fixed_registration_names() -> None:
     assert P.OrderSizeLimitBuilder.NAME == "OrderSizeLimitPolicy"
     assert P.PnlBoundsKillswitchBuilder.NAME == "PnlBoundsKillSwitchPolicy"
     assert not hasattr(P.OrderValidationBuilder, "NAME")
-    assert not hasattr(P, "build_spot_funds")
+    assert hasattr(P, "build_spot_funds")  # Spot Funds is built now (issue 11)
 
 
 def test_should_require_an_axis_before_the_rate_limit_builder_can_register() -> None:

@@ -32,7 +32,7 @@ from openpit_shm.layout.state import MAX_KINDS
 def test_should_derive_every_builtin_list_from_the_registry() -> None:
     names = kinds.KINDS.names()
     assert names == ("order_validation", "rate_limit", "order_size_limit", "pnl_bounds_killswitch",
-                     "restricted_instruments")  # fmt: skip
+                     "spot_funds", "restricted_instruments")  # fmt: skip
     assert {row.name: row.policy_name for row in kinds.KINDS} == specs.POLICY_NAMES
     assert names == specs.KIND_NAMES
     for row in kinds.KINDS:
@@ -49,7 +49,7 @@ def test_should_derive_every_builtin_list_from_the_registry() -> None:
         assert (configurable is None) == (row.settings_type is None)
     assert sorted(m for row in kinds.KINDS for m in row.configure) == [
         "order_size_limit", "pnl_bounds_killswitch", "rate_limit", "restricted_instruments",
-        "set_account_pnl",
+        "set_account_pnl", "spot_funds",
     ]  # fmt: skip
 
 
