@@ -109,6 +109,8 @@ def test_should_fail_closed_on_a_row_left_mid_write() -> None:
 # ----------------------------------------------------------------------------- two processes
 
 WRITES = 2_000_000
+MIN_READS = 100_000  # the writer keeps going until the reader has overlapped this many reads
+MAX_WRITES = 1 << 31  # ... within a bound, so a starved reader fails the test, never hangs it
 SLOTS = 2
 SALT = 0x5A5A5A5A
 
@@ -120,10 +122,16 @@ def _writer(t, ctrl, writes):  # type: ignore[no-untyped-def]
             break
         cpu_relax()
     busy = 0
-    for k in range(1, writes + 1):
+    k = 0
+    # At least ``writes``, and on until the reader has read concurrently for a while: on a
+    # loaded host the reader may be scheduled late, and reads after the last write prove
+    # nothing about tearing.
+    while k < writes or (load_acquire(ctrl, 7) < MIN_READS and k < MAX_WRITES):
+        k += 1
         if quote_write(t, k % SLOTS, 7, k, 3 * k, -k, 5 * k, 7 * k, k ^ SALT) != QUOTE_OK:
             busy += 1
     store_release(ctrl, 2, busy)
+    store_release(ctrl, 8, k)
     store_release(ctrl, 1, 1)
 
 
@@ -132,7 +140,11 @@ def _reader(t, ctrl, seed, out):  # type: ignore[no-untyped-def]
     store_release(ctrl, 0, 1)
     x = seed
     ok = bad = empty = busy = 0
+    reads = 0
     while load_acquire(ctrl, 1) == 0:
+        reads += 1
+        if reads % 1024 == 0:
+            store_release(ctrl, 7, reads)
         x ^= (x << 13) & 0x7FFFFFFFFFFFFFFF
         x ^= x >> 7
         x ^= (x << 17) & 0x7FFFFFFFFFFFFFFF
@@ -173,13 +185,17 @@ def test_should_never_return_a_torn_quote_across_processes(seed: int) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         pytest.skip("needs two CPUs: the writer and the reader both spin")
-    buf = mmap.mmap(-1, quote_table_bytes(SLOTS) + 64)  # shared, anonymous: children inherit it
+    buf = mmap.mmap(-1, quote_table_bytes(SLOTS) + 128)  # shared, anonymous: children inherit it
     words = np.frombuffer(buf, np.int64)
     t = words[: SLOTS * 8].reshape(SLOTS, 8)
-    ctrl = words[SLOTS * 8 :]
+    ctrl = words[SLOTS * 8 : SLOTS * 8 + 16]
     out = np.zeros(8, np.int64)
-    _writer(table(SLOTS), np.ones(8, np.int64), 1)  # compile before forking
-    _reader(table(SLOTS), np.array([0, 1, 0, 0, 0, 0, 0, 0], np.int64), seed, out)
+    go = np.zeros(16, np.int64)
+    go[0], go[7] = 1, MIN_READS  # a reader is there and has read enough: one write
+    _writer(table(SLOTS), go, 1)  # compile before forking
+    stop = np.zeros(16, np.int64)
+    stop[1] = 1
+    _reader(table(SLOTS), stop, seed, out)
     ctrl[:] = 0
     ctx = mp.get_context("fork")
     reader = ctx.Process(target=_pinned, args=(cpus[1], _reader, t, ctrl, seed, out))
@@ -193,6 +209,7 @@ def test_should_never_return_a_torn_quote_across_processes(seed: int) -> None:
     assert bad == 0, f"{bad} torn quotes returned ({ok} good reads)"
     assert ok > 0
     assert ctrl[2] == 0  # a single writer never finds the row busy
-    assert t[:, QUOTE_W_SEQ].sum() == 2 * WRITES  # every write completed its sequence
+    assert ctrl[7] >= MIN_READS  # the reads overlapped the writes
+    assert t[:, QUOTE_W_SEQ].sum() == 2 * ctrl[8]  # every write completed its sequence
     del t, ctrl, words
     buf.close()
