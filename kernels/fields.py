@@ -17,6 +17,7 @@ records that carry one also carry that engine's record tag in ``ref``
 from __future__ import annotations
 
 from openpit_shm.layout.records import (
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_ORDER,
@@ -62,7 +63,7 @@ def foreign_tag(tag, kind, ref):  # type: ignore[no-untyped-def]
     its scales in the low bits. Finalizations (``ref`` is a handle) and unknown
     kinds are not tagged. Callable from Python too (the record door's path).
     """
-    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_DROP_COPY):
         return ref != tag << RECORD_TAG_SHIFT
     if kind == MSG_REPORT:
         return ref >> RECORD_TAG_SHIFT != tag

@@ -21,6 +21,7 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
 
      kind            word 1   word 2 instr  word 3     word 4   word 5        word 6    word 7
      ORDER/START/DRY account  instrument    price      amount   lock price    slippage  tag << 16
+     DROP_COPY
      REPORT          account  instrument    (unused)   (unused) pnl           fee       tag|scales
      EXECUTE/COMMIT/ (unused) (unused)      (unused)   (unused) (unused)      (unused)  handle
      ROLLBACK
@@ -38,6 +39,22 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
   last fill: the remainder of every hold is released and the handle retired; a fee
   (``FILL_HAS_FEE``) is ``fee amount`` of asset ``fee asset id``. A fill carries no
   record tag: its handle binds it to the engine, shard and client slot already.
+
+* ``MSG_DROP_COPY``: an order that already happened elsewhere (openpit's
+  ``apply_drop_copy``), laid out as ``MSG_ORDER``. It needs an account
+  (``ORDER_HAS_OPERATION`` without ``ORDER_NO_ACCOUNT``; otherwise one
+  ``MissingRequiredField`` reject, ``RSN_DROP_COPY_NO_ACCOUNT``); no block gate runs;
+  every builtin runs both stages (rate-limit attempts are spent) and its rejects do
+  not enforce. The answer (``STATUS_OK``) is one record: ``count == 0`` when the
+  operation requested no account block, else ``count == 1`` and the record is that
+  block (the first account-scope reject, code ``AccountBlocked``; ``RESULT_BLOCK_LATCHED``
+  when this operation recorded it); ``RESULT_ACCOUNT_BLOCKED`` says the account was
+  blocked when the answer was written, and ``reservation`` is the operation's handle
+  (``MSG_COMMIT``/``MSG_ROLLBACK``; 0 when there is nothing to finalize or
+  ``ORDER_AUTO_COMMIT`` committed it). A builtin reject flagged
+  ``RESULT_ABORTS_DROP_COPY`` (an evaluation failure the builtin cannot record
+  through, e.g. Spot Funds without a limit price) aborts it instead:
+  ``STATUS_REJECTED`` with those rejects only, nothing latched or held.
 
 * ``seq``: the caller's correlation number, echoed in every result record.
 * ``account``: ``AccountId.value`` (u64; FNV-1a-64 for string ids).
@@ -196,7 +213,8 @@ MSG_REPORT = 6  #: post-trade execution report (``apply_execution_report``)
 MSG_DRY_START = 7  #: ``start_pre_trade_dry_run``
 MSG_DRY_ORDER = 8  #: ``execute_pre_trade_dry_run``
 MSG_FILL = 9  #: one fill of the reservation in ``ref`` (its holds are reconciled)
-MSG_KIND_MAX = 9
+MSG_DROP_COPY = 10  #: record an order executed elsewhere (``apply_drop_copy``; see above)
+MSG_KIND_MAX = 10
 #: Kinds that carry a handle in ``ref`` instead of an account and a tag: routed by the handle.
 MSG_HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK, MSG_FILL)
 
@@ -265,6 +283,12 @@ RESULT_BLOCK_LATCHED = 1 << 1  #: this request latched an account block (first a
 RESULT_COMMITTED = 1 << 2  #: the accepted order's reservation was committed (auto-commit)
 RESULT_DRY_RUN = 1 << 3  #: a dry run: nothing was changed
 RESULT_TEXTS = 1 << 4  #: ``STATUS_TEXT`` records follow this request's last record
+#: ``MSG_DROP_COPY`` answers: the account was blocked when the operation was applied
+#: (``DropCopyOperation.is_account_blocked``).
+RESULT_ACCOUNT_BLOCKED = 1 << 5
+#: Set by a builtin kernel on a reject that aborts a drop copy (``view[V_KIND] ==
+#: MSG_DROP_COPY``); every other builtin reject of a drop copy does not enforce.
+RESULT_ABORTS_DROP_COPY = 1 << 6
 
 #: ``RESULT_DTYPE.policy`` value for rejects produced by the engine itself.
 POLICY_ENGINE = 255
