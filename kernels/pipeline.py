@@ -676,7 +676,8 @@ def drop_copy_answer(state, shared, view, out, client):  # type: ignore[no-untyp
     is free and its policy comes before ``view[V_LATCH_BEFORE]`` (the object door
     passes 0 and latches in Python, merging custom policies). Rate-limit attempts
     stay spent either way. Every ``STATUS_OK`` record carries
-    ``RESULT_ACCOUNT_BLOCKED`` when the account is blocked at the end, and the
+    ``RESULT_ACCOUNT_BLOCKED`` when the gate would refuse the account at the end
+    (its own, its group's or the engine-wide block), and the
     handle of the holds the main stages proposed (0: none; ``ORDER_AUTO_COMMIT``
     commits them at once). Returns the number of records written.
     """
@@ -715,7 +716,8 @@ def drop_copy_answer(state, shared, view, out, client):  # type: ignore[no-untyp
                     latched = RESULT_BLOCK_LATCHED
             count = 1
             break
-    blocked = RESULT_ACCOUNT_BLOCKED if is_blocked(state, account) != 0 else 0
+    # What the gate would say now (account, group or engine-wide), into a scratch record.
+    blocked = RESULT_ACCOUNT_BLOCKED if gate(state, shared, p_offset(out, 8), account, flags) else 0
     h = 0
     committed = 0
     if view[V_N_LEGS] != 0:

@@ -194,7 +194,7 @@ def _with_custom_policies(engine: Engine, order: Any, row: tuple) -> DropCopyRes
     lock = engine._new_lock(main.lock_entries)
     operation = drop_copy_operation(
         engine, start_mutations + main.mutations, lock, main.adjustments, block,
-        engine._book.is_account_blocked(account), holds,
+        engine._book.gate(engine._out, account) != 0, holds,
     )  # fmt: skip
     return drop_copy_result(operation, [])
 
