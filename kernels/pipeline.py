@@ -711,9 +711,11 @@ def drop_copy_answer(state, shared, view, out, client):  # type: ignore[no-untyp
                 for w in range(8):
                     out[w] = out[j * 8 + w]
             out[RESULT_W_HEAD] = (head & ~0xFFFF) | CODE_ACCOUNT_BLOCKED
-            if head_policy(head) < view[V_LATCH_BEFORE]:
-                if latch_kernel(state, shared, account, out, 0, CODE_ACCOUNT_BLOCKED) == 1:
-                    latched = RESULT_BLOCK_LATCHED
+            if (
+                head_policy(head) < view[V_LATCH_BEFORE]
+                and latch_kernel(state, shared, account, out, 0, CODE_ACCOUNT_BLOCKED) == 1
+            ):
+                latched = RESULT_BLOCK_LATCHED
             count = 1
             break
     # What the gate would say now (account, group or engine-wide), into a scratch record.

@@ -37,6 +37,7 @@ from ..layout.records import (
     CODE_NUMBER,
     CODE_OTHER,
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
@@ -54,6 +55,7 @@ from ..layout.records import (
     POLICY_ENGINE,
     RECORD_TAG_SHIFT,
     REPORT_HAS_FINANCIAL,
+    RESULT_ACCOUNT_BLOCKED,
     RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
@@ -285,6 +287,29 @@ class RecordDoor:
             if len(lock) or adjustments:
                 answer.reserved = (lock.to_json(), adjustments)
 
+    def _dropped(self, seq: int, result: Any, auto: bool, client: int, answer: Answer) -> None:
+        """The rows of a drop copy, as the kernels write them (``drop_copy_answer``)."""
+        if not result.ok:
+            answer.rejects(seq, STATUS_REJECTED, result.rejects, self._index, 0)
+            return
+        op = result.operation
+        flags = RESULT_ACCOUNT_BLOCKED if op.is_account_blocked else 0
+        block = op.account_block
+        lock, adjustments = op.lock, op.account_adjustments
+        handle = 0
+        if auto:
+            op.commit()
+            flags |= RESULT_COMMITTED
+        else:
+            handle = self._handle(op, client)
+            if len(lock) or adjustments:
+                answer.reserved = (lock.to_json(), adjustments)
+        if block is None:
+            answer.ok(seq, reservation=handle, flags=flags)
+        else:
+            answer.rejects(seq, STATUS_OK, [_BlockAsReject(block)], self._index, flags)
+            answer.rows[-1] = (seq, handle, *answer.rows[-1][2:])
+
     def _foreign(self, rec: Any, kind: int, flags: int) -> int:
         """The shard owning the record's account when it is not this one, else -1 (kernels'
         ``pipeline._foreign``)."""
@@ -345,6 +370,10 @@ class RecordDoor:
                     answer.rejects(
                         seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN, latched
                     )
+        elif kind == MSG_DROP_COPY:
+            order = self.order(rec, answer)
+            if order is not None:
+                self._dropped(seq, engine.apply_drop_copy(order), auto, client, answer)
         elif kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
             handle = int(rec["ref"])
             if self._refused(seq, handle, client, answer):

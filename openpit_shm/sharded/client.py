@@ -20,6 +20,7 @@ import numpy as np
 from ..builtins.record import Record
 from ..core import ExecutionReport, Order
 from ..engine.adjustments import check_adjustment_batch
+from ..engine.drop_copy import NO_ACCOUNT_REJECT, answered_operation, has_account
 from ..engine.front import EngineFront
 from ..engine.outcomes import (
     FINALIZER_ENGINE_CAUSE,
@@ -47,6 +48,7 @@ from ..kernels.codes import (
 from ..layout.control import CTL_E_CLOSED
 from ..layout.records import (
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
@@ -67,6 +69,7 @@ from ..layout.shard import shard_of
 from ..param._compat import pyo3_too_many
 from ..param.lock import Lock
 from ..pretrade.adjustment_result import batch_result
+from ..pretrade.drop_copy import DropCopyResult, drop_copy_result
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
@@ -291,6 +294,22 @@ class ShardedEngine(EngineFront):
             reservation = held_reservation(None, [], lock, adjustments, remote=finalize)
             return execute_result(reservation, [])
         return execute_result(None, self._rejects(rows, payload, order))
+
+    def apply_drop_copy(self, order: Any) -> DropCopyResult:
+        """``Engine.apply_drop_copy`` on the shard that owns the order's account."""
+        self._check_order(order)
+        shard, row = self._row(order)
+        if not has_account(row[3]):
+            return drop_copy_result(None, [NO_ACCOUNT_REJECT])
+        rows, payload = self._roundtrip(shard, MSG_DROP_COPY, row)
+        lock = adjustments = None
+        if payload is not None and payload[0] in ("reserved", "texts") and len(payload) >= 3:
+            lock, adjustments = Lock.from_json(payload[-2]), list(payload[-1])
+        return answered_operation(
+            rows[0],
+            lambda: [(rec.policy, r) for rec, r in zip(rows, self._rejects(rows, payload, order))],
+            None, lambda h: self._finalizer(shard, h) if h else None, lock, adjustments,
+        )  # fmt: skip
 
     def _dry(self, kind: int, order: Any) -> DryRunReport:
         self._check_order(order)

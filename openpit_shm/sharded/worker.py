@@ -268,6 +268,8 @@ def _write_answer(answer: Answer, seq: int, wants_texts: bool, scratch: np.ndarr
         payload = ("error", answer.error)
     elif wants_texts and any(t is not None for t in answer.texts):
         payload = ("texts", answer.texts)
+        if answer.reserved is not None:  # a drop copy's block texts and its lock
+            payload = (*payload, *answer.reserved)
     elif wants_texts and answer.reserved is not None:
         payload = ("reserved", *answer.reserved)
     if payload is not None:

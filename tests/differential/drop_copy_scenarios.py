@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the scenario table reads best one case per line)
 """Drop-copy scenarios written once against either package (openpit or openpit_shm).
 
 Each scenario builds an engine of ``pkg`` (``make_engine(pkg, builtins, customs)``

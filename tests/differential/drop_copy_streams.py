@@ -30,7 +30,8 @@ def _drop_copy(engine: Any, o: Any, finish: str, held: list, out: list) -> None:
         out.append(("drop_copy", "raised", type(exc).__name__, str(exc)))
         return
     op = r.operation
-    out.append(("drop_copy", r.ok, BS.rejects(r.rejects), None if op is None else operation_view(op)))
+    view = None if op is None else operation_view(op)
+    out.append(("drop_copy", r.ok, BS.rejects(r.rejects), view))
     if op is None:
         return
     if finish == "commit":
@@ -188,8 +189,7 @@ def drop_copy_book(pkg: Any) -> Any:
                 ))  # fmt: skip
             if op.price is not None and str(op.price).endswith("1"):
                 return P.PolicyPreTradeResult.reject(
-                    [P.PolicyReject(code=Code.MARK_PRICE_UNAVAILABLE, reason="mark",
-                                    details="no mark")],  # fmt: skip
+                    [P.PolicyReject(code=Code.MARK_PRICE_UNAVAILABLE, reason="mark", details="x")],
                     mutations=[mutation],
                 )
             return P.PolicyPreTradeResult.accept(mutations=[mutation], lock_prices=[op.price]

