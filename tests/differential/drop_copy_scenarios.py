@@ -184,7 +184,7 @@ def builtin_scenario(pkg: Any, make_engine: Any = default_engine) -> list:
         except Exception as exc:
             log.append((type(exc).__name__, str(exc)))
     # the P&L kill switch: blocked by a report, unblocked, then a drop copy latches again
-    log.append(("report", [block(b) for b in engine.apply_execution_report(report(pkg, 4, "-150")).account_blocks]))  # noqa: E501
+    log.append(("report", [block(b) for b in engine.apply_execution_report(report(pkg, 4, "-150")).account_blocks]))
     run_drop_copy(engine, order(pkg, acc=4), "rollback", log)  # blocks are ignored
     engine.accounts().unblock(param.AccountId.from_int(4))
     r = run_drop_copy(engine, order(pkg, acc=4), None, log)
