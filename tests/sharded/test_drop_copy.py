@@ -57,3 +57,16 @@ def test_should_match_openpit_with_custom_policies_sharded(seed: int) -> None:
     theirs = DS.replay_builtins(openpit, seed, 600, _with_gate)
     assert ours == theirs
     assert any(step[0] == "drop_copy" and step[1] is False for step in theirs)
+
+
+def test_should_keep_worker_held_operations_across_control_requests() -> None:
+    # A custom-policy worker leaves its serving loop for every control request (an
+    # unblock here); the operations and reservations it holds must survive that.
+    engine = _sharded(openpit_shm, [], [gate_for(openpit_shm)])
+    kept = [
+        engine.apply_drop_copy(S.order(openpit_shm, acc=1, price="10")).operation,
+        engine.execute_pre_trade(S.order(openpit_shm, acc=1, price="10")).reservation,
+    ]
+    engine.accounts().unblock(openpit_shm.param.AccountId.from_int(1))
+    for held in kept:
+        held.commit()
