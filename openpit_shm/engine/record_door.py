@@ -64,6 +64,7 @@ from ..layout.records import (
     STATUS_ERROR,
     STATUS_OK,
     STATUS_REJECTED,
+    ref_scales,
 )
 from ..layout.shard import shard_of
 from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_RECORD_TAG
@@ -82,12 +83,14 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-def fixed_decimal(value: int, scale: int) -> Decimal:
-    """The shortest decimal equal to ``value / 10**scale``."""
+def fixed_decimal(value: int, scale: int, shown: int = -1) -> Decimal:
+    """The decimal equal to ``value / 10**scale``: with ``shown`` decimals when that is
+    enough to hold it (the scale the producer wrote it with), else its shortest form."""
     whole, frac = divmod(value, 10**scale)
-    if frac == 0:
-        return Decimal(whole)
-    return Decimal(value).scaleb(-scale).normalize()
+    exact = Decimal(whole) if frac == 0 else Decimal(value).scaleb(-scale).normalize()
+    if shown > 0 and shown > -exact.as_tuple().exponent:
+        return exact.quantize(Decimal(1).scaleb(-shown))
+    return exact
 
 
 def _side(rec: Any, flags: int) -> Any:
@@ -217,16 +220,17 @@ class RecordDoor:
         if not flags & ORDER_HAS_OPERATION:
             return core.Order(operation=None)
         scale = self.engine._book.scale
+        price_shown, amount_shown = ref_scales(int(rec["ref"]))
         trade = None
         if not flags & ORDER_NO_AMOUNT:
-            value = fixed_decimal(int(rec["amount"]), scale)
+            value = fixed_decimal(int(rec["amount"]), scale, amount_shown)
             trade = (
                 param.TradeAmount.volume(param.Volume(value))
                 if flags & ORDER_VOLUME
                 else param.TradeAmount.quantity(param.Quantity(value))
             )
         price = (
-            param.Price(fixed_decimal(int(rec["price"]), scale))
+            param.Price(fixed_decimal(int(rec["price"]), scale, price_shown))
             if flags & ORDER_HAS_PRICE
             else None
         )

@@ -82,8 +82,14 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
   it to C producers) and answers a record with another tag ``STATUS_ERROR``
   (``InvalidFieldValue``, reason ``RSN_WRONG_ENGINE``): a record built for
   one engine is never checked against whatever instrument another engine
-  numbers the same. Order kinds need the low 16 bits to be 0
-  (``ref == tag << RECORD_TAG_SHIFT`` exactly).
+  numbers the same. For order kinds the low 16 bits may hold the decimal scales the
+  order's ``price`` and ``amount`` were written with, packed ``price_scale |
+  amount_scale << REPORT_SCALE_SHIFT`` (``order_ref(tag, scales)``; the sharded
+  engine's object client sends them): the kernels ignore them, but an engine with
+  custom policies rebuilds the ``Order`` its hooks see from the record, and openpit's
+  ``Price("0.00")`` prints (and locks) as "0.00", not "0". 0 (what C producers and
+  ``openpit_shm.batch`` send), or anything that is not such a pair, means "not known":
+  each value then takes its shortest exact form.
   For ``MSG_REPORT`` the low 16 bits hold the decimal scales of ``pnl`` and ``fee`` as the
   report wrote them (rust_decimal's scale: ``-2101.00`` has 2), packed
   ``pnl_scale | fee_scale << REPORT_SCALE_SHIFT``, each 0..``REPORT_SCALE_MAX``.
@@ -383,9 +389,18 @@ def new_record_tag() -> int:
     return 1 + secrets.randbelow((1 << RECORD_TAG_BITS) - 1)
 
 
-def order_ref(tag: int) -> int:
-    """The ``ref`` word of an order-kind record for an engine with record tag ``tag``."""
-    return tag << RECORD_TAG_SHIFT
+def order_ref(tag: int, scales: int = 0) -> int:
+    """The ``ref`` word of an order-kind record: the tag and the order's packed scales."""
+    return tag << RECORD_TAG_SHIFT | (scales & RECORD_REF_LOW_MASK)
+
+
+def ref_scales(ref: int) -> tuple[int, int]:
+    """The two decimal scales packed in a tagged record's ``ref`` (-1 each when not known)."""
+    low = ref & RECORD_REF_LOW_MASK
+    first, second = low & 0xFF, low >> REPORT_SCALE_SHIFT
+    if ref < 0 or first > REPORT_SCALE_MAX or second > REPORT_SCALE_MAX:
+        return -1, -1
+    return first, second
 
 
 def report_ref(tag: int, scales: int = 0) -> int:
