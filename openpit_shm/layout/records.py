@@ -56,6 +56,13 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
   through, e.g. Spot Funds without a limit price) aborts it instead:
   ``STATUS_REJECTED`` with those rejects only, nothing latched or held.
 
+  ``LAYOUT_VERSION`` did not change for it, nor for the order scales in ``ref``
+  (below): both are additive. No record, word or bit changed meaning: a C
+  producer built against the older header never sends kind 10 or scale bits,
+  and its records are answered exactly as before; a producer that sends kind 10
+  to an older worker gets the ordinary ``RSN_BAD_KIND`` error record, never a
+  misread. A version bump would only refuse those still-correct producers.
+
 * ``seq``: the caller's correlation number, echoed in every result record.
 * ``account``: ``AccountId.value`` (u64; FNV-1a-64 for string ids).
 * ``instr``: the engine's instrument id (see ``Engine.register_instrument``).
