@@ -52,7 +52,7 @@ def _by_record(engine: Any, op: tuple) -> tuple:
             bool(int(got["flags"]) & RESULT_ACCOUNT_BLOCKED))  # fmt: skip
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, 3, 4])  # seeds 1 and 2 never block an account
 def test_should_decide_drop_copy_records_as_drop_copy_objects(seed: int) -> None:
     cfg = BS.make_config(seed)
     objects = DS.default_engine(openpit_shm, BS.builders(openpit_shm, cfg), [])
