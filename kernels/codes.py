@@ -84,6 +84,9 @@ RSN_HANDLE_LOST = 65
 #: Other (STATUS_ERROR): a holding kind's ``fill`` hook refused a ``MSG_FILL``; nothing was
 #: applied. d0 = the handle, d1 = the hook's code, d2 = the kind.
 RSN_FILL_REFUSED = 66
+#: MissingRequiredField (order scope): a ``MSG_DROP_COPY`` without an account (openpit's
+#: "drop-copy requires a readable account ID").
+RSN_DROP_COPY_NO_ACCOUNT = 67
 
 # ---- fields named by MissingRequiredField (d0) -------------------------------------------------
 FIELD_TRADE_AMOUNT = 1

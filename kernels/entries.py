@@ -113,6 +113,8 @@ class Entry:
 
 #: The object door's order check (gate + every builtin's start stage), per order.
 START_AT = Entry("pipeline", "start_at", (_I, _I, _I, _B, _I, _B), 10.0)
+#: The object door's drop copy (``apply_drop_copy``): both stages, no gate.
+DROP_COPY_AT = Entry("pipeline", "drop_copy_at", (_I,) * 4, 3.0)
 #: The main stage's block re-check (engines with custom policies).
 GATE_AT = Entry("pipeline", "gate_at", (_I,) * 5, 1.0)
 #: Execution reports (P&L kill switch).
@@ -162,7 +164,7 @@ AGENT_WAIT = Entry("agent", "agent_wait", (_A1, _I, _A2, _I, _A1, _A1), 2.0)
 RING_HANDLES = (RING_PUBLISH, RING_RELEASE, RING_WRITABLE, RING_READABLE, RING_WAIT_READABLE)
 #: An in-process engine's doors: per order (also what its first decision needs), reports, batch.
 IN_PROCESS = (
-    START_AT, GATE_AT, REPORT_AT, PROCESS, FAULT_AT, RES_REFUSAL, FINALIZE_AT,
+    START_AT, GATE_AT, REPORT_AT, PROCESS, FAULT_AT, RES_REFUSAL, FINALIZE_AT, DROP_COPY_AT,
 )  # fmt: skip
 #: The host side of a sharded engine: links, control, the supervisor's drain, the batch door.
 SHARDED_CLIENT = (
@@ -173,7 +175,8 @@ SHARDED_CLIENT = (
 WORKER_KERNELS = (AGENT_RUN,)
 #: A shard worker with custom Python policies (the object pipeline per record).
 WORKER_OBJECTS = (
-    START_AT, GATE_AT, REPORT_AT, AGENT_WAIT, RING_POP_BATCH, RING_PUSH_BATCH, *RING_HANDLES,
+    START_AT, GATE_AT, REPORT_AT, DROP_COPY_AT, AGENT_WAIT, RING_POP_BATCH, RING_PUSH_BATCH,
+    *RING_HANDLES,
     FAULT_AT, RES_REFUSAL, JOURNAL_OPEN, JOURNAL_MARK, JOURNAL_CLOSE, ADMIT,
     COUNT_ANSWERS,
 )  # fmt: skip

@@ -17,6 +17,7 @@ records that carry one also carry that engine's record tag in ``ref``
 from __future__ import annotations
 
 from openpit_shm.layout.records import (
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_ORDER,
@@ -58,12 +59,11 @@ def has_amount(flags):  # type: ignore[no-untyped-def]
 def foreign_tag(tag, kind, ref):  # type: ignore[no-untyped-def]
     """True when a record of ``kind`` does not carry the engine's record ``tag`` in ``ref``.
 
-    Order kinds need ``ref == tag << RECORD_TAG_SHIFT`` exactly; a report keeps
-    its scales in the low bits. Finalizations (``ref`` is a handle) and unknown
-    kinds are not tagged. Callable from Python too (the record door's path).
+    The tag sits above ``RECORD_TAG_SHIFT``; the low bits are the decimal scales
+    the values were written with (orders and reports alike). Finalizations
+    (``ref`` is a handle) and unknown kinds are not tagged. Callable from Python
+    too (the record door's path).
     """
-    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
-        return ref != tag << RECORD_TAG_SHIFT
-    if kind == MSG_REPORT:
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_DROP_COPY, MSG_REPORT):
         return ref >> RECORD_TAG_SHIFT != tag
     return False

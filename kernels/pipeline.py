@@ -6,6 +6,8 @@
 * ``report_one`` — the post-trade report (the P&L kill switch).
 * ``process`` — the batch door and the shard worker: every message kind of
   ``ORDER_DTYPE`` over a record array, writing ``RESULT_DTYPE`` records.
+* ``drop_copy_answer`` — ``MSG_DROP_COPY`` (``apply_drop_copy``): no gate, both
+  stages, rejects that do not enforce; the object door's call is ``drop_copy_at``.
 
 ``process`` calls the same ``start_core``/``report_core`` the object door
 calls, so the three doors decide identically by construction.
@@ -33,11 +35,13 @@ from openpit_shm.layout.records import (
     CODE_ACCOUNT_BLOCKED,
     CODE_INVALID_FIELD_FORMAT,
     CODE_INVALID_FIELD_VALUE,
+    CODE_MISSING_REQUIRED_FIELD,
     CODE_OTHER,
     CODE_SYSTEM_UNAVAILABLE,
     CODE_UNKNOWN_INSTRUMENT,
     FILL_FLAGS_KNOWN,
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
@@ -62,6 +66,8 @@ from openpit_shm.layout.records import (
     REPORT_FLAGS_KNOWN,
     REPORT_SCALE_MAX,
     REPORT_SCALE_SHIFT,
+    RESULT_ABORTS_DROP_COPY,
+    RESULT_ACCOUNT_BLOCKED,
     RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
@@ -153,6 +159,7 @@ from .codes import (
     RSN_BAD_INSTRUMENT,
     RSN_BAD_KIND,
     RSN_BAD_SIDE,
+    RSN_DROP_COPY_NO_ACCOUNT,
     RSN_FILL_REFUSED,
     RSN_RES_FULL,
     RSN_WRONG_ENGINE,
@@ -181,6 +188,8 @@ from .results import head_flags, head_policy, set_flags, write_reject
 
 __all__ = [
     "bulk_needed",
+    "drop_copy_answer",
+    "drop_copy_at",
     "fault_at",
     "field_fault",
     "finalize_at",
@@ -642,16 +651,132 @@ def finalize_core(state, shared, view, out, client):  # type: ignore[no-untyped-
     return _accepted(out, 0, 0)
 
 
+@njit(cache=True, inline='always')
+def _keep_aborting(out, n):  # type: ignore[no-untyped-def]
+    """Keep only the records flagged ``RESULT_ABORTS_DROP_COPY`` (compacted); their count."""
+    k = 0
+    for j in range(n):
+        if head_flags(out[j * 8 + RESULT_W_HEAD]) & RESULT_ABORTS_DROP_COPY:
+            if k != j:
+                for w in range(8):
+                    out[k * 8 + w] = out[j * 8 + w]
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def drop_copy_answer(state, shared, view, out, client):  # type: ignore[no-untyped-def]
+    """``MSG_DROP_COPY``: record an order executed elsewhere (openpit's ``apply_drop_copy``).
+
+    No block gate. Every builtin runs its start stage, then its main stage, with
+    ``view[V_KIND] == MSG_DROP_COPY`` (a kind that behaves differently for drop
+    copies reads it there); their rejects do not enforce. A reject a builtin
+    flags ``RESULT_ABORTS_DROP_COPY`` aborts: only those are answered
+    (``STATUS_REJECTED``), after the stage that produced them; nothing is latched
+    or held. Otherwise the first account-scope reject is the operation's
+    account block: answered as one ``STATUS_OK`` record with code
+    ``AccountBlocked``, and latched (``RESULT_BLOCK_LATCHED``) when the account
+    is free and its policy comes before ``view[V_LATCH_BEFORE]`` (the object door
+    passes 0 and latches in Python, merging custom policies). Rate-limit attempts
+    stay spent either way. Every ``STATUS_OK`` record carries
+    ``RESULT_ACCOUNT_BLOCKED`` when the gate would refuse the account at the end
+    (its own, its group's or the engine-wide block), and the
+    handle of the holds the main stages proposed (0: none; ``ORDER_AUTO_COMMIT``
+    commits them at once). Returns the number of records written.
+    """
+    flags = view[V_FLAGS]
+    if not has_account(flags):
+        write_reject(out, 0, CODE_MISSING_REQUIRED_FIELD, POLICY_ENGINE,
+                     RSN_DROP_COPY_NO_ACCOUNT, 0, 0, 0, 0, 0, 0)  # fmt: skip
+        finish(out, 1, STATUS_REJECTED, 0)
+        return 1
+    account = view[V_ACCOUNT]
+    n = 0
+    for i in range(state[H_N_BUILTINS]):
+        kind = state[H_EXEC + i]
+        n = start_kind(kind, state, shared, view, out, n, state[H_POLICY_INDEX + kind])
+    k = _keep_aborting(out, n)
+    if k == 0:
+        for i in range(state[H_N_BUILTINS]):
+            kind = state[H_EXEC + i]
+            n = main_kind(kind, state, shared, view, out, n, state[H_POLICY_INDEX + kind])
+        k = _keep_aborting(out, n)
+    if k != 0:
+        view[V_N_LEGS] = 0  # an aborted drop copy holds nothing
+        finish(out, k, STATUS_REJECTED, 0)
+        return k
+    count = 0
+    latched = 0
+    for j in range(n):
+        head = out[j * 8 + RESULT_W_HEAD]
+        if head_flags(head) & RESULT_SCOPE_ACCOUNT:
+            if j != 0:
+                for w in range(8):
+                    out[w] = out[j * 8 + w]
+            out[RESULT_W_HEAD] = (head & ~0xFFFF) | CODE_ACCOUNT_BLOCKED
+            if (
+                head_policy(head) < view[V_LATCH_BEFORE]
+                and latch_kernel(state, shared, account, out, 0, CODE_ACCOUNT_BLOCKED) == 1
+            ):
+                latched = RESULT_BLOCK_LATCHED
+            count = 1
+            break
+    # What the gate would say now (account, group or engine-wide), into a scratch record.
+    blocked = RESULT_ACCOUNT_BLOCKED if gate(state, shared, p_offset(out, 8), account, flags) else 0
+    h = 0
+    committed = 0
+    if view[V_N_LEGS] != 0:
+        h = res_alloc(state, account, RES_RESERVED, client)
+        if h == 0:
+            return _error(out, CODE_SYSTEM_UNAVAILABLE, RSN_RES_FULL, 0)
+        s = res_lookup(state, h, RES_RESERVED, client)
+        res_set_state(state, s, RES_RESERVED)
+        holds_take(state, view, s)
+        if flags & ORDER_AUTO_COMMIT:
+            holds_commit(state, s)
+            committed = RESULT_COMMITTED
+    elif flags & ORDER_AUTO_COMMIT:
+        committed = RESULT_COMMITTED
+    if count == 0:
+        write_reject(out, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    finish(out, 1, STATUS_OK, blocked | latched | committed)
+    if count == 0:  # an accepted record: count 0, as ``_accepted`` writes it
+        out[RESULT_W_HEAD] &= ~(0xFF << 48)
+    out[RESULT_W_RESERVATION] = h
+    return 1
+
+
+@njit(cache=True)
+def drop_copy_at(view_addr, out_addr, now, latch_before):  # type: ignore[no-untyped-def]
+    """The object door's drop copy of the ``MSG_DROP_COPY`` record in a request view.
+
+    ``latch_before``: 0 when Python latches (custom policies may request a block
+    first), ``NO_LATCH`` to let the kernel latch as the batch door does. Returns
+    the number of records, or ``ST_NEED_SPACE`` before changing anything.
+    """
+    v = addr_ptr(view_addr)
+    state = addr_ptr(v[V_STATE_ADDR])
+    redo_recover(state)
+    if arena_free(state) < space_needed(state):
+        return ST_NEED_SPACE
+    view_open(state, v, v, now, False, 0)
+    v[V_LATCH_BEFORE] = latch_before
+    return drop_copy_answer(state, addr_ptr(v[V_SHARED_ADDR]), v, addr_ptr(out_addr), 0)
+
+
 @njit(cache=True)
 def _handle_one(state, shared, out, view):  # type: ignore[no-untyped-def]
     out[RESULT_W_RESERVATION] = 0
     kind = view[V_KIND]
     flags = view[V_FLAGS]
     client = view[V_CLIENT]
-    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT, MSG_FILL):
+    if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_REPORT, MSG_FILL,
+                MSG_DROP_COPY):  # fmt: skip
         code, rsn, detail = field_fault(state, view)
         if code != 0:
             return _error(out, code, rsn, detail)
+    if kind == MSG_DROP_COPY:
+        return drop_copy_answer(state, shared, view, out, client)
     if kind in (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER):
         dry = kind in (MSG_DRY_START, MSG_DRY_ORDER)
         view[V_DRY] = 1 if dry else 0

@@ -39,6 +39,7 @@ import numpy as np
 from .columns import fixed_column, integer_column, side_column
 from .layout.records import (
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_ORDER,
@@ -57,7 +58,7 @@ from .layout.records import (
 
 __all__ = ["finalize_records", "fixed_column", "order_records", "record_format", "report_records"]
 
-_ORDER_KINDS = (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER)
+_ORDER_KINDS = (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_DROP_COPY)
 _U64_MAX = (1 << 64) - 1
 _I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
 _I32_MAX = (1 << 31) - 1
@@ -120,14 +121,16 @@ def order_records(
     ``units``: ``"decimal"`` or ``"fixed"`` for quantity / volume / price (module
     docstring). ``side``: 1 / 2 (``SIDE_BUY`` / ``SIDE_SELL``) or ``"BUY"`` /
     ``"SELL"``. ``price=None`` makes market orders. ``kind``: ``MSG_ORDER``
-    (default), ``MSG_START``, ``MSG_DRY_START`` or ``MSG_DRY_ORDER``. ``seq``
+    (default), ``MSG_START``, ``MSG_DRY_START``, ``MSG_DRY_ORDER`` or ``MSG_DROP_COPY``. ``seq``
     defaults to ``0..n-1``.
     """
     fmt = record_format(engine)
     if (quantity is None) == (volume is None):
         raise ValueError("give exactly one of quantity or volume")
     if kind not in _ORDER_KINDS:
-        raise ValueError(f"kind must be one of MSG_ORDER, MSG_START, MSG_DRY_*; got {kind!r}")
+        raise ValueError(
+            f"kind must be one of MSG_ORDER, MSG_START, MSG_DRY_*, MSG_DROP_COPY; got {kind!r}"
+        )
     name = "quantity" if volume is None else "volume"
     columns = _operation_columns(account, instrument, side)
     columns["amount"] = fixed_column(

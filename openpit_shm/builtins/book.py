@@ -45,6 +45,7 @@ from openpit_shm.kernels import entries as E
 from openpit_shm.layout import state as L
 from openpit_shm.layout.quotes import quote_table_slots
 from openpit_shm.layout.records import (
+    MSG_DROP_COPY,
     MSG_ORDER,
     MSG_REPORT,
     ORDER_DTYPE,
@@ -229,6 +230,30 @@ class Book(BookBlocks, BookSnapshot):
         self.write_order(account, underlying, settlement, side, flags, price, amount)
         while True:
             n = ep(self._ra, oa, now, dry, latch_before, gate)
+            if n != K.ST_NEED_SPACE:
+                return n
+            self._grow_for_kernel()
+
+    def drop_copy(
+        self, out: np.ndarray, account: int, underlying: int, settlement: int, side: int,
+        flags: int, price: int, amount: int, now: int, latch_before: int,
+    ) -> int:  # fmt: skip
+        """A ``MSG_DROP_COPY`` of one order (``kernels.pipeline.drop_copy_answer``).
+
+        Records land in ``out[0..n)``; returns ``n``. ``latch_before``: 0 when the
+        engine latches itself (custom policies), ``NO_LATCH`` (255) to let the kernel.
+        """
+        ep = E.DROP_COPY_AT.compile()
+        oa = self._out(out)
+        iid = self._iid_of_ids.get((underlying, settlement))
+        if iid is None:
+            iid = self.instrument_of(underlying, settlement)
+        _RECORD.pack_into(
+            self._request_bytes, 0, 0, account, iid, MSG_DROP_COPY, side, flags, price, amount,
+            0, 0, 0,
+        )  # fmt: skip
+        while True:
+            n = ep(self._ra, oa, now, latch_before)
             if n != K.ST_NEED_SPACE:
                 return n
             self._grow_for_kernel()

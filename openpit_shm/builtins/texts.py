@@ -116,6 +116,10 @@ def engine_description(rec: Record) -> Description | None:
             f"handle {rec.d[0]} was held by worker generation {rec.d[1]}, which has "
             f"restarted (now {rec.d[2]}); its reservation was neither committed nor rolled back",
         ),
+        K.RSN_DROP_COPY_NO_ACCOUNT: (
+            "drop-copy requires a readable account ID",
+            "the account ID routes the drop-copy pipeline and its account control",
+        ),
         K.RSN_RES_FULL: ("reservation table full", "no reservation slot could be allocated"),
         K.RSN_NO_SPACE: ("state arena full", "the kernel state has no room left"),
         K.RSN_WRONG_SHARD: (

@@ -35,6 +35,7 @@ from ..param._compat import check_no_arguments, pyo3_too_many
 from ..param.lock import Lock
 from ..pretrade.adjustment_result import batch_result
 from ..pretrade.context import account_control, context, post_trade_context
+from ..pretrade.drop_copy import DropCopyResult
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, held_reservation, request
 from ..pretrade.results import (
@@ -51,6 +52,7 @@ from .accounts import AccountsState
 from .adjustments import AdjustmentRun, adjusting_entries, check_adjustment_batch, run_adjustments
 from .builder import SYNC_ACCOUNT, SYNC_NONE, EngineBuilder, EngineFactory, _Settings
 from .configure import configurator
+from .drop_copy import apply_drop_copy
 from .front import ORDER_TYPE_ERROR, REPORT_TYPE_ERROR, EngineFront
 from .holding import fill_post_trade, holding_door
 from .outcomes import (
@@ -175,6 +177,10 @@ class Engine(EngineFront):
             rejects = [r for _, r in main.rejects]
             return dry_run_report(rejects, lock, [], self._would_block(row, rejects))
         return dry_run_report(None, lock, main.adjustments, None)
+
+    def apply_drop_copy(self, order: Any) -> DropCopyResult:
+        """Record an order executed elsewhere: rejects do not enforce (``engine.drop_copy``)."""
+        return apply_drop_copy(self, order)
 
     # ---- stages ------------------------------------------------------------------------------
 
@@ -444,6 +450,7 @@ for _name in (
     "execute_pre_trade",
     "start_pre_trade_dry_run",
     "execute_pre_trade_dry_run",
+    "apply_drop_copy",
     "execute_request",
     "apply_execution_report",
     "apply_account_adjustment",

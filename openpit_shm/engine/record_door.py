@@ -37,6 +37,7 @@ from ..layout.records import (
     CODE_NUMBER,
     CODE_OTHER,
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
@@ -54,6 +55,7 @@ from ..layout.records import (
     POLICY_ENGINE,
     RECORD_TAG_SHIFT,
     REPORT_HAS_FINANCIAL,
+    RESULT_ACCOUNT_BLOCKED,
     RESULT_BLOCK_LATCHED,
     RESULT_COMMITTED,
     RESULT_DRY_RUN,
@@ -62,6 +64,7 @@ from ..layout.records import (
     STATUS_ERROR,
     STATUS_OK,
     STATUS_REJECTED,
+    ref_scales,
 )
 from ..layout.shard import shard_of
 from ..layout.state import H_N_SHARDS, H_SHARD_ID, SH_RECORD_TAG
@@ -80,12 +83,14 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-def fixed_decimal(value: int, scale: int) -> Decimal:
-    """The shortest decimal equal to ``value / 10**scale``."""
+def fixed_decimal(value: int, scale: int, shown: int = -1) -> Decimal:
+    """The decimal equal to ``value / 10**scale``: with ``shown`` decimals when that is
+    enough to hold it (the scale the producer wrote it with), else its shortest form."""
     whole, frac = divmod(value, 10**scale)
-    if frac == 0:
-        return Decimal(whole)
-    return Decimal(value).scaleb(-scale).normalize()
+    exact = Decimal(whole) if frac == 0 else Decimal(value).scaleb(-scale).normalize()
+    if shown > 0 and shown > -exact.as_tuple().exponent:
+        return exact.quantize(Decimal(1).scaleb(-shown))
+    return exact
 
 
 def _side(rec: Any, flags: int) -> Any:
@@ -215,16 +220,17 @@ class RecordDoor:
         if not flags & ORDER_HAS_OPERATION:
             return core.Order(operation=None)
         scale = self.engine._book.scale
+        price_shown, amount_shown = ref_scales(int(rec["ref"]))
         trade = None
         if not flags & ORDER_NO_AMOUNT:
-            value = fixed_decimal(int(rec["amount"]), scale)
+            value = fixed_decimal(int(rec["amount"]), scale, amount_shown)
             trade = (
                 param.TradeAmount.volume(param.Volume(value))
                 if flags & ORDER_VOLUME
                 else param.TradeAmount.quantity(param.Quantity(value))
             )
         price = (
-            param.Price(fixed_decimal(int(rec["price"]), scale))
+            param.Price(fixed_decimal(int(rec["price"]), scale, price_shown))
             if flags & ORDER_HAS_PRICE
             else None
         )
@@ -284,6 +290,29 @@ class RecordDoor:
             lock, adjustments = reservation.lock, reservation.account_adjustments
             if len(lock) or adjustments:
                 answer.reserved = (lock.to_json(), adjustments)
+
+    def _dropped(self, seq: int, result: Any, auto: bool, client: int, answer: Answer) -> None:
+        """The rows of a drop copy, as the kernels write them (``drop_copy_answer``)."""
+        if not result.ok:
+            answer.rejects(seq, STATUS_REJECTED, result.rejects, self._index, 0)
+            return
+        op = result.operation
+        flags = RESULT_ACCOUNT_BLOCKED if op.is_account_blocked else 0
+        block = op.account_block
+        lock, adjustments = op.lock, op.account_adjustments
+        handle = 0
+        if auto:
+            op.commit()
+            flags |= RESULT_COMMITTED
+        else:
+            handle = self._handle(op, client)
+            if len(lock) or adjustments:
+                answer.reserved = (lock.to_json(), adjustments)
+        if block is None:
+            answer.ok(seq, reservation=handle, flags=flags)
+        else:
+            answer.rejects(seq, STATUS_OK, [_BlockAsReject(block)], self._index, flags)
+            answer.rows[-1] = (seq, handle, *answer.rows[-1][2:])
 
     def _foreign(self, rec: Any, kind: int, flags: int) -> int:
         """The shard owning the record's account when it is not this one, else -1 (kernels'
@@ -345,6 +374,10 @@ class RecordDoor:
                     answer.rejects(
                         seq, STATUS_REJECTED, report.rejects, self._index, RESULT_DRY_RUN, latched
                     )
+        elif kind == MSG_DROP_COPY:
+            order = self.order(rec, answer)
+            if order is not None:
+                self._dropped(seq, engine.apply_drop_copy(order), auto, client, answer)
         elif kind in (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK):
             handle = int(rec["ref"])
             if self._refused(seq, handle, client, answer):

@@ -98,11 +98,12 @@ extern "C" {
 #define OPSHM_HEAD_REASON_SHIFT 24
 #define OPSHM_HEAD_STATUS_SHIFT 32
 #define OPSHM_MSG_COMMIT 4
+#define OPSHM_MSG_DROP_COPY 10
 #define OPSHM_MSG_DRY_ORDER 8
 #define OPSHM_MSG_DRY_START 7
 #define OPSHM_MSG_EXECUTE 3
 #define OPSHM_MSG_FILL 9
-#define OPSHM_MSG_KIND_MAX 9
+#define OPSHM_MSG_KIND_MAX 10
 #define OPSHM_MSG_ORDER 1
 #define OPSHM_MSG_REPORT 6
 #define OPSHM_MSG_ROLLBACK 5
@@ -141,6 +142,8 @@ extern "C" {
 #define OPSHM_REPORT_NO_SIDE 128
 #define OPSHM_REPORT_SCALE_MAX 28
 #define OPSHM_REPORT_SCALE_SHIFT 8
+#define OPSHM_RESULT_ABORTS_DROP_COPY 64
+#define OPSHM_RESULT_ACCOUNT_BLOCKED 32
 #define OPSHM_RESULT_BLOCK_LATCHED 2
 #define OPSHM_RESULT_COMMITTED 4
 #define OPSHM_RESULT_DRY_RUN 8
@@ -306,6 +309,7 @@ static const char *const opshm_reject_code_names[OPSHM_REJECT_CODE_COUNT + 1] __
 #define OPSHM_RSN_HANDLE_NOT_OWNER 64 /* d0 = the handle, d1 = the client slot that sent it (not its owner) */
 #define OPSHM_RSN_HANDLE_LOST 65
 #define OPSHM_RSN_FILL_REFUSED 66
+#define OPSHM_RSN_DROP_COPY_NO_ACCOUNT 67
 
 /* The name of a reason variant ("BAD_INSTRUMENT" for OPSHM_RSN_BAD_INSTRUMENT),
    "" for an unknown one. */
@@ -354,6 +358,7 @@ static inline const char *opshm_reason_name(int reason) {
     case OPSHM_RSN_HANDLE_NOT_OWNER: return "HANDLE_NOT_OWNER";
     case OPSHM_RSN_HANDLE_LOST: return "HANDLE_LOST";
     case OPSHM_RSN_FILL_REFUSED: return "FILL_REFUSED";
+    case OPSHM_RSN_DROP_COPY_NO_ACCOUNT: return "DROP_COPY_NO_ACCOUNT";
     default: return "";
     }
 }

@@ -21,6 +21,7 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
 
      kind            word 1   word 2 instr  word 3     word 4   word 5        word 6    word 7
      ORDER/START/DRY account  instrument    price      amount   lock price    slippage  tag << 16
+     DROP_COPY
      REPORT          account  instrument    (unused)   (unused) pnl           fee       tag|scales
      EXECUTE/COMMIT/ (unused) (unused)      (unused)   (unused) (unused)      (unused)  handle
      ROLLBACK
@@ -38,6 +39,29 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
   last fill: the remainder of every hold is released and the handle retired; a fee
   (``FILL_HAS_FEE``) is ``fee amount`` of asset ``fee asset id``. A fill carries no
   record tag: its handle binds it to the engine, shard and client slot already.
+
+* ``MSG_DROP_COPY``: an order that already happened elsewhere (openpit's
+  ``apply_drop_copy``), laid out as ``MSG_ORDER``. It needs an account
+  (``ORDER_HAS_OPERATION`` without ``ORDER_NO_ACCOUNT``; otherwise one
+  ``MissingRequiredField`` reject, ``RSN_DROP_COPY_NO_ACCOUNT``); no block gate runs;
+  every builtin runs both stages (rate-limit attempts are spent) and its rejects do
+  not enforce. The answer (``STATUS_OK``) is one record: ``count == 0`` when the
+  operation requested no account block, else ``count == 1`` and the record is that
+  block (the first account-scope reject, code ``AccountBlocked``; ``RESULT_BLOCK_LATCHED``
+  when this operation recorded it); ``RESULT_ACCOUNT_BLOCKED`` says the account was
+  blocked when the answer was written, and ``reservation`` is the operation's handle
+  (``MSG_COMMIT``/``MSG_ROLLBACK``; 0 when there is nothing to finalize or
+  ``ORDER_AUTO_COMMIT`` committed it). A builtin reject flagged
+  ``RESULT_ABORTS_DROP_COPY`` (an evaluation failure the builtin cannot record
+  through, e.g. Spot Funds without a limit price) aborts it instead:
+  ``STATUS_REJECTED`` with those rejects only, nothing latched or held.
+
+  ``LAYOUT_VERSION`` did not change for it, nor for the order scales in ``ref``
+  (below): both are additive. No record, word or bit changed meaning: a C
+  producer built against the older header never sends kind 10 or scale bits,
+  and its records are answered exactly as before; a producer that sends kind 10
+  to an older worker gets the ordinary ``RSN_BAD_KIND`` error record, never a
+  misread. A version bump would only refuse those still-correct producers.
 
 * ``seq``: the caller's correlation number, echoed in every result record.
 * ``account``: ``AccountId.value`` (u64; FNV-1a-64 for string ids).
@@ -65,8 +89,14 @@ Words 5..7 mean different things per kind (one 64-byte record for every kind)::
   it to C producers) and answers a record with another tag ``STATUS_ERROR``
   (``InvalidFieldValue``, reason ``RSN_WRONG_ENGINE``): a record built for
   one engine is never checked against whatever instrument another engine
-  numbers the same. Order kinds need the low 16 bits to be 0
-  (``ref == tag << RECORD_TAG_SHIFT`` exactly).
+  numbers the same. For order kinds the low 16 bits may hold the decimal scales the
+  order's ``price`` and ``amount`` were written with, packed ``price_scale |
+  amount_scale << REPORT_SCALE_SHIFT`` (``order_ref(tag, scales)``; the sharded
+  engine's object client sends them): the kernels ignore them, but an engine with
+  custom policies rebuilds the ``Order`` its hooks see from the record, and openpit's
+  ``Price("0.00")`` prints (and locks) as "0.00", not "0". 0 (what C producers and
+  ``openpit_shm.batch`` send), or anything that is not such a pair, means "not known":
+  each value then takes its shortest exact form.
   For ``MSG_REPORT`` the low 16 bits hold the decimal scales of ``pnl`` and ``fee`` as the
   report wrote them (rust_decimal's scale: ``-2101.00`` has 2), packed
   ``pnl_scale | fee_scale << REPORT_SCALE_SHIFT``, each 0..``REPORT_SCALE_MAX``.
@@ -196,7 +226,8 @@ MSG_REPORT = 6  #: post-trade execution report (``apply_execution_report``)
 MSG_DRY_START = 7  #: ``start_pre_trade_dry_run``
 MSG_DRY_ORDER = 8  #: ``execute_pre_trade_dry_run``
 MSG_FILL = 9  #: one fill of the reservation in ``ref`` (its holds are reconciled)
-MSG_KIND_MAX = 9
+MSG_DROP_COPY = 10  #: record an order executed elsewhere (``apply_drop_copy``; see above)
+MSG_KIND_MAX = 10
 #: Kinds that carry a handle in ``ref`` instead of an account and a tag: routed by the handle.
 MSG_HANDLE_KINDS = (MSG_EXECUTE, MSG_COMMIT, MSG_ROLLBACK, MSG_FILL)
 
@@ -265,6 +296,12 @@ RESULT_BLOCK_LATCHED = 1 << 1  #: this request latched an account block (first a
 RESULT_COMMITTED = 1 << 2  #: the accepted order's reservation was committed (auto-commit)
 RESULT_DRY_RUN = 1 << 3  #: a dry run: nothing was changed
 RESULT_TEXTS = 1 << 4  #: ``STATUS_TEXT`` records follow this request's last record
+#: ``MSG_DROP_COPY`` answers: the account was blocked when the operation was applied
+#: (``DropCopyOperation.is_account_blocked``).
+RESULT_ACCOUNT_BLOCKED = 1 << 5
+#: Set by a builtin kernel on a reject that aborts a drop copy (``view[V_KIND] ==
+#: MSG_DROP_COPY``); every other builtin reject of a drop copy does not enforce.
+RESULT_ABORTS_DROP_COPY = 1 << 6
 
 #: ``RESULT_DTYPE.policy`` value for rejects produced by the engine itself.
 POLICY_ENGINE = 255
@@ -359,9 +396,18 @@ def new_record_tag() -> int:
     return 1 + secrets.randbelow((1 << RECORD_TAG_BITS) - 1)
 
 
-def order_ref(tag: int) -> int:
-    """The ``ref`` word of an order-kind record for an engine with record tag ``tag``."""
-    return tag << RECORD_TAG_SHIFT
+def order_ref(tag: int, scales: int = 0) -> int:
+    """The ``ref`` word of an order-kind record: the tag and the order's packed scales."""
+    return tag << RECORD_TAG_SHIFT | (scales & RECORD_REF_LOW_MASK)
+
+
+def ref_scales(ref: int) -> tuple[int, int]:
+    """The two decimal scales packed in a tagged record's ``ref`` (-1 each when not known)."""
+    low = ref & RECORD_REF_LOW_MASK
+    first, second = low & 0xFF, low >> REPORT_SCALE_SHIFT
+    if ref < 0 or first > REPORT_SCALE_MAX or second > REPORT_SCALE_MAX:
+        return -1, -1
+    return first, second
 
 
 def report_ref(tag: int, scales: int = 0) -> int:

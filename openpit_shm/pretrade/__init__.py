@@ -13,6 +13,7 @@ from . import policies
 from ._enum import RejectCode, RejectScope
 from .adjustment_result import AccountAdjustmentBatchResult
 from .context import AccountControl, Context, PostTradeContext
+from .drop_copy import DropCopyOperation, DropCopyResult
 from .policy import (
     Policy,
     PolicyAccountAdjustmentResult,
@@ -52,6 +53,8 @@ __all__ = [
     "AccountOutcomeEntry",
     "AccountPnlOutcome",
     "Context",
+    "DropCopyOperation",
+    "DropCopyResult",
     "DryRunReport",
     "ExecuteResult",
     "Lock",

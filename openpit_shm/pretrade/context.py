@@ -60,13 +60,43 @@ class Context:
         return False
 
     def record_drop_copy_start_mutation(self, mutation: Any) -> None:
-        raise RuntimeError("record_drop_copy_start_mutation is only valid during drop copy")
+        raise RuntimeError("context is not an active drop-copy operation")
+
+
+class _DropCopyContext(Context):
+    """The context of a drop copy: ``is_drop_copy`` and a place for start-stage mutations.
+
+    openpit accepts the call in either stage; the mutations run before the main
+    stage's when the operation is finalized (``engine.drop_copy``).
+    """
+
+    __slots__ = ("_start_mutations",)
+
+    @property
+    def is_drop_copy(self) -> bool:
+        return True
+
+    def record_drop_copy_start_mutation(self, mutation: Any) -> None:
+        mutation.commit  # noqa: B018 (openpit reads both hooks: an AttributeError otherwise)
+        mutation.rollback  # noqa: B018
+        self._start_mutations.append(mutation)
 
 
 def context(account_control: AccountControl | None, account_group: Any) -> Context:
     c = _new(Context)
     c._account_control = account_control
     c._account_group = account_group
+    return c
+
+
+def drop_copy_context(
+    account_control: AccountControl, account_group: Any, start_mutations: list[Any]
+) -> Context:
+    """A drop copy's context; ``record_drop_copy_start_mutation`` appends to ``start_mutations``."""
+    c = _new(_DropCopyContext)
+    c._account_control = account_control
+    c._account_group = account_group
+    c._start_mutations = start_mutations
     return c
 
 

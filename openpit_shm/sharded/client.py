@@ -20,6 +20,7 @@ import numpy as np
 from ..builtins.record import Record
 from ..core import ExecutionReport, Order
 from ..engine.adjustments import check_adjustment_batch
+from ..engine.drop_copy import NO_ACCOUNT_REJECT, answered_operation, has_account
 from ..engine.front import EngineFront
 from ..engine.outcomes import (
     FINALIZER_ENGINE_CAUSE,
@@ -47,6 +48,7 @@ from ..kernels.codes import (
 from ..layout.control import CTL_E_CLOSED
 from ..layout.records import (
     MSG_COMMIT,
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_EXECUTE,
@@ -57,6 +59,8 @@ from ..layout.records import (
     ORDER_AUTO_COMMIT,
     ORDER_DTYPE,
     POLICY_ENGINE,
+    REPORT_SCALE_MAX,
+    REPORT_SCALE_SHIFT,
     RESULT_BLOCK_LATCHED,
     RESULT_DTYPE,
     RESULT_TEXTS,
@@ -67,6 +71,7 @@ from ..layout.shard import shard_of
 from ..param._compat import pyo3_too_many
 from ..param.lock import Lock
 from ..pretrade.adjustment_result import batch_result
+from ..pretrade.drop_copy import DropCopyResult, drop_copy_result
 from ..pretrade.rejects import AccountBlock, Reject
 from ..pretrade.request import accepted_nothing_held, bare_reservation, held_reservation, request
 from ..pretrade.results import (
@@ -96,6 +101,19 @@ _NO_ROW = (0, 0, 0, 0, 0, 0)  # (account, instrument, side, flags, price, amount
 def _s64(v: int) -> int:
     """A u64 bit pattern as the int64 a record word holds."""
     return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _order_scales(op: Any) -> int:
+    """``price scale | amount scale << 8`` of an operation (0 for a value it lacks)."""
+    price = op._price
+    amount = op._trade_amount
+    if amount is not None:
+        amount = amount._quantity if amount._quantity is not None else amount._volume
+    price_scale = 0 if price is None else price._s
+    amount_scale = 0 if amount is None else amount._s
+    if price_scale > REPORT_SCALE_MAX or amount_scale > REPORT_SCALE_MAX:
+        return 0
+    return price_scale | amount_scale << REPORT_SCALE_SHIFT
 
 
 class ShardedEngine(EngineFront):
@@ -241,15 +259,21 @@ class ShardedEngine(EngineFront):
             shard = self._shards[account] = shard_of(account, self._n)
         return shard
 
-    def _row(self, order: Any) -> tuple[int, tuple]:
-        """(shard, record fields) of an order."""
+    def _row(self, order: Any) -> tuple[int, tuple, int]:
+        """(shard, record fields, ``ref`` scales) of an order.
+
+        The scales (``layout.records.order_ref``) let a custom-policy worker rebuild
+        the order as written ("0.00", not "0"): its hooks see what they see in process.
+        """
         a, _, _, side, flags, price, amount = self._rows.order(order)
         op = order._operation
         instrument = 0 if op is None else self._iids.get(op._instrument._key)
         if instrument is None:
             instrument = self._instrument(op._instrument._key)
         account = a & _U64
-        return self._shard(account), (account, instrument, side, flags, price, amount)
+        return self._shard(account), (account, instrument, side, flags, price, amount), (
+            0 if op is None else _order_scales(op)
+        )
 
     # ---- reading answers ---------------------------------------------------------------------
 
@@ -260,8 +284,8 @@ class ShardedEngine(EngineFront):
 
     def start_pre_trade(self, order: Any) -> StartResult:
         self._check_order(order)
-        shard, row = self._row(order)
-        rows, payload = self._roundtrip(shard, MSG_START, row)
+        shard, row, scales = self._row(order)
+        rows, payload = self._roundtrip(shard, MSG_START, row, scales)
         if rows[0].status == STATUS_OK and rows[0].count == 0:
             return start_result(request(self, order, (shard, rows[0].reservation)), [])
         return start_result(None, self._rejects(rows, payload, order))
@@ -274,8 +298,8 @@ class ShardedEngine(EngineFront):
 
     def execute_pre_trade(self, order: Any) -> ExecuteResult:
         self._check_order(order)
-        shard, row = self._row(order)
-        rows, payload = self._roundtrip(shard, MSG_ORDER, row)
+        shard, row, scales = self._row(order)
+        rows, payload = self._roundtrip(shard, MSG_ORDER, row, scales)
         return self._executed(shard, rows, payload, order)
 
     def _executed(self, shard: int, rows: list, payload: Any, order: Any) -> ExecuteResult:
@@ -293,10 +317,26 @@ class ShardedEngine(EngineFront):
             return execute_result(reservation, [])
         return execute_result(None, self._rejects(rows, payload, order))
 
+    def apply_drop_copy(self, order: Any) -> DropCopyResult:
+        """``Engine.apply_drop_copy`` on the shard that owns the order's account."""
+        self._check_order(order)
+        shard, row, scales = self._row(order)
+        if not has_account(row[3]):
+            return drop_copy_result(None, [NO_ACCOUNT_REJECT])
+        rows, payload = self._roundtrip(shard, MSG_DROP_COPY, row, scales)
+        lock = adjustments = None
+        if payload is not None and payload[0] in ("reserved", "texts") and len(payload) >= 3:
+            lock, adjustments = Lock.from_json(payload[-2]), list(payload[-1])
+        return answered_operation(
+            rows[0],
+            lambda: [(rec.policy, r) for rec, r in zip(rows, self._rejects(rows, payload, order))],
+            None, lambda h: self._finalizer(shard, h) if h else None, lock, adjustments,
+        )  # fmt: skip
+
     def _dry(self, kind: int, order: Any) -> DryRunReport:
         self._check_order(order)
-        shard, row = self._row(order)
-        rows, payload = self._roundtrip(shard, kind, row)
+        shard, row, scales = self._row(order)
+        rows, payload = self._roundtrip(shard, kind, row, scales)
         first = rows[0]
         if first.status == STATUS_OK and first.count == 0:
             return dry_run_report(None, Lock(), [], None)

@@ -25,7 +25,7 @@ import pickle
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -160,6 +160,9 @@ class _Shard:
 
         #: Where answers are decided before they are published (it outlives this process).
         self.scratch = answer_scratch(self.control, k)
+        #: The object path's record door (custom policies), made on first use and kept
+        #: across control requests: it holds the open reservations.
+        self.door: Any = None
 
     def set_state(self, state: int) -> None:
         from ..kernels.atomics import store_word_release
@@ -211,8 +214,13 @@ def _serve_objects(shard: _Shard) -> int:
     from ..kernels.agent import AGENT_STOP, agent_wait
 
     # Reservations live in this process: the incarnation in their handles tells a
-    # restarted worker's handles from its predecessor's (which died with it).
-    door = RecordDoor(shard.engine, generation=int(shard.ctl[shard.base + CTL_S_GENERATION]))
+    # restarted worker's handles from its predecessor's (which died with it). One door
+    # per incarnation: this loop returns for every control request, and a new door
+    # would forget every open reservation and reuse its handles.
+    door = shard.door
+    if door is None:
+        generation = int(shard.ctl[shard.base + CTL_S_GENERATION])
+        door = shard.door = RecordDoor(shard.engine, generation=generation)
     cap = shard.spec.names.capacity
     while True:
         why = agent_wait(shard.ctl, shard.base, shard.rings, cap, shard.idle, shard.waiters)
@@ -280,6 +288,8 @@ def _write_answer(answer: Answer, seq: int, wants_texts: bool, scratch: np.ndarr
         payload = ("error", answer.error)
     elif wants_texts and any(t is not None for t in answer.texts):
         payload = ("texts", answer.texts)
+        if answer.reserved is not None:  # a drop copy's block texts and its lock
+            payload = (*payload, *answer.reserved)
     elif wants_texts and answer.reserved is not None:
         payload = ("reserved", *answer.reserved)
     if payload is not None:

@@ -114,7 +114,7 @@ def test_should_refuse_untagged_and_malformed_refs_and_leave_handles_alone(custo
     engine, iid = _engine("AAPL", custom)
     tag = engine.record_format.tag
     orders = _orders(engine, iid)
-    for bad in (0, tag, (tag + 1) << RECORD_TAG_SHIFT, tag << RECORD_TAG_SHIFT | 1, -1):
+    for bad in (0, tag, (tag + 1) << RECORD_TAG_SHIFT, tag << RECORD_TAG_SHIFT ^ 1 << 62, -1):
         recs = orders.copy()
         recs["ref"] = bad
         got = engine.execute_batch(recs)
@@ -125,6 +125,10 @@ def test_should_refuse_untagged_and_malformed_refs_and_leave_handles_alone(custo
         recs = report.copy()
         recs["ref"] = bad
         assert engine.execute_batch(recs)["reason"][0] == RSN_WRONG_ENGINE, bad
+    # An order keeps the scales it was written with in the low bits under the tag.
+    shown = orders.copy()
+    shown["ref"] |= 2 | 1 << REPORT_SCALE_SHIFT
+    assert (engine.execute_batch(shown)["reason"] != RSN_WRONG_ENGINE).all()
     # A report keeps its scales in the low bits under the tag.
     scaled = report.copy()
     scaled["ref"] |= 2 | 1 << REPORT_SCALE_SHIFT
