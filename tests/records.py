@@ -15,6 +15,7 @@ import numpy as np
 
 from openpit_shm.batch import record_format
 from openpit_shm.layout.records import (
+    MSG_DROP_COPY,
     MSG_DRY_ORDER,
     MSG_DRY_START,
     MSG_ORDER,
@@ -26,7 +27,7 @@ from openpit_shm.layout.records import (
 
 __all__ = ["stamped"]
 
-_ORDER_KINDS = (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER)
+_ORDER_KINDS = (MSG_ORDER, MSG_START, MSG_DRY_START, MSG_DRY_ORDER, MSG_DROP_COPY)
 
 
 def stamped(records: np.ndarray, engine: Any) -> np.ndarray:
