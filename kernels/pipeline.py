@@ -968,6 +968,8 @@ def process(  # type: ignore[no-untyped-def]
         else:
             for j in range(n):
                 out[j * 8 + RESULT_W_SEQ] = seq
+                if j != 0:  # a ring slot keeps an older answer's word; only record 0 has one
+                    out[j * 8 + RESULT_W_RESERVATION] = 0
             w += n
         i += 1
         compiler_fence()

@@ -580,9 +580,10 @@ static inline uint32_t opshm_shard_of(uint64_t account, uint32_t n_shards) {
 /* ---- the engine's record tag (openpit_shm/layout/records.py) ------------------------------ */
 
 /* Instrument ids are numbered per engine, so records that name one (OPSHM_MSG_ORDER,
-   OPSHM_MSG_START, OPSHM_MSG_DRY_START, OPSHM_MSG_DRY_ORDER, OPSHM_MSG_REPORT) carry the
-   engine's record tag (the "tag" of engine.external_client()) in `ref`; an engine answers a
-   record with another tag OPSHM_STATUS_ERROR / OPSHM_RSN_WRONG_ENGINE. */
+   OPSHM_MSG_START, OPSHM_MSG_DRY_START, OPSHM_MSG_DRY_ORDER, OPSHM_MSG_DROP_COPY,
+   OPSHM_MSG_REPORT) carry the engine's record tag (the "tag" of engine.external_client()) in
+   `ref`; an engine answers a record with another tag OPSHM_STATUS_ERROR /
+   OPSHM_RSN_WRONG_ENGINE. */
 static inline int64_t opshm_order_ref(uint64_t tag) {
     return (int64_t)(tag << OPSHM_RECORD_TAG_SHIFT);
 }

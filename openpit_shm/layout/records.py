@@ -124,6 +124,7 @@ for an accepted request (``count == 0``)::
 * ``cnt``/``idx``: how many reject records this request produced and which
   one this is; the last record of a request has ``idx + 1 == cnt`` (or
   ``cnt == 0`` for an accepted request).
+* ``reserv.``: the request's handle (see above), in its first record only; 0 in the others.
 * ``d0..d4``: numeric details; their meaning depends on ``(pol kind, code, rsn)``
   and is decoded by ``openpit_shm.engine.rejects``.
 """

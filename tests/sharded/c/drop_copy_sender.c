@@ -62,8 +62,7 @@ static opshm_order *read_records(const char *path, int64_t *count) {
     return recs;
 }
 
-/* The engine's tag in every record that names an instrument (the kinds the header lists, and
-   drop copies: a drop copy is laid out as an order). */
+/* The engine's tag in every record that names an instrument (opshm_order_ref lists them). */
 static void stamp(opshm_order *o, uint64_t tag) {
     if (o->kind == OPSHM_MSG_REPORT) o->ref = opshm_report_ref(tag, 0, 0);
     else if (o->kind == OPSHM_MSG_ORDER || o->kind == OPSHM_MSG_DROP_COPY ||
