@@ -125,8 +125,8 @@ def local_rows(records: np.ndarray) -> tuple[np.ndarray, list[list[Row]]]:
 
 
 def _row(r: Any) -> Row:
-    return (int(r["seq"]), int(r["status"]), int(r["code"]), int(r["policy"]), int(r["reason"]),
-            int(r["count"]), int(r["index"]), int(r["flags"]), int(r["reservation"] != 0))  # fmt: skip
+    words = ("seq", "status", "code", "policy", "reason", "count", "index", "flags")
+    return (*(int(r[w]) for w in words), int(r["reservation"] != 0))
 
 
 def send(exe: Path, attach: Path, records: np.ndarray, tmp: Path) -> list[list[Row]]:
