@@ -152,8 +152,7 @@ def runtime_signature(func: Any, drop_first: bool) -> tuple | None:
     except (TypeError, ValueError):
         return None
     params = [
-        (p.name, p.kind.name, normalize_default(p.default))
-        for p in signature.parameters.values()
+        (p.name, p.kind.name, normalize_default(p.default)) for p in signature.parameters.values()
     ]
     if drop_first and params:
         params = params[1:]
@@ -202,7 +201,12 @@ def member_kind(raw: Any) -> str:
         return "classmethod"
     if isinstance(
         raw,
-        (property, functools.cached_property, types.GetSetDescriptorType, types.MemberDescriptorType),
+        (
+            property,
+            functools.cached_property,
+            types.GetSetDescriptorType,
+            types.MemberDescriptorType,
+        ),
     ):
         return "property"
     if isinstance(raw, type):
@@ -290,9 +294,14 @@ def is_hashable(cls: type) -> bool:
         cls.__hash__(bare)
     except TypeError as error:
         return "unhashable" not in str(error)
-    except Exception:  # noqa: BLE001 - a real hash reading a field the bare instance lacks
+    except Exception:
         return True
     return True
+
+
+def alias_names(alias: Any) -> list[str]:
+    """The member names of a ``typing`` alias or ``X | Y`` union."""
+    return sorted(getattr(arg, "__name__", repr(arg)) for arg in typing.get_args(alias))
 
 
 def enum_value(member: enum.Enum) -> Any:
@@ -367,9 +376,8 @@ class SurfaceWalk:
             else:
                 self.record(path)
         elif self.is_alias(theirs):
-            names = lambda alias: sorted(getattr(a, "__name__", repr(a)) for a in typing.get_args(alias))  # noqa: E731
-            if not self.is_alias(ours) or names(theirs) != names(ours):
-                self.record(path, f"alias of {names(theirs)}, found {ours!r}")
+            if not self.is_alias(ours) or alias_names(theirs) != alias_names(ours):
+                self.record(path, f"alias of {alias_names(theirs)}, found {ours!r}")
             else:
                 self.record(path)
         elif isinstance(theirs, type):
@@ -381,7 +389,9 @@ class SurfaceWalk:
             if constant_value(theirs) != constant_value(ours):
                 self.record(path, f"value {constant_value(theirs)}, found {constant_value(ours)}")
 
-    def compare_callable(self, path: str, theirs: Any, ours: Any, kind: str, owner: type | None) -> None:
+    def compare_callable(
+        self, path: str, theirs: Any, ours: Any, kind: str, owner: type | None
+    ) -> None:
         self.record(path)
         if not callable(ours):
             self.record(path, f"expected a {kind}, found {ours!r}")
@@ -408,7 +418,9 @@ class SurfaceWalk:
             # A re-export: openpit_shm must re-export the very same class.
             module_name, _, name = first.rpartition(".")
             try:
-                canonical = getattr(importlib.import_module(_join("openpit_shm", module_name)), name)
+                canonical = getattr(
+                    importlib.import_module(_join("openpit_shm", module_name)), name
+                )
             except (ImportError, AttributeError):
                 return  # reported under the first path
             if canonical is not ours:
@@ -434,8 +446,15 @@ class SurfaceWalk:
             for field in dataclasses.fields(theirs):
                 key = f"{path}.{field.name}"
                 self.record(key)
-                our_fields = {f.name for f in dataclasses.fields(ours)} if dataclasses.is_dataclass(ours) else set()
-                if field.name not in our_fields and member_kind(inspect.getattr_static(ours, field.name, None)) != "property":
+                our_fields = (
+                    {f.name for f in dataclasses.fields(ours)}
+                    if dataclasses.is_dataclass(ours)
+                    else set()
+                )
+                if (
+                    field.name not in our_fields
+                    and member_kind(inspect.getattr_static(ours, field.name, None)) != "property"
+                ):
                     self.record(key, "dataclass field missing")
         ours_members = public_members(ours, {})
         for name, raw in public_members(theirs, self.allow).items():
@@ -456,7 +475,10 @@ class SurfaceWalk:
                 self.compare_callable(key, getattr(theirs, name), getattr(ours, name), kind, theirs)
             elif kind == "constant":
                 self.record(key)
-                their_value, our_value = constant_value(getattr(theirs, name)), constant_value(getattr(ours, name))
+                their_value, our_value = (
+                    constant_value(getattr(theirs, name)),
+                    constant_value(getattr(ours, name)),
+                )
                 if their_value != our_value:
                     self.record(key, f"value {their_value}, found {our_value}")
             else:
@@ -467,8 +489,8 @@ class SurfaceWalk:
         self.record(key)
         their_hashable, our_hashable = is_hashable(theirs), is_hashable(ours)
         if their_hashable != our_hashable:
-            word = lambda flag: "hashable" if flag else "unhashable"  # noqa: E731
-            self.record(key, f"{word(their_hashable)} in openpit, {word(our_hashable)} here")
+            words = {True: "hashable", False: "unhashable"}
+            self.record(key, f"{words[their_hashable]} in openpit, {words[our_hashable]} here")
 
     def compare_enum(self, path: str, theirs: type[enum.Enum], ours: type) -> None:
         our_members = getattr(ours, "__members__", {})
@@ -478,7 +500,9 @@ class SurfaceWalk:
             if name not in our_members:
                 self.record(key, "enum member missing")
             elif enum_value(member) != enum_value(our_members[name]):
-                self.record(key, f"value {enum_value(member)!r}, found {enum_value(our_members[name])!r}")
+                self.record(
+                    key, f"value {enum_value(member)!r}, found {enum_value(our_members[name])!r}"
+                )
         extra = sorted(set(our_members) - set(theirs.__members__))
         if extra:
             self.record(f"{path}.__members__", f"members openpit does not have: {extra}")

@@ -49,7 +49,16 @@ PENDING: dict[str, str] = {
     "pretrade.policies.build_spot_funds_pnl_bounds_killswitch": _SPOT_FUNDS,
     **{
         f"param.{kind}.{factory}": _STATIC_FACTORIES
-        for kind in ("CashFlow", "Fee", "Notional", "Pnl", "PositionSize", "Price", "Quantity", "Volume")
+        for kind in (
+            "CashFlow",
+            "Fee",
+            "Notional",
+            "Pnl",
+            "PositionSize",
+            "Price",
+            "Quantity",
+            "Volume",
+        )
         for factory in (
             "from_decimal",
             "from_decimal_rounded",
@@ -70,13 +79,18 @@ def problems() -> dict[str, list[str]]:
 
 def test_allow_list_holds_module_strings_with_reasons() -> None:
     for module, reason in ALLOW_LIST.items():
-        assert module.startswith("openpit") and "." in module or module == "openpit", module
+        assert (module.startswith("openpit") and "." in module) or module == "openpit", module
         assert reason.strip(), f"{module}: no reason"
 
 
 def test_surface_is_walked(problems: dict[str, list[str]]) -> None:
     # Guards the walk itself: a bug that walks nothing would pass everything.
-    for key in ("openpit", "Engine.start_pre_trade", "param.Leverage.__init__", "pretrade.RejectCode.INSUFFICIENT_FUNDS"):
+    for key in (
+        "openpit",
+        "Engine.start_pre_trade",
+        "param.Leverage.__init__",
+        "pretrade.RejectCode.INSUFFICIENT_FUNDS",
+    ):
         assert key in problems, key
     assert len(problems) > 900
 
