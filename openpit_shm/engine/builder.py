@@ -28,6 +28,7 @@ from ..builtins.kinds import BuiltinHooks
 from ..layout.records import FIXED_SCALE_DEFAULT
 from ..marketdata.builder import MarketDataBuilder, market_data_builder
 from ..param._compat import check_no_arguments, missing_attribute
+from ..param._native import method_signature
 from .registry import BuiltinEntry, CustomEntry, Registration, check_custom_policy
 
 if TYPE_CHECKING:
@@ -205,6 +206,11 @@ class EngineBuilder(_Extensions):
         check_no_arguments("EngineBuilder.account_sync", args, kwargs)
         return self._synced(SYNC_ACCOUNT)
 
+
+# inspect reports openpit's ``(self, /)``; the catch-alls only raise CPython's no-argument errors.
+for _name in ("no_sync", "full_sync", "account_sync"):
+    getattr(EngineBuilder, _name).__signature__ = method_signature()
+del _name
 
 class _MarketData:
     """``market_data(default_ttl)`` of the second and third stages (openpit's)."""

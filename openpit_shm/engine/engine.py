@@ -32,6 +32,7 @@ from ..kernels.entries import START_AT, notice_if_cold
 from ..layout.records import ORDER_HAS_OPERATION, ORDER_NO_ACCOUNT, RESULT_DTYPE, RecordFormat
 from ..param import AccountGroupId
 from ..param._compat import check_no_arguments, pyo3_too_many
+from ..param._native import method_signature, positional_signature
 from ..param.lock import Lock
 from ..pretrade.adjustment_result import batch_result
 from ..pretrade.context import account_control, context, post_trade_context
@@ -418,6 +419,11 @@ _NOTHING_HAPPENED = post_trade_result((), (), ())
 
 def _has_account(flags: int) -> bool:
     return flags & ORDER_HAS_OPERATION != 0 and flags & ORDER_NO_ACCOUNT == 0
+
+
+# inspect reports openpit's signatures; the catch-alls only raise PyO3's argument errors.
+Engine.builder.__signature__ = positional_signature()  # type: ignore[attr-defined]
+Engine.apply_account_adjustment.__signature__ = method_signature("account_id", "adjustments")  # type: ignore[attr-defined]
 
 
 class _SerializedEngine(Engine):

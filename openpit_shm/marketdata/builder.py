@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..param._compat import check_no_arguments, downcast_error, missing_attribute
+from ..param._native import method_signature
 from .service import MarketDataService, new_service
 from .values import QuoteTtl, argument_error
 
@@ -96,6 +97,11 @@ class MarketDataBuilder:
         check_no_arguments("MarketDataBuilder.build", args, kwargs)
         return new_service(self._default_ttl, self._full_sync, self._clock)
 
+
+# inspect reports openpit's ``(self, /)``; the catch-alls only raise CPython's no-argument errors.
+for _name in ("no_sync", "full_sync", "build"):
+    getattr(MarketDataBuilder, _name).__signature__ = method_signature()
+del _name
 
 def is_full_sync(service: MarketDataService) -> bool:
     """Whether ``service`` locks (the engine's ``build()`` refuses a no-sync one when threaded)."""

@@ -197,6 +197,7 @@ class QuoteTtl(Unordered):
         raise pickle_refused(self)
 
 
+QuoteTtl.infinite.__signature__ = positional_signature()  # type: ignore[attr-defined]
 QuoteTtl.within.__signature__ = positional_signature("duration")  # type: ignore[attr-defined]
 QuoteTtl.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
 

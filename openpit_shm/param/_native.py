@@ -36,6 +36,7 @@ __all__ = [
     "Unordered",
     "bare_instance",
     "is_builtin",
+    "method_signature",
     "native_signature",
     "order_error",
     "pickle_refused",
@@ -60,6 +61,14 @@ def positional_signature(*names: str) -> inspect.Signature:
     """The signature openpit reports for a native callable taking ``names``."""
     return inspect.Signature(
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+
+
+def method_signature(*names: str) -> inspect.Signature:
+    """The signature openpit reports for a native method: ``(self, /, *names)``."""
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    return positional_signature(*names).replace(
+        parameters=[self_param, *positional_signature(*names).parameters.values()]
     )
 
 

@@ -7,6 +7,8 @@ re-exports it.
 
 from __future__ import annotations
 
+from ._native import unhashable
+
 __all__ = ["PnlHaltReason"]
 
 
@@ -20,6 +22,7 @@ class PnlHaltReason:
     ARITHMETIC_OVERFLOW: PnlHaltReason
 
     __slots__ = ("_camel", "_name", "_value")
+    _OPENPIT_NAME = "openpit.pretrade.PnlHaltReason"
 
     def __init__(self, name: str, value: int, camel: str) -> None:
         self._name = name
@@ -33,7 +36,9 @@ class PnlHaltReason:
         return isinstance(other, PnlHaltReason) and other._value == self._value
 
     def __hash__(self) -> int:
-        return hash(self._value)
+        # openpit's native class defines __eq__ without __hash__: its members are
+        # unhashable. Raised here rather than ``__hash__ = None`` to print openpit's name.
+        raise unhashable(self)
 
     def __repr__(self) -> str:
         return f"PnlHaltReason.{self._name}"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ._compat import as_double, is_numpy_bool, pyo3_too_many
+from ._native import positional_signature
 
 __all__ = ["Leverage", "leverage_raw", "use_margin_rule", "value_text"]
 
@@ -152,3 +153,7 @@ class Leverage:
 
 
 Leverage.__module__ = "openpit_shm.param"
+# What inspect reports is openpit's signature: ``*extra`` only raises PyO3's texts.
+Leverage.__signature__ = positional_signature("multiplier")  # type: ignore[attr-defined]
+Leverage.from_int.__signature__ = positional_signature("multiplier")  # type: ignore[attr-defined]
+Leverage.from_float.__signature__ = positional_signature("multiplier")  # type: ignore[attr-defined]

@@ -7,12 +7,13 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..core import Mutation
 from ._enum import RejectScope
+from .context import Context, PostTradeContext
 
 if TYPE_CHECKING:
-    from ..core import ExecutionReport, Mutation, Order
+    from ..core import ExecutionReport, Order
     from ..param import AccountId, Price
-    from .context import Context, PostTradeContext
     from .rejects import AccountBlock
     from .results import AccountOutcomeEntry, PostTradeResult
 
