@@ -102,7 +102,16 @@ class HoldingDoor:
         from ..kernels import spot_funds as SF
         from ..kernels.pipeline import view_open
         from ..layout.records import MSG_DRY_ORDER
-        from ..layout.view import LEG_AMOUNT, LEG_AT, LEG_WORDS, V_LEGS, V_LOCK_PRICE, VIEW_WORDS
+        from ..layout.view import (
+            LEG_AMOUNT,
+            LEG_AT,
+            LEG_WORDS,
+            V_LEGS,
+            V_LOCK_PRICE,
+            V_QUOTES_ADDR,
+            V_QUOTES_CAP,
+            VIEW_WORDS,
+        )
         from ..layout.view import V_N_LEGS as N_LEGS
         from ..pretrade.results import dry_run_report
 
@@ -118,6 +127,7 @@ class HoldingDoor:
             row = engine._rows.order(order)
             return dry_run_report(rejects, Lock(), [], engine._would_block(row, rejects))
         view = np.zeros(VIEW_WORDS, dtype=np.int64)
+        view[V_QUOTES_ADDR:V_QUOTES_CAP + 1] = book._request[V_QUOTES_ADDR:V_QUOTES_CAP + 1]
         view_open(book.state, view, self.record.view(np.int64), now, False, 0)
         view[N_LEGS] = 0
         scratch = np.zeros(len(out), dtype=out.dtype).view(np.int64).reshape(-1, 8)
@@ -189,7 +199,7 @@ def _amount(delta: int, absolute: int, scale: int) -> OutcomeAmount:
 
 def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoor | None:
     """The door for an engine with Spot Funds (its adjust hook wired), else None."""
-    from ..builtins.spot_funds import SpotFunds, adjust
+    from ..builtins.spot_funds import SpotFunds, adjust, wire_market_data
 
     for entry in registrations:
         if not getattr(entry, "is_builtin", False):
@@ -201,6 +211,7 @@ def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoo
             )
             door = HoldingDoor(book, policy)
             door.position = entry.index
+            wire_market_data(engine, book, policy)
             return door
     return None
 
