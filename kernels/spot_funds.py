@@ -269,7 +269,7 @@ def fx_mark(state, quotes, cap, account, underlying, settlement, now):  # type: 
     code, flags, mark, _, _ = quote_for_at(addr_ptr(quotes), cap, instrument, account,
                                            account_group(state, account),
                                            QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT, now)  # fmt: skip
-    usable = code == QUOTE_OK or code == QUOTE_EXPIRED  # noqa: SIM109 (njit: no tuple `in`)
+    usable = code in (QUOTE_OK, QUOTE_EXPIRED)
     if usable and flags & QUOTE_HAS_MARK != 0:
         return mark, True
     return 0, False
