@@ -103,7 +103,7 @@ def _run(mod: Any, seed: int, steps: int, source: str, fx: str) -> list[Any]:
             try:
                 eng.configure().spot_funds("SpotFundsPolicy", **kw)
                 log.append(("configure", True))
-            except Exception as e:  # noqa: BLE001 (the error is compared)
+            except Exception as e:
                 log.append(("configure", type(e).__name__, str(e)))
         elif op < 0.35:
             if eng.accounts().group_of(accs[1]) is not None:
@@ -144,7 +144,8 @@ def _run(mod: Any, seed: int, steps: int, source: str, fx: str) -> list[Any]:
                     remaining_reserved_quantity=pm.Quantity(0), is_final=True))  # fmt: skip
             r = eng.apply_execution_report(report)
             log.append(("report", [repr(b) for b in r.account_blocks],
-                        [repr(p) for p in r.account_pnls], [repr(a) for a in r.account_adjustments]))
+                        [repr(p) for p in r.account_pnls],
+                        [repr(a) for a in r.account_adjustments]))
             if r.account_blocks:
                 eng.accounts().unblock(acc)
     return log
