@@ -37,7 +37,7 @@ from .fixed import add_checked, mul_div_floor
 from .jit import njit
 from .redo import redo_apply, redo_put
 from .reservations import res_release_redo
-from .spot_funds import SF_HELD, SF_INCOMING, SF_TOTAL, sf_row
+from .spot_funds import FX_NONE, SF_HELD, SF_INCOMING, SF_TOTAL, fx_convert, fx_rate, sf_row
 from .spot_pnl import (
     NO_REASON,
     RSN_MISSING_ACCOUNT_CURRENCY,
@@ -72,7 +72,10 @@ P_REMAINING = 10  #: remaining reserved quantity (released when final)
 P_FINAL = 11
 P_LOCK = 12  #: the lock price of this policy's group
 P_CCY = 13  #: account currency asset id, -1: none
-P_WORDS = 16
+P_QUOTES_ADDR = 14  #: the engine's quote table (0: none; FX reads marks there)
+P_QUOTES_CAP = 15  #: its slot count
+P_NOW = 16  #: the clock (ns) for the quote reads
+P_WORDS = 20
 
 # ---- outputs --------------------------------------------------------------------------------
 LEG_UNDERLYING = 0
@@ -132,23 +135,26 @@ def _fee_leg(p, asset):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def fx_factor(state, p, source):  # type: ignore[no-untyped-def]
-    """(factor, found) from ``source`` to the account currency: 1 for itself, else market data.
+def fx_to_ccy(state, p, source, value):  # type: ignore[no-untyped-def]
+    """``value`` of asset ``source`` in the account currency: (converted, found, ok).
 
-    Market data is not in the kernels yet (``spot_funds.fx_rate``): "no rate".
+    The same asset is itself; otherwise the mark of (source, ccy), else 1 / the mark
+    of (ccy, source) (``spot_funds.fx_rate``; stale quotes count, as in openpit).
     """
-    if source == p[P_CCY]:
-        return state[H_POW10], True
-    return 0, False
+    how, mark = fx_rate(state, p[P_QUOTES_ADDR], p[P_QUOTES_CAP], p[P_ACCOUNT], source,
+                        p[P_CCY], p[P_NOW])  # fmt: skip
+    if how == FX_NONE:
+        return 0, False, True
+    v, ok = fx_convert(state, value, how, mark)
+    return v, True, ok
 
 
 @njit(cache=True)
 def _fee_pnl(state, p):  # type: ignore[no-untyped-def]
     """(fee P&L in the account currency (a fee costs), reason): reason NO_REASON if priced."""
-    factor, found = fx_factor(state, p, p[P_FEE_ASSET])
+    v, found, ok = fx_to_ccy(state, p, p[P_FEE_ASSET], -p[P_FEE])
     if not found:
         return 0, RSN_MISSING_FX
-    v, ok = mul_div_floor(-p[P_FEE], factor, state[H_POW10])
     if not ok:
         return 0, 0  # ARITHMETIC_OVERFLOW (reason 0)
     return v, NO_REASON
@@ -195,9 +201,8 @@ def execution_report(state, p, o):  # type: ignore[no-untyped-def]
         price_ccy = 0
         priced = False
         if touches and has_ccy:
-            factor, found = fx_factor(state, p, settle)
+            price_ccy, found, ok = fx_to_ccy(state, p, settle, p[P_PRICE])
             if found:
-                price_ccy, ok = mul_div_floor(p[P_PRICE], factor, pow10)
                 priced = ok != 0
             elif realizes:
                 pos_halt = True

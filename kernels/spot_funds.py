@@ -21,7 +21,8 @@ price ``p_l``: the leg releases ``p_l*q`` of held while total drops by
 ``p_t*q``, so ``p_l*q - p_t*q`` is credited back to available.
 
 * **Main stage** (``main``): the order's price (the limit price; a market order
-  asks ``market_price``, a stub the market-data work replaces), the legs
+  asks ``market_price``: the engine's quote table, MARK or BOOK_TOP, the slippage
+  cascade of the block's override tables), the legs
   (BUY: settlement held ``p*q`` or the volume, underlying incoming ``q`` or
   ``v/|p|``; SELL: underlying held ``q`` or ``v/|p|``, settlement incoming
   ``p*q``), the limit mode (account pin -> group pin -> global), the funds
@@ -36,6 +37,14 @@ price ``p_l``: the leg releases ``p_l*q`` of held while total drops by
 
 from __future__ import annotations
 
+from openpit_shm.layout.quotes import (
+    QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT,
+    QUOTE_EXPIRED,
+    QUOTE_HAS_ASK,
+    QUOTE_HAS_BID,
+    QUOTE_HAS_MARK,
+    QUOTE_OK,
+)
 from openpit_shm.layout.records import (
     CODE_ARITHMETIC_OVERFLOW,
     CODE_MISSING_REQUIRED_FIELD,
@@ -63,6 +72,7 @@ from openpit_shm.layout.view import (
     V_FLAGS,
     V_INSTRUMENT,
     V_LOCK_PRICE,
+    V_NOW,
     V_PRICE,
     V_SETTLEMENT,
     V_SIDE,
@@ -71,19 +81,23 @@ from openpit_shm.layout.view import (
 
 from .codes import FIELD_ACCOUNT, FIELD_INSTRUMENT, FIELD_TRADE_AMOUNT, RSN_MISSING_FIELD
 from .fields import has_account, has_amount, has_instrument
-from .fixed import add_checked, mul_div, mul_div_floor, sub_checked
+from .fixed import add_checked, mul_div, mul_div_ceil, mul_div_floor, sub_checked
 from .hashtable import tbl_find, tbl_get_or_insert
 from .jit import njit
 from .legs import propose_fill_delta, propose_leg
+from .market_data import quote_for, quote_for_at
+from .ptr import addr_ptr
 from .results import write_reject
 
-__all__ = ["KIND", "fill", "finalize", "main", "market_price", "report", "start"]
+__all__ = ["KIND", "fill", "finalize", "fx_convert", "fx_rate", "main", "market_price", "report",
+           "start"]
 
 KIND = 5
 
 CODE_INSUFFICIENT_FUNDS = CODE_NUMBER["InsufficientFunds"]
 CODE_POSITION_LIMIT_EXCEEDED = CODE_NUMBER["PositionLimitExceeded"]
 CODE_UNSUPPORTED_ORDER_TYPE = CODE_NUMBER["UnsupportedOrderType"]
+CODE_MARK_PRICE_UNAVAILABLE = CODE_NUMBER["MarkPriceUnavailable"]
 
 # ---- its block (``state[H_KIND_ROOT + KIND]``, see ``layout.state``) -----------------------
 # Its own block in the arena, at ``state[H_KIND_ROOT + KIND]`` (written at install):
@@ -91,7 +105,21 @@ SFB_T = 0  #: (account, asset) -> SF row table
 SFB_ACC_T = 1  #: account -> SFA row table
 SFB_GRP_T = 2  #: group -> SFG row table
 SFB_MODE = 3  #: the global limit mode (MODE_*)
-W_SFB = 4
+SFB_SOURCE = 4  #: market-order pricing source (SRC_*; SRC_NONE: built without market data)
+SFB_SLIP = 5  #: global slippage, bps
+SFB_MD_T = 6  #: (underlying asset, settlement asset) -> market-data InstrumentId (row word 0 + 1)
+SFB_OVR_ACC_T = 7  #: (md instrument, account) -> slippage override row (OVR_*)
+SFB_OVR_GRP_T = 8  #: (md instrument, group) -> slippage override row
+SFB_OVR_INS_T = 9  #: (md instrument, 0) -> slippage override row
+W_SFB = 10
+
+SRC_NONE = 0
+SRC_MARK = 1
+SRC_BOOK_TOP = 2
+OVR_SET = 0  #: override row: 1 set, 0 cleared
+OVR_BPS = 1
+W_OVR = 2
+W_MD = 1  #: md map row: InstrumentId value + 1 (0: not registered)
 
 # ---- rows -------------------------------------------------------------------------------------
 SF_TOTAL = 0
@@ -126,29 +154,158 @@ RSN_SF_MARKET = 92  #: market order, no price: UnsupportedOrderType
 RSN_SF_VALUE = 93  #: OrderValueCalculationFailed
 RSN_SF_HOLD_OVERFLOW = 94  #: d0 asset, d1 requested
 RSN_SF_INCOMING_OVERFLOW = 95  #: d0 asset, d1 requested
+RSN_SF_MARK_UNAVAILABLE = 96  #: market order, no usable quote: MarkPriceUnavailable
+RSN_SF_PRICE_CALC = 97  #: market order, price <= 0 or overflow: OrderValueCalculationFailed
+
+# ``market_price`` answers
+PRICE_OK = 0
+PRICE_UNSUPPORTED = 1  #: no market data: UnsupportedOrderType
+PRICE_UNAVAILABLE = 2  #: MarkPriceUnavailable
+PRICE_CALC_FAILED = 3  #: OrderValueCalculationFailed "price calculation failed"
+BPS_ONE = 10_000
 FIELD_SIDE = 5
 
 
 @njit(cache=True)
-def market_price(state, shared, view):  # type: ignore[no-untyped-def]
-    """The price of a market order (no limit price): ``(price, found)``.
-
-    Stub until the market-data kernels exist: always "no price", which the main
-    stage answers as openpit does without market data (``UnsupportedOrderType``,
-    "market orders not supported"). The market-data work replaces this function
-    (MARK / BOOK_TOP with slippage from ``view``).
-    """
-    return 0, False
+def account_group(state, account):  # type: ignore[no-untyped-def]
+    """The account's group for quote reads: -1 when in none (the default group)."""
+    ac = tbl_find(state, state[H_T_ACC], account, 0)
+    if ac == 0:
+        return -1
+    group = state[ac + AC_BLOCK] >> GROUP_SHIFT
+    return group if group != 0 else -1
 
 
 @njit(cache=True)
-def fx_rate(state, shared, account, source, target):  # type: ignore[no-untyped-def]
-    """The FX factor (fixed point) from asset ``source`` to ``target``: ``(rate, found)``.
+def md_instrument(state, underlying, settlement):  # type: ignore[no-untyped-def]
+    """The market-data InstrumentId of (underlying, settlement) asset ids, -1 if unregistered.
 
-    Stub until the market-data kernels exist: "no rate" (realized P&L in a foreign
-    currency halts with MISSING_FX, as openpit without a quote).
+    Resolved once per registration (``builtins.spot_funds.InstrumentMap`` writes the
+    map when the service registers an instrument), never per order in Python.
     """
+    if underlying < 0 or settlement < 0:
+        return -1
+    r = tbl_find(state, state[sf_word(state, SFB_MD_T)], underlying, settlement)
+    if r == 0 or state[r] == 0:
+        return -1
+    return state[r] - 1
+
+
+@njit(cache=True)
+def slippage_bps(state, instrument, account, group):  # type: ignore[no-untyped-def]
+    """openpit's slippage cascade: (instrument, account) -> (instrument, group) -> instrument
+    -> global."""
+    r = tbl_find(state, state[sf_word(state, SFB_OVR_ACC_T)], instrument, account)
+    if r != 0 and state[r + OVR_SET] != 0:
+        return state[r + OVR_BPS]
+    if group > 0:
+        r = tbl_find(state, state[sf_word(state, SFB_OVR_GRP_T)], instrument, group)
+        if r != 0 and state[r + OVR_SET] != 0:
+            return state[r + OVR_BPS]
+    r = tbl_find(state, state[sf_word(state, SFB_OVR_INS_T)], instrument, 0)
+    if r != 0 and state[r + OVR_SET] != 0:
+        return state[r + OVR_BPS]
+    return state[sf_word(state, SFB_SLIP)]
+
+
+@njit(cache=True)
+def slipped_price(base, bps, buy):  # type: ignore[no-untyped-def]
+    """``base * (1 +- bps/1e4)``: (price, ok). A buy needs ``base > 0``, a sell a result > 0.
+
+    Rounded against the account when the scale cannot hold the product: a buy's
+    price up (a larger hold), a sell's down.
+    """
+    if buy:
+        if base <= 0:
+            return 0, False
+        return mul_div_ceil(base, BPS_ONE + bps, BPS_ONE)
+    price, ok = mul_div_floor(base, BPS_ONE - bps, BPS_ONE)
+    return price, ok and price > 0
+
+
+@njit(cache=True)
+def market_price(state, shared, view):  # type: ignore[no-untyped-def]
+    """The price of a market order (no limit price): ``(price, PRICE_*)``.
+
+    openpit's ``compute_{buy,sell}_with_md``: no market data -> unsupported; the
+    instrument unregistered, no quote (account, group, default buckets), an expired
+    one or the source's field missing -> unavailable (MARK reads the mark, BOOK_TOP
+    the ask for a buy and the bid for a sell, no fallback); then the slippage cascade.
+    """
+    source = state[sf_word(state, SFB_SOURCE)]
+    if source == SRC_NONE:
+        return 0, PRICE_UNSUPPORTED
+    instrument = md_instrument(state, view[V_UNDERLYING], view[V_SETTLEMENT])
+    if instrument < 0:
+        return 0, PRICE_UNAVAILABLE
+    account = view[V_ACCOUNT]
+    group = account_group(state, account)
+    code, flags, mark, bid, ask = quote_for(view, instrument, account, group,
+                                            QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT, view[V_NOW])
+    if code != QUOTE_OK:
+        return 0, PRICE_UNAVAILABLE
+    buy = view[V_SIDE] == SIDE_BUY
+    if source == SRC_MARK:
+        base, has = mark, flags & QUOTE_HAS_MARK != 0
+    elif buy:
+        base, has = ask, flags & QUOTE_HAS_ASK != 0
+    else:
+        base, has = bid, flags & QUOTE_HAS_BID != 0
+    if not has:
+        return 0, PRICE_UNAVAILABLE
+    price, ok = slipped_price(base, slippage_bps(state, instrument, account, group), buy)
+    if not ok:
+        return 0, PRICE_CALC_FAILED
+    return price, PRICE_OK
+
+
+@njit(cache=True)
+def fx_mark(state, quotes, cap, account, underlying, settlement, now):  # type: ignore[no-untyped-def]
+    """The accounting mark of (underlying, settlement): (mark, found). Expired quotes count
+    (openpit's ``accounting_quote``: ``Ok(q) | Err(QuoteExpired(q))``)."""
+    instrument = md_instrument(state, underlying, settlement)
+    if instrument < 0 or quotes == 0:
+        return 0, False
+    code, flags, mark, _, _ = quote_for_at(addr_ptr(quotes), cap, instrument, account,
+                                           account_group(state, account),
+                                           QR_ACCOUNT_THEN_GROUP_THEN_DEFAULT, now)  # fmt: skip
+    usable = code in (QUOTE_OK, QUOTE_EXPIRED)
+    if usable and flags & QUOTE_HAS_MARK != 0:
+        return mark, True
     return 0, False
+
+
+FX_NONE = 0
+FX_IDENTITY = 1
+FX_DIRECT = 2  #: value * mark
+FX_INVERSE = 3  #: value / mark
+
+
+@njit(cache=True)
+def fx_rate(state, quotes, cap, account, source, target, now):  # type: ignore[no-untyped-def]
+    """How to convert ``source`` amounts into ``target`` (the account currency):
+    ``(FX_*, mark)``; openpit's ``account_currency_factor``: the direct pair's mark, else
+    1 / the inverse pair's mark, else none."""
+    if source == target:
+        return FX_IDENTITY, 0
+    mark, found = fx_mark(state, quotes, cap, account, source, target, now)
+    if found:
+        return FX_DIRECT, mark
+    mark, found = fx_mark(state, quotes, cap, account, target, source, now)
+    if found and mark != 0:
+        return FX_INVERSE, mark
+    return FX_NONE, 0
+
+
+@njit(cache=True)
+def fx_convert(state, value, how, mark):  # type: ignore[no-untyped-def]
+    """``value`` in the account currency: (converted, ok); truncated toward zero (an inverse
+    rate is one division, so no 1/mark rounding enters)."""
+    if how == FX_IDENTITY:
+        return value, True
+    if how == FX_DIRECT:
+        return mul_div(value, mark, state[H_POW10])
+    return mul_div(value, state[H_POW10], mark)
 
 
 @njit(cache=True, inline='always')
@@ -253,10 +410,16 @@ def main(state, shared, view, out, n, pol):  # type: ignore[no-untyped-def]
     if flags & ORDER_HAS_PRICE:
         price = view[V_PRICE]
     else:
-        price, found = market_price(state, shared, view)
-        if not found:
+        price, answer = market_price(state, shared, view)
+        if answer == PRICE_UNSUPPORTED:
             return write_reject(out, n, CODE_UNSUPPORTED_ORDER_TYPE, pol, RSN_SF_MARKET, 0,
                                 0, 0, 0, 0, 0)  # fmt: skip
+        if answer == PRICE_UNAVAILABLE:
+            return write_reject(out, n, CODE_MARK_PRICE_UNAVAILABLE, pol,
+                                RSN_SF_MARK_UNAVAILABLE, 0, 0, 0, 0, 0, 0)  # fmt: skip
+        if answer != PRICE_OK:
+            return write_reject(out, n, CODE_ORDER_VALUE_CALCULATION_FAILED, pol,
+                                RSN_SF_PRICE_CALC, 0, 0, 0, 0, 0, 0)  # fmt: skip
     amount = view[V_AMOUNT]
     volume = flags & ORDER_VOLUME != 0
     buy = view[V_SIDE] == SIDE_BUY

@@ -2,9 +2,13 @@
 
 Kernel: ``kernels.spot_funds`` (rows, main stage, fill hook). This module:
 
-* ``parse_spec``: the ``_add_builtin_spot_funds`` keywords (market data is kept
-  for the market-data kernels; without it market orders are unsupported);
-* ``SpotFunds.install``: the module's tables and the global limit mode;
+* ``parse_spec``: the ``_add_builtin_spot_funds`` keywords (market data: the
+  service, pricing source, slippage and overrides; without it market orders are
+  unsupported);
+* ``SpotFunds.install``: the module's tables, the global limit mode, the pricing
+  source and the slippage cascade (override tables keyed by market-data ids);
+* ``wire_market_data``: the engine's quote table fed by the service, and the
+  instrument map (asset pair -> market-data id) written once per registration;
 * ``SpotFunds.adjust``: openpit's ``apply_account_adjustment`` for Spot Funds
   (``BalanceOperation`` amounts as delta/absolute, bounds, outcomes), returning
   mutations that restore the touched words on rollback;
@@ -30,32 +34,70 @@ from .texts import Description, Record, missing_field
 
 __all__ = [
     "SETTINGS_TYPE",
+    "InstrumentMap",
     "SpotFunds",
     "configure_spot_funds",
     "parse_spec",
+    "wire_market_data",
 ]
 
 SETTINGS_TYPE = "spot_funds::market_data::SpotFundsSettings"
 _TABLE_CAP = 1 << 12
 _MODES = {"Enforce": SF.MODE_ENFORCE, "TrackOnly": SF.MODE_TRACK_ONLY}
+_SOURCES = {"Mark": SF.SRC_MARK, "BookTop": SF.SRC_BOOK_TOP}
+_SLIPPAGE_TEXT = "slippage {} bps is out of range (must be <= 10 000 bps)"
+
+
+def _check_slippage(bps: Any, error: Any = ValueError) -> int:
+    if isinstance(bps, bool) or not isinstance(bps, int):
+        raise TypeError(f"'{type(bps).__name__}' object cannot be interpreted as an integer")
+    if bps < 0 or bps > 0xFFFF:
+        raise OverflowError("can't convert negative int to unsigned" if bps < 0
+                            else "out of range integral type conversion attempted")
+    if bps > 10_000:
+        raise error(_SLIPPAGE_TEXT.format(bps))
+    return bps
+
+
+def _source(value: Any) -> int:
+    text = getattr(value, "value", value)
+    if text not in _SOURCES:
+        raise TypeError("pricing_source must be openpit.pretrade.policies.SpotFundsPricingSource")
+    return _SOURCES[text]
+
+
+def _overrides(entries: Any, error: Any = ValueError) -> tuple[tuple[int, int, int, Any], ...]:
+    """``SpotFundsOverrideEntry`` items as (table word, md instrument, key, bps | None)."""
+    out = []
+    for entry in entries or ():
+        target, bps = entry.target, entry.override.slippage_bps
+        if bps is not None:
+            _check_slippage(bps, error)
+        iid = int(getattr(target.instrument, "_value", target.instrument))
+        if hasattr(target, "account_id"):
+            out.append((SF.SFB_OVR_ACC_T, iid, signed(target.account_id.value), bps))
+        elif hasattr(target, "account_group_id"):
+            gid = int(getattr(target.account_group_id, "value", target.account_group_id))
+            out.append((SF.SFB_OVR_GRP_T, iid, gid, bps))
+        else:
+            out.append((SF.SFB_OVR_INS_T, iid, 0, bps))
+    return tuple(out)
 
 
 def parse_spec(
     *, market_data: Any = None, global_slippage_bps: Any = 0, pricing_source: Any = None,
     overrides: Any = (),
 ) -> dict[str, Any]:  # fmt: skip
-    """The builder's keywords (market data only matters to the market-data kernels)."""
+    """The builder's keywords: the service, source, slippage and overrides (openpit's
+    ``SpotFundsSettings::new`` checks: every slippage <= 10 000 bps)."""
     if global_slippage_bps is None:
         global_slippage_bps = 0
-    if not isinstance(global_slippage_bps, int) or not 0 <= global_slippage_bps <= 10_000:
-        raise ValueError(
-            f"slippage {global_slippage_bps} bps is out of range (must be <= 10 000 bps)"
-        )
+    _check_slippage(global_slippage_bps)
     return {
         "market_data": market_data,
         "global_slippage_bps": global_slippage_bps,
-        "pricing_source": pricing_source,
-        "overrides": tuple(overrides or ()),
+        "pricing_source": None if market_data is None else _source(pricing_source or "Mark"),
+        "overrides": _overrides(overrides),
     }
 
 
@@ -86,14 +128,32 @@ class SpotFunds(BuiltinPolicy):
 
     def install(self, book: BookRows) -> None:
         tables = {SF.SFB_T: (2, _TABLE_CAP, SF.W_SF), SF.SFB_ACC_T: (1, 256, SF.W_SFA),
-                  SF.SFB_GRP_T: (1, 64, SF.W_SFG)}  # fmt: skip
+                  SF.SFB_GRP_T: (1, 64, SF.W_SFG), SF.SFB_MD_T: (2, 64, SF.W_MD),
+                  SF.SFB_OVR_ACC_T: (2, 64, SF.W_OVR), SF.SFB_OVR_GRP_T: (2, 64, SF.W_OVR),
+                  SF.SFB_OVR_INS_T: (2, 64, SF.W_OVR)}  # fmt: skip
         book.grow(SF.W_SFB + sum(TB_SIZE + (k + 1) * cap for k, cap, _ in tables.values()))
         st = book.state
         block = bump(st, SF.W_SFB)
         for word, (keyw, cap, roww) in tables.items():
             st[block + word] = KC.ctl_tbl_create(st, keyw, cap, roww)
         st[block + SF.SFB_MODE] = SF.MODE_ENFORCE
+        st[block + SF.SFB_SOURCE] = self.config["pricing_source"] or SF.SRC_NONE
+        st[block + SF.SFB_SLIP] = self.config["global_slippage_bps"]
         st[H_KIND_ROOT + SF.KIND] = block  # last: the kernels read nothing before it is set
+        self._write_overrides(book, self.config["overrides"])
+
+    def _write_overrides(self, book: BookRows, overrides: Any) -> None:
+        for word, iid, key, bps in overrides:
+            row = book._row(self._word(book, word), iid, key)
+            book.state[row + SF.OVR_SET] = 0 if bps is None else 1
+            book.state[row + SF.OVR_BPS] = 0 if bps is None else bps
+
+    def map_instrument(self, book: BookRows, key: tuple[str, str], value: int) -> None:
+        """Record that market data calls (underlying, settlement) ``value`` (kernels read it
+        for market-order prices and FX)."""
+        u, s = (book.asset_id(a) for a in key)
+        row = book._row(self._word(book, SF.SFB_MD_T), u, s)
+        book.state[row] = value + 1
 
     def restore(self, book: BookRows) -> None:
         """Everything lives in the arena (its block and rows): nothing to rebuild."""
@@ -120,11 +180,21 @@ class SpotFunds(BuiltinPolicy):
     # ---- runtime configuration ---------------------------------------------------------------
 
     def configure(self, book: BookRows, method: str, **settings: Any) -> None:
+        def invalid(text: str) -> Exception:
+            return validation_error(self.name, text)
+
         slip = settings.get("global_slippage_bps")
-        if slip is not None and (not isinstance(slip, int) or not 0 <= slip <= 10_000):
-            raise validation_error(
-                self.name, f"slippage {slip} bps is out of range (must be <= 10 000 bps)"
-            )
+        if slip is not None:
+            _check_slippage(slip, invalid)
+        overrides = _overrides(settings.get("overrides"), invalid)
+        source = settings.get("pricing_source")
+        if source is not None:
+            source = _source(source)
+        if slip is not None:
+            book.state[self._word(book, SF.SFB_SLIP)] = slip
+        if source is not None and book.state[self._word(book, SF.SFB_SOURCE)] != SF.SRC_NONE:
+            book.state[self._word(book, SF.SFB_SOURCE)] = source
+        self._write_overrides(book, overrides)
         mode = settings.get("global_limit_mode")
         if mode is not None:
             book.state[self._word(book, SF.SFB_MODE)] = _mode(mode)
@@ -169,6 +239,12 @@ class SpotFunds(BuiltinPolicy):
         if rsn == SF.RSN_SF_MARKET:
             return (self.name, "UnsupportedOrderType", "market orders not supported", "",
                     rec.scope, 0)  # fmt: skip
+        if rsn == SF.RSN_SF_MARK_UNAVAILABLE:
+            return (self.name, "MarkPriceUnavailable", "mark price unavailable", "",
+                    rec.scope, 0)  # fmt: skip
+        if rsn == SF.RSN_SF_PRICE_CALC:
+            return (self.name, "OrderValueCalculationFailed", "price calculation failed", "",
+                    rec.scope, 0)  # fmt: skip
         if rsn == SF.RSN_SF_VALUE:
             return (self.name, "OrderValueCalculationFailed", "order value calculation failed",
                     "", rec.scope, 0)  # fmt: skip
@@ -182,6 +258,56 @@ class SpotFunds(BuiltinPolicy):
             return (self.name, "MissingRequiredField", "failed to access required field 'side'",
                     "failed to access field 'operation.side'", rec.scope, 0)  # fmt: skip
         return missing_field(self.name, rec)
+
+
+# ---- market data: the engine's quote table and the instrument map -------------------------
+
+
+class InstrumentMap:
+    """A service mirror that writes each registered instrument's id into Spot Funds' map.
+
+    openpit resolves ``market_data.resolve(instrument)`` per order; here the
+    resolution happens once, when the service registers the instrument (or, for
+    instruments it already had, when the engine is wired), into an arena table
+    the kernels read (``kernels.spot_funds.md_instrument``).
+    """
+
+    __slots__ = ("book", "policy")
+
+    def __init__(self, book: BookRows, policy: SpotFunds) -> None:
+        self.book = book
+        self.policy = policy
+
+    def prepare(self, targets: Any, quote: Any) -> None:
+        return None
+
+    def on_push(self, targets: Any, encoded: Any, pushed_ns: int, age_ns: int) -> None:
+        """Quotes are the quote table's business."""
+
+    def on_clear(self, instrument: int) -> None:
+        """Quotes are the quote table's business."""
+
+    def on_config(self, kind: int, instrument: int, key: int, ttl: Any) -> None:
+        """TTLs are the quote table's business (the id comes with ``on_register``)."""
+
+    def on_register(self, key: tuple[str, str], value: int) -> None:
+        self.policy.map_instrument(self.book, key, value)
+
+    def sync(self, service: Any) -> None:
+        for key, value in list(service._by_instrument.items()):
+            self.policy.map_instrument(self.book, key, value)
+
+
+def wire_market_data(engine: Any, book: BookRows, policy: SpotFunds) -> None:
+    """Give ``engine``'s kernels the policy's service: quotes and instrument ids."""
+    service = policy.config.get("market_data")
+    if service is None:
+        return
+    from ..marketdata.attach import attach_market_data
+    from ..marketdata.table import attach_mirror
+
+    attach_market_data(engine, service)
+    attach_mirror(service, InstrumentMap(book, policy))
 
 
 # ---- account adjustments (openpit's SpotFundsPolicy.apply_account_adjustment) ----------------

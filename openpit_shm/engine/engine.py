@@ -324,7 +324,8 @@ class Engine(EngineFront):
         ctx = post_trade_context(self._group_id(row[0]) if has_account else None)
         custom = custom_post_trade(self._customs, ctx, report)
         if self._holding is not None:  # Spot Funds' fill (engine.holding.report_fill)
-            fill_post_trade(self._holding, report, self._accounts, row[0], has_account, custom)
+            fill_post_trade(self._holding, report, self._accounts, row[0], has_account, custom,
+                            self._clock())
         merged = sorted(kernel_blocks + custom.blocks, key=lambda pair: pair[0])
         blocks = [b for _, b in merged]
         if blocks:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..layout.records import MSG_COMMIT, MSG_ROLLBACK, ORDER_DTYPE, RECORD_TAG_SHIFT, SIDE_BUY
 from ..layout.state import SH_RECORD_TAG
+from ..layout.view import V_QUOTES_ADDR, V_QUOTES_CAP
 from ..param import Price
 from ..param.lock import Lock
 from ..pretrade.request import held_reservation
@@ -102,7 +103,16 @@ class HoldingDoor:
         from ..kernels import spot_funds as SF
         from ..kernels.pipeline import view_open
         from ..layout.records import MSG_DRY_ORDER
-        from ..layout.view import LEG_AMOUNT, LEG_AT, LEG_WORDS, V_LEGS, V_LOCK_PRICE, VIEW_WORDS
+        from ..layout.view import (
+            LEG_AMOUNT,
+            LEG_AT,
+            LEG_WORDS,
+            V_LEGS,
+            V_LOCK_PRICE,
+            V_QUOTES_ADDR,
+            V_QUOTES_CAP,
+            VIEW_WORDS,
+        )
         from ..layout.view import V_N_LEGS as N_LEGS
         from ..pretrade.results import dry_run_report
 
@@ -118,6 +128,7 @@ class HoldingDoor:
             row = engine._rows.order(order)
             return dry_run_report(rejects, Lock(), [], engine._would_block(row, rejects))
         view = np.zeros(VIEW_WORDS, dtype=np.int64)
+        view[V_QUOTES_ADDR:V_QUOTES_CAP + 1] = book._request[V_QUOTES_ADDR:V_QUOTES_CAP + 1]
         view_open(book.state, view, self.record.view(np.int64), now, False, 0)
         view[N_LEGS] = 0
         scratch = np.zeros(len(out), dtype=out.dtype).view(np.int64).reshape(-1, 8)
@@ -189,7 +200,7 @@ def _amount(delta: int, absolute: int, scale: int) -> OutcomeAmount:
 
 def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoor | None:
     """The door for an engine with Spot Funds (its adjust hook wired), else None."""
-    from ..builtins.spot_funds import SpotFunds, adjust
+    from ..builtins.spot_funds import SpotFunds, adjust, wire_market_data
 
     for entry in registrations:
         if not getattr(entry, "is_builtin", False):
@@ -201,6 +212,7 @@ def holding_door(engine: Any, registrations: list[Any], book: Any) -> HoldingDoo
             )
             door = HoldingDoor(book, policy)
             door.position = entry.index
+            wire_market_data(engine, book, policy)
             return door
     return None
 
@@ -222,7 +234,8 @@ def _missing(what: str, field: str) -> Any:
                   f"failed to access field '{field}'")  # fmt: skip
 
 
-def report_fill(door: HoldingDoor, report: Any, currency: str | None) -> tuple[list, list, list]:
+def report_fill(door: HoldingDoor, report: Any, currency: str | None,
+                now: int = 0) -> tuple[list, list, list]:  # fmt: skip
     """Spot Funds' part of ``apply_execution_report``: (blocks, account P&Ls, adjustments).
 
     The report ties itself to the held funds by its lock (this policy group's one
@@ -284,6 +297,8 @@ def report_fill(door: HoldingDoor, report: Any, currency: str | None) -> tuple[l
     p[K.P_FINAL] = 1 if final else 0
     p[K.P_LOCK] = prices[0]._to_fixed(scale) if len(prices) == 1 else 0
     p[K.P_CCY] = -1 if currency is None else book.asset_id(currency)
+    p[K.P_QUOTES_ADDR:K.P_QUOTES_CAP + 1] = book._request[V_QUOTES_ADDR:V_QUOTES_CAP + 1]
+    p[K.P_NOW] = now
     o = np.zeros(K.O_WORDS, dtype=np.int64)
     status = K.execution_report(book.state, p, o)
     if status != 0:
@@ -351,7 +366,7 @@ def _leg_outcome(book: Any, gid: int, o: np.ndarray, leg: int) -> Any:
 
 
 def fill_post_trade(door: HoldingDoor, report: Any, accounts: Any, account: int,
-                    has_account: bool, out: Any) -> None:  # fmt: skip
+                    has_account: bool, out: Any, now: int = 0) -> None:  # fmt: skip
     """Add Spot Funds' report results to ``out`` (the custom policies' pairs), in its slot."""
     currency = None
     if has_account:
@@ -360,7 +375,7 @@ def fill_post_trade(door: HoldingDoor, report: Any, accounts: Any, account: int,
             gid = accounts.group_of.get(account)
             if gid is not None:
                 currency = accounts.group_currency.get(gid)
-    blocks, pnls, adjustments = report_fill(door, report, currency)
+    blocks, pnls, adjustments = report_fill(door, report, currency, now)
     i = door.position
     out.blocks.extend((i, b) for b in blocks)
     out.pnls.extend((i, p) for p in pnls)

@@ -289,6 +289,8 @@ class MarketDataService:
         self._config(_QK_INSTRUMENT, value, 0, ttl)
         self._by_instrument[key] = value
         self._slots[value] = _Slot(ttl)
+        if self._mirror is not None:  # who maps instruments to ids (Spot Funds) learns it once
+            self._mirror.on_register(key, value)
         if self._next_auto_id == value:
             _set(self, "_next_auto_id", value + 1)
         return InstrumentId(value)

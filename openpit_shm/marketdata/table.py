@@ -311,6 +311,9 @@ class QuoteTableMirror:
             return  # clearing what was never set: no key spent on it
         self.table.put(kind, instrument, key, flags, word)
 
+    def on_register(self, key: tuple[str, str], value: int) -> None:
+        """An instrument registered (the table learnt it through ``on_config``)."""
+
     def sync(self, service: Any) -> None:
         """Copy everything ``service`` holds (before the mirror was attached) into the table."""
         self.table.set_default_ttl(service._default_ttl)
@@ -353,6 +356,10 @@ class MirrorSet:
     def on_config(self, kind: int, instrument: int, key: int, ttl: Any) -> None:
         for m in self.mirrors:
             m.on_config(kind, instrument, key, ttl)
+
+    def on_register(self, key: tuple[str, str], value: int) -> None:
+        for m in self.mirrors:
+            m.on_register(key, value)
 
 
 def attach_mirror(service: Any, mirror: QuoteTableMirror | None) -> None:

@@ -158,14 +158,26 @@ class SpotFundsOverrideEntry:
 class SpotFundsReadyBuilder:
     """A configured Spot Funds builder: pass it to ``builtin()``."""
 
-    def __init__(self, group: int, market_data: typing.Any = None, slippage: int = 0,
-                 source: SpotFundsPricingSource = SpotFundsPricingSource.MARK,
-                 overrides: typing.Any = ()) -> None:  # fmt: skip
-        self._policy_group_id = group
-        self._market_data = market_data
-        self._global_slippage_bps = slippage
-        self._pricing_source = source
-        self._overrides = list(overrides)
+    def __init__(self) -> None:
+        self._market_data: typing.Any = None
+        self._global_slippage_bps: int | None = None
+        self._pricing_source = SpotFundsPricingSource.MARK
+        self._overrides: tuple[typing.Any, ...] = ()
+        self._policy_group_id = 0
+
+    def with_policy_group_id(self, policy_group_id: int) -> SpotFundsReadyBuilder:
+        self._policy_group_id = policy_group_id
+        return self
+
+    def market_data(self, service: typing.Any, global_slippage_bps: int,
+                    pricing_source: SpotFundsPricingSource = SpotFundsPricingSource.MARK,
+                    overrides: typing.Any = ()) -> SpotFundsReadyBuilder:  # fmt: skip
+        """Market orders priced from ``service`` (slippage checked when the engine builds)."""
+        self._market_data = service
+        self._global_slippage_bps = global_slippage_bps
+        self._pricing_source = SpotFundsPricingSource(pricing_source)
+        self._overrides = tuple(overrides)
+        return self
 
     def _build(self, builder: typing.Any) -> None:
         builder._add_builtin_spot_funds(
@@ -177,25 +189,25 @@ class SpotFundsReadyBuilder:
         )
 
 
-class SpotFundsBuilder(SpotFundsReadyBuilder):
+class SpotFundsBuilder:
     """Entry point of Spot Funds: limit orders only until ``market_data`` is given."""
 
+    NAME: str = "SpotFundsPolicy"
+
     def __init__(self) -> None:
-        super().__init__(0)
+        self._ready = SpotFundsReadyBuilder()
 
     def with_policy_group_id(self, policy_group_id: int) -> SpotFundsBuilder:
-        self._policy_group_id = policy_group_id
+        self._ready.with_policy_group_id(policy_group_id)
         return self
 
     def market_data(self, service: typing.Any, global_slippage_bps: int,
                     pricing_source: SpotFundsPricingSource = SpotFundsPricingSource.MARK,
                     overrides: typing.Any = ()) -> SpotFundsReadyBuilder:  # fmt: skip
-        if not isinstance(global_slippage_bps, int) or not 0 <= global_slippage_bps <= 10_000:
-            raise ValueError(
-                f"slippage {global_slippage_bps} bps is out of range (must be <= 10 000 bps)"
-            )
-        return SpotFundsReadyBuilder(self._policy_group_id, service, global_slippage_bps,
-                                     pricing_source, overrides)  # fmt: skip
+        return self._ready.market_data(service, global_slippage_bps, pricing_source, overrides)
+
+    def _build(self, builder: typing.Any) -> None:
+        self._ready._build(builder)
 
 
 def build_spot_funds() -> SpotFundsBuilder:
