@@ -21,7 +21,7 @@ from tests.parity.surface import surface_problems
 # __module__ strings whose members are not walked, with the reason.
 ALLOW_LIST: dict[str, str] = {}
 
-_SPOT_FUNDS = "issue 11: Spot Funds (branch i-sf3)"
+_SPOT_FUNDS = "issue 11: the Spot Funds P&L-bounds preset and its limit-mode entries"
 _STATIC_FACTORIES = (
     "issue 12: value types share classmethod factories (one copy per class for "
     "PyO3's argument-error texts); openpit's are staticmethods"
@@ -33,7 +33,6 @@ PENDING: dict[str, str] = {
     "pretrade.AccountBlockOutcomes": "issue 12",
     "pretrade.PolicyConfigurationResult": "issue 12",
     "pretrade.policies.marketdata": _SPOT_FUNDS + " (pretrade/policies.py imports it)",
-    "pretrade.policies.SpotFundsBuilder.NAME": _SPOT_FUNDS,
     "pretrade.policies.SpotFundsLimitModeAccountEntry.__init__": _SPOT_FUNDS,
     "pretrade.policies.SpotFundsLimitModeAccountEntry.mode": _SPOT_FUNDS,
     "pretrade.policies.SpotFundsLimitModeAccountGroupEntry.__init__": _SPOT_FUNDS,
@@ -43,9 +42,6 @@ PENDING: dict[str, str] = {
     "pretrade.policies.SpotFundsPnlBoundsBarrier": _SPOT_FUNDS,
     "pretrade.policies.SpotFundsPnlBoundsKillswitchBuilder": _SPOT_FUNDS,
     "pretrade.policies.SpotFundsPnlBoundsKillswitchReadyBuilder": _SPOT_FUNDS,
-    "pretrade.policies.SpotFundsReadyBuilder.__init__": _SPOT_FUNDS,
-    "pretrade.policies.SpotFundsReadyBuilder.market_data": _SPOT_FUNDS,
-    "pretrade.policies.SpotFundsReadyBuilder.with_policy_group_id": _SPOT_FUNDS,
     "pretrade.policies.build_spot_funds_pnl_bounds_killswitch": _SPOT_FUNDS,
     **{
         f"param.{kind}.{factory}": _STATIC_FACTORIES
