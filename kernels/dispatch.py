@@ -39,7 +39,8 @@ from . import (
 from .jit import njit
 
 __all__ = [
-    "KIND_MODULES", "LIFECYCLE", "fill_kind", "finalize_kind", "main_kind", "report_kind",
+    "KIND_MODULES", "LIFECYCLE", "MAIN_STAGE_KINDS", "fill_kind", "finalize_kind", "main_kind",
+    "report_kind",
     "start_kind",
 ]  # fmt: skip
 
@@ -47,6 +48,9 @@ __all__ = [
 KIND_MODULES = (
     order_validation, rate_limit, order_size, pnl_bounds, spot_funds, restricted_instruments,
 )
+#: Kinds whose ``main`` stage may reject or hold. A module whose main stage does nothing says
+#: ``MAIN_STAGE = False``; a module that says nothing is assumed to have one (never skipped).
+MAIN_STAGE_KINDS = sum(1 << m.KIND for m in KIND_MODULES if getattr(m, "MAIN_STAGE", True))
 #: What every module in ``KIND_MODULES`` defines besides ``KIND`` (each dispatched below).
 LIFECYCLE = ("start", "main", "report", "finalize", "fill")
 

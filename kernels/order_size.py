@@ -252,6 +252,7 @@ def osl_check(state, out, n, pol, account, underlying, settlement, flags, price,
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 2  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+MAIN_STAGE = False  #: its main stage is a no-op (``dispatch.MAIN_STAGE_KINDS``)
 
 
 @njit(cache=True, inline='always')

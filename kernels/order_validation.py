@@ -43,6 +43,7 @@ def ov_check(out, n, pol, flags, amount):  # type: ignore[no-untyped-def]
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 0  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+MAIN_STAGE = False  #: its main stage is a no-op (``dispatch.MAIN_STAGE_KINDS``)
 
 
 @njit(cache=True, inline='always')

@@ -143,6 +143,7 @@ from openpit_shm.layout.view import (
     V_SETTLEMENT,
     V_SHARED_ADDR,
     V_SIDE,
+    V_SKIP_MAIN,
     V_STATE_ADDR,
     V_UNDERLYING,
     V_WORD2,
@@ -166,7 +167,7 @@ from .codes import (
     RSN_WRONG_SHARD,
     ST_NEED_SPACE,
 )
-from .dispatch import main_kind, report_kind, start_kind
+from .dispatch import MAIN_STAGE_KINDS, main_kind, report_kind, start_kind
 from .fields import foreign_tag, has_account
 from .hashtable import tbl_find, tbl_need, tbl_prefetch
 from .holds import fill_hooks, holds_commit, holds_fill, holds_rollback, holds_take
@@ -795,7 +796,7 @@ def _handle_one(state, shared, out, view):  # type: ignore[no-untyped-def]
             for w in range(8):  # the main stage (MSG_EXECUTE) reads the order from here
                 state[s + RS_LEGS + w] = view[w]
             return _accepted(out, h, 0)
-        n = main_core(state, shared, view, out)
+        n = main_core(state, shared, view, out) if view[V_SKIP_MAIN] == 0 else 0
         if n > 0:
             return n
         if dry:
@@ -927,6 +928,10 @@ def process(  # type: ignore[no-untyped-def]
     v[V_QUOTES_CAP] = (
         (n_quotes - QT_HEADER_WORDS) // (QT_INDEX_WORDS + QUOTE_ROW_WORDS) if n_quotes > 0 else 0
     )
+    registered = 0
+    for b in range(state[H_N_BUILTINS]):
+        registered |= 1 << state[H_EXEC + b]
+    v[V_SKIP_MAIN] = 1 if registered & MAIN_STAGE_KINDS == 0 else 0
     while i < total:
         if pf_acc or pf_aa:
             _prefetch_ahead(state, rec, i, total, t_acc, t_aa, pf_acc, pf_aa)

@@ -248,6 +248,7 @@ def pnl_report(state, out, n, pol, account, settlement, flags, pnl, fee, scales)
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 3  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+MAIN_STAGE = False  #: its main stage is a no-op (``dispatch.MAIN_STAGE_KINDS``)
 
 
 @njit(cache=True, inline='always')

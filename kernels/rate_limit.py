@@ -274,6 +274,7 @@ def rl_check(state, shared, out, n, pol, account, settlement, flags, now, dry): 
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 1  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+MAIN_STAGE = False  #: its main stage is a no-op (``dispatch.MAIN_STAGE_KINDS``)
 
 
 @njit(cache=True, inline='always')

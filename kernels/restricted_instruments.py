@@ -45,6 +45,7 @@ __all__ = [
 
 # ---- lifecycle (``kernels.dispatch`` calls these by ``KIND``) ------------------------------
 KIND = 7  #: this builtin's kind id (< MAX_KINDS; ``dispatch.KIND_MODULES`` lists it)
+MAIN_STAGE = False  #: its main stage is a no-op (``dispatch.MAIN_STAGE_KINDS``)
 
 CODE_INSTRUMENT_RESTRICTED = CODE_NUMBER["InstrumentRestricted"]
 

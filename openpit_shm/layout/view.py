@@ -90,7 +90,10 @@ LEG_WORDS = 4
 V_LEG_MAX = 4
 V_QUOTES_ADDR = V_LEGS + V_LEG_MAX * LEG_WORDS  # 42
 V_QUOTES_CAP = V_QUOTES_ADDR + 1
-VIEW_WORDS = V_QUOTES_CAP + 1  # 44
+#: 1: no registered kind has a main stage (``process`` sets it once per call, so the main
+#: stage costs nothing for engines without one); 0, the default of a fresh view: run it.
+V_SKIP_MAIN = V_QUOTES_CAP + 1
+VIEW_WORDS = V_SKIP_MAIN + 1  # 45
 
 #: Fill reconciliation bases: a fill of q at price p consumes from a leg ...
 HOLD_BASIS_QUANTITY = 0  #: ... q (an underlying held by a sell)
