@@ -46,7 +46,9 @@ from .jit import njit
 from .ptr import prefetch
 
 __all__ = [
+    "GOLDEN",
     "MIGRATE_STEP",
+    "fmix64",
     "tbl_create",
     "tbl_find",
     "tbl_get_or_insert",
@@ -58,12 +60,13 @@ MIGRATE_STEP = 8
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S33 = np.uint64(33)
 
 
 @njit(cache=True, inline='always')
-def _fmix64(h):  # type: ignore[no-untyped-def]
+def fmix64(h):  # type: ignore[no-untyped-def]
+    """MurmurHash3's 64-bit finalizer (table slots here, quote keys in ``kernels.market_data``)."""
     h ^= h >> _S33
     h *= _M1
     h ^= h >> _S33
@@ -74,7 +77,7 @@ def _fmix64(h):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline='always')
 def _hash(k0, k1):  # type: ignore[no-untyped-def]
-    return _fmix64(np.uint64(k0) ^ _fmix64(np.uint64(k1) + _GOLDEN))
+    return fmix64(np.uint64(k0) ^ fmix64(np.uint64(k1) + GOLDEN))
 
 
 @njit(cache=True)

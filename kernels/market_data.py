@@ -70,6 +70,7 @@ from openpit_shm.layout.quotes import (
 from openpit_shm.layout.view import V_QUOTES_ADDR, V_QUOTES_CAP
 
 from .atomics import cpu_relax
+from .hashtable import GOLDEN, fmix64
 from .jit import njit
 from .ptr import addr_ptr, p_cas, p_fetch_add, p_load_acquire, p_load_relaxed, p_store_release
 from .quotes import quote_expired, row_read_p, row_write_p
@@ -83,28 +84,12 @@ __all__ = [
     "quote_for_at",
 ]
 
-_M1 = np.uint64(0xFF51AFD7ED558CCD)
-_M2 = np.uint64(0xC4CEB9FE1A85EC53)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_S33 = np.uint64(33)
-
-
-@njit(cache=True, inline="always")
-def _fmix64(h):  # type: ignore[no-untyped-def]
-    h ^= h >> _S33
-    h *= _M1
-    h ^= h >> _S33
-    h *= _M2
-    h ^= h >> _S33
-    return h
-
-
 @njit(cache=True, inline="always")
 def qt_hash(kind, instrument, key):  # type: ignore[no-untyped-def]
     """MurmurHash3 ``fmix64`` over the three key words (the C header has the same)."""
-    h = _fmix64(np.uint64(instrument) + _GOLDEN)
-    h = _fmix64(h ^ np.uint64(key))
-    return _fmix64(h ^ np.uint64(kind))
+    h = fmix64(np.uint64(instrument) + GOLDEN)
+    h = fmix64(h ^ np.uint64(key))
+    return fmix64(h ^ np.uint64(kind))
 
 
 @njit(cache=True, inline="always")
